@@ -1,0 +1,79 @@
+# Operator entry points. Every target that needs an environment creates it first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# Ports and bind address of the local cloud (override: make up LOCALSTACK_PORT=4567).
+export BIND_HOST ?= 127.0.0.1
+export LOCALSTACK_PORT ?= 4566
+export MLFLOW_PORT ?= 5000
+# Offline machines: a directory holding the data set instead of the UCI download. When a
+# sibling ../shared/data/secondary_mushroom exists (this workplace), it is used by default.
+export MUSHROOM_DATA_SOURCE ?= $(wildcard $(abspath ../shared/data/secondary_mushroom))
+
+PYTEST := $(PY) -m pytest
+CODE := mushroom lambdas training scripts tests localcloud layers
+
+.PHONY: help venv run test test-unit test-integration lint fmt data up down status logs \
+	deploy destroy bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+venv: $(STAMP) ## Create the pinned development environment (.venv)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e .
+	@touch $@
+
+run: $(STAMP) data ## The main job, end to end
+	$(PY) scripts/run.py
+
+test: lint test-unit test-integration ## Everything CI runs: lint, unit and integration tests
+
+test-unit: $(STAMP) ## Fast tests (moto, tiny fixtures, the real data file)
+	$(PYTEST) tests/unit -q
+
+test-integration: $(STAMP) data up deploy ## Tests against the real local cloud
+	$(PYTEST) tests -q -m integration
+
+lint: $(STAMP) ## flake8 + black --check + terraform fmt -check
+	$(PY) -m flake8 $(wildcard $(CODE))
+	$(PY) -m black --check --quiet $(wildcard $(CODE))
+	@if [ -d terraform ] && command -v terraform >/dev/null; then terraform fmt -check -recursive terraform; fi
+
+fmt: $(STAMP) ## Format the code (black, terraform fmt)
+	$(PY) -m black --quiet $(wildcard $(CODE))
+	@if command -v terraform >/dev/null; then terraform fmt -recursive terraform; fi
+
+data: $(STAMP) ## Download (or copy) and verify the UCI data set into data/
+	$(PY) scripts/fetch_data.py --dest data
+
+up: $(STAMP) ## Start LocalStack, MLflow and the trainer in the background
+	$(PY) -m localcloud up
+
+down: $(STAMP) ## Stop everything `make up` started
+	$(PY) -m localcloud down
+
+status: $(STAMP) ## Health of each local service
+	$(PY) -m localcloud status
+
+logs: $(STAMP) ## Show the services' logs (make logs SERVICE=localstack FOLLOW=1)
+	$(PY) -m localcloud logs $(SERVICE) $(if $(FOLLOW),--follow)
+
+deploy: $(STAMP) ## Build zips and layers, terraform apply against the local cloud
+	scripts/deploy.sh apply
+
+destroy: $(STAMP) ## terraform destroy
+	scripts/deploy.sh destroy
+
+bench: $(STAMP) data ## Run the benchmarks; writes bench/results.json and bench/RESULTS.md
+	$(PY) scripts/bench.py
+
+clean: ## Remove build outputs (not the data, the environments or the state)
+	rm -rf build .pytest_cache

@@ -1,0 +1,377 @@
+"""Build the Lambda artifacts: layer zips and function zips, byte-for-byte reproducible.
+
+Usage (from the repository root, with the dev virtualenv's python):
+    python layers/build.py                 # all layers + all functions under lambdas/
+    python layers/build.py layers [NAME…]  # some layers
+    python layers/build.py functions       # every lambdas/<name>/ → build/lambdas/<name>.zip
+    python layers/build.py zip-dir SRC DEST.zip   # any folder as a function zip (tests' probe)
+
+Layers are described by `layers/<name>/requirements.txt` (exact `==` pins), installed from
+manylinux x86_64 CPython wheels for the Lambda runtime's Python and laid out as `python/…`
+like AWS. The `domain` layer is the repository's own `mushroom/` package. Zips have sorted
+entries, fixed timestamps and modes, so the same source gives the same bytes; pip runs only
+when a layer's requirements change (stamp file), so a second build is quick.
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+LAYERS_DIR = REPO / "layers"
+BUILD_DIR = Path(os.environ.get("BUILD_DIR", REPO / "build"))
+
+# The Lambda runtime the layers are built for (keep equal to terraform var.lambda_runtime).
+PYTHON_VERSION = "3.12"
+PIP_PLATFORM_ARGS = [
+    "--platform",
+    "manylinux_2_28_x86_64",
+    "--platform",
+    "manylinux2014_x86_64",
+    "--implementation",
+    "cp",
+    "--python-version",
+    PYTHON_VERSION,
+    "--only-binary=:all:",
+]
+# Bump when the install recipe changes in a way the requirements hash cannot see.
+RECIPE_VERSION = "2"
+
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+FILE_MODE = 0o644
+EXEC_MODE = 0o755
+
+# Never shipped: byte code is rebuilt at import, console scripts carry this machine's paths.
+ALWAYS_EXCLUDED = ["*/__pycache__/*", "*.pyc", "*.pyo", "python/bin/*"]
+# Not needed at run time, and large: tests, C headers, Cython sources.
+TRIMMED = [
+    "*/tests/*",
+    "*/include/*",
+    "*.pyx",
+    "*.pxd",
+    "*.pxi",
+    "*.h",
+    "*.hpp",
+    "*.c",
+    "*.cpp",
+]
+# The domain layer is the project's own package, copied rather than pip-installed.
+DOMAIN_LAYER = "domain"
+DOMAIN_PACKAGE = "mushroom"
+# Per-layer extra exclusions (fnmatch patterns, one a line), e.g. unused pyarrow modules.
+EXCLUDE_FILE = "exclude.txt"
+# Libraries AWS's runtime lacks, shipped under the layer's lib/ (on LD_LIBRARY_PATH).
+NATIVE_FILE = "native.json"
+# What each layer must import on the target Python once unzipped (checked after zipping).
+IMPORT_CHECKS = {
+    "powertools": (
+        "import pydantic, aws_lambda_powertools;"
+        "from aws_lambda_powertools.event_handler import APIGatewayRestResolver;"
+        "APIGatewayRestResolver(enable_validation=True)"
+    ),
+    "ml": (
+        "import numpy as np, lightgbm as lgb;"
+        "x = np.arange(40, dtype=float).reshape(20, 2); y = (x[:, 0] > 20).astype(int);"
+        "b = lgb.train({'verbose': -1, 'min_data_in_leaf': 1, 'num_threads': 1},"
+        " lgb.Dataset(x, y), num_boost_round=2);"
+        "b.predict(x[:1]);"
+        "maps = open('/proc/self/maps').read();"
+        "assert LAYER_LIB + '/libgomp.so.1' in maps, 'libgomp not loaded from the layer'"
+    ),
+    "data": (
+        "import io, numpy, pandas as pd, pyarrow, pyarrow.parquet;"
+        "buf = io.BytesIO(); pd.DataFrame({'a': [1, 2]}).to_parquet(buf);"
+        "assert len(pd.read_parquet(io.BytesIO(buf.getvalue()))) == 2"
+    ),
+    DOMAIN_LAYER: f"import {DOMAIN_PACKAGE}",
+}
+
+
+def log(message: str) -> None:
+    print(f"[build] {message}", flush=True)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def excluded(arcname: str, patterns: list[str]) -> bool:
+    name = "/" + arcname
+    return any(fnmatch.fnmatchcase(name, p if p.startswith("*") else "*/" + p) for p in patterns)
+
+
+def collect(root: Path, prefix: str, patterns: list[str]) -> list[tuple[str, Path]]:
+    """(archive name, file) pairs under root, sorted, filtered by the exclusion patterns."""
+    entries = []
+    for path in root.rglob("*"):
+        if path.is_dir() or path.is_symlink() and path.resolve().is_dir():
+            continue
+        arcname = f"{prefix}{path.relative_to(root).as_posix()}"
+        if not excluded(arcname, patterns):
+            entries.append((arcname, path))
+    return sorted(entries)
+
+
+def write_zip(entries: list[tuple[str, Path]], dest: Path) -> None:
+    """A deterministic zip: sorted entries, fixed date, fixed modes, no directory entries."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for arcname, path in sorted(entries):
+            executable = path.stat().st_mode & stat.S_IXUSR or arcname.endswith(".so") \
+                or ".so." in arcname
+            info = zipfile.ZipInfo(arcname, date_time=ZIP_DATE)
+            info.create_system = 3
+            info.external_attr = (stat.S_IFREG | (EXEC_MODE if executable else FILE_MODE)) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with path.open("rb") as handle:
+                archive.writestr(info, handle.read(), compresslevel=6)
+    tmp.replace(dest)
+
+
+def zip_sizes(path: Path) -> tuple[int, int]:
+    """(zipped bytes, unzipped bytes) of an archive."""
+    with zipfile.ZipFile(path) as archive:
+        return path.stat().st_size, sum(i.file_size for i in archive.infolist())
+
+
+# ---------------------------------------------------------------- layers
+
+
+def layer_names() -> list[str]:
+    names = [p.parent.name for p in LAYERS_DIR.glob("*/requirements.txt")]
+    return sorted(set(names) | {DOMAIN_LAYER})
+
+
+def requirement_lines(path: Path) -> list[str]:
+    """Non-empty lines of a requirements or exclude file, comments removed."""
+    lines = (raw.split("#", 1)[0].strip() for raw in path.read_text().splitlines())
+    return [line for line in lines if line]
+
+
+def requirement_pins(requirements: Path) -> list[str]:
+    pins = requirement_lines(requirements)
+    unpinned = [line for line in pins if "==" not in line]
+    if unpinned:
+        raise SystemExit(f"{requirements}: not pinned with ==: {unpinned}")
+    return pins
+
+
+def install_stamp(name: str) -> str:
+    """What decides the pip install of a layer: its pins, native libs, platform and recipe."""
+    layer_dir = LAYERS_DIR / name
+    parts = [RECIPE_VERSION, json.dumps(PIP_PLATFORM_ARGS), str(bool(shutil.which("strip")))]
+    for file in ("requirements.txt", NATIVE_FILE):
+        if (layer_dir / file).exists():
+            parts.append((layer_dir / file).read_text())
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def pip(*args: str) -> None:
+    command = [sys.executable, "-m", "pip", *args, "--disable-pip-version-check", "--quiet"]
+    subprocess.run(command, check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+def strip_binaries(root: Path) -> None:
+    """Drop debug symbols from shared libraries (pyarrow ships them unstripped: ~35 MB)."""
+    strip = shutil.which("strip")
+    if not strip:
+        log("  strip not found: shared libraries keep their symbols (layers are larger)")
+        return
+    for path in sorted(root.rglob("*.so*")):
+        if path.is_file() and not path.is_symlink() and path.read_bytes()[:4] == b"\x7fELF":
+            subprocess.run([strip, "--strip-unneeded", str(path)], check=True)
+
+
+def install_layer(name: str, cache: Path) -> Path:
+    """pip-install a layer into cache/<name>/ (python/ + lib/), unless the stamp matches."""
+    target = cache / name
+    stamp_file = cache / f"{name}.stamp"
+    stamp = install_stamp(name)
+    if stamp_file.exists() and stamp_file.read_text() == stamp and target.exists():
+        log(f"layer {name}: requirements unchanged, reusing {target.relative_to(REPO)}")
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    requirements = LAYERS_DIR / name / "requirements.txt"
+    requirement_pins(requirements)  # fail early on unpinned lines
+    log(f"layer {name}: pip install -r {requirements.relative_to(REPO)}")
+    pip("install", "--target", str(target / "python"), "--no-compile", "--ignore-installed",
+        "--no-warn-conflicts", *PIP_PLATFORM_ARGS, "-r", str(requirements))
+    native = LAYERS_DIR / name / NATIVE_FILE
+    if native.exists():
+        install_native(json.loads(native.read_text()), target / "lib", cache)
+    strip_binaries(target)
+    stamp_file.write_text(stamp)
+    return target
+
+
+def install_native(spec: dict, lib_dir: Path, cache: Path) -> None:
+    """Copy shared libraries out of a pinned wheel (e.g. libgomp from scikit-learn's)."""
+    wheels = cache / "native-wheels"
+    shutil.rmtree(wheels, ignore_errors=True)
+    pip("download", "--no-deps", "--dest", str(wheels), *PIP_PLATFORM_ARGS, spec["wheel"])
+    lib_dir.mkdir(parents=True, exist_ok=True)
+    for wheel in sorted(wheels.glob("*.whl")):
+        with zipfile.ZipFile(wheel) as archive:
+            for wanted, pattern in spec["libraries"].items():
+                members = sorted(n for n in archive.namelist() if fnmatch.fnmatch(n, pattern))
+                if not members:
+                    raise SystemExit(f"{wheel.name} has no file matching {pattern}")
+                (lib_dir / wanted).write_bytes(archive.read(members[0]))
+                log(f"  lib/{wanted} ← {wheel.name}:{members[0]}")
+    shutil.rmtree(wheels, ignore_errors=True)
+
+
+def layer_entries(name: str, cache: Path) -> list[tuple[str, Path]]:
+    if name == DOMAIN_LAYER:
+        package = REPO / DOMAIN_PACKAGE
+        if not package.is_dir():
+            raise SystemExit(f"the domain layer needs the package folder {package}")
+        return collect(package, f"python/{DOMAIN_PACKAGE}/", ALWAYS_EXCLUDED)
+    root = install_layer(name, cache)
+    extra = LAYERS_DIR / name / EXCLUDE_FILE
+    patterns = requirement_lines(extra) if extra.exists() else []
+    return collect(root, "", ALWAYS_EXCLUDED + TRIMMED + patterns)
+
+
+def target_python() -> str | None:
+    """An interpreter of the runtime's Python version, to check the layers import."""
+    candidates = [os.environ.get("LAYER_CHECK_PYTHON"), shutil.which(f"python{PYTHON_VERSION}")]
+    candidates.append(str(Path.home() / f".pyenv/versions/{PYTHON_VERSION}.1/bin/python"))
+    candidates += sorted(str(p) for p in Path.home().glob(f".pyenv/versions/{PYTHON_VERSION}.*/bin/python"))
+    for candidate in filter(None, candidates):
+        try:
+            out = subprocess.run([candidate, "-c", "import sys; print(sys.version[:4])"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            continue
+        if out == PYTHON_VERSION:
+            return candidate
+    return None
+
+
+def check_layer(name: str, zip_path: Path) -> None:
+    """Unzip the layer alone and import it with the runtime's Python (no site-packages)."""
+    code = IMPORT_CHECKS.get(name)
+    python = target_python()
+    if not code or not python:
+        log(f"layer {name}: import check skipped (no python{PYTHON_VERSION} found)"
+            if code else f"layer {name}: no import check defined")
+        return
+    with tempfile.TemporaryDirectory(prefix=f"layer-{name}-", dir=BUILD_DIR) as tmp:
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(tmp)
+        layer_python, layer_lib = Path(tmp, "python"), Path(tmp, "lib")
+        prelude = (f"import sys; sys.path[:0] = [{str(layer_python)!r}];"
+                   f"LAYER_LIB = {str(layer_lib)!r};")
+        env = {"PATH": os.environ.get("PATH", ""), "LD_LIBRARY_PATH": str(layer_lib),
+               "HOME": tmp, "PYTHONDONTWRITEBYTECODE": "1"}
+        started = time.monotonic()
+        subprocess.run([python, "-S", "-I", "-c", prelude + code], check=True, env=env, cwd=tmp)
+        log(f"layer {name}: imports on {python} in {time.monotonic() - started:.1f}s")
+
+
+def build_layer(name: str, cache: Path, check: bool = True) -> Path:
+    started = time.monotonic()
+    dest = BUILD_DIR / "layers" / f"{name}.zip"
+    entries = layer_entries(name, cache)
+    # The zip is rebuilt only when its inputs (names, sizes, mtimes) or this script change.
+    fingerprint = hashlib.sha256(Path(__file__).read_bytes())
+    for arcname, path in entries:
+        info = path.stat()
+        fingerprint.update(f"{arcname}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    stamp_file = dest.with_suffix(".stamp")
+    if dest.exists() and stamp_file.exists() and stamp_file.read_text() == fingerprint.hexdigest():
+        log(f"layer {name}: unchanged ({dest.relative_to(REPO)})")
+        return dest
+    write_zip(entries, dest)
+    if check:
+        check_layer(name, dest)
+    stamp_file.write_text(fingerprint.hexdigest())
+    zipped, unzipped = zip_sizes(dest)
+    log(f"layer {name}: {zipped / 1e6:.1f} MB zipped, {unzipped / 1e6:.1f} MB unzipped, "
+        f"{time.monotonic() - started:.1f}s")
+    return dest
+
+
+# ---------------------------------------------------------------- functions
+
+
+def build_function(src: Path, dest: Path) -> Path:
+    """A function folder (handler.py etc.) as a zip with the files at its root."""
+    write_zip(collect(src, "", ALWAYS_EXCLUDED), dest)
+    return dest
+
+
+def function_dirs() -> list[Path]:
+    lambdas = REPO / "lambdas"
+    return sorted(p for p in lambdas.iterdir() if p.is_dir() and any(p.glob("*.py"))) \
+        if lambdas.is_dir() else []
+
+
+def build_functions() -> list[Path]:
+    built = []
+    for src in function_dirs():
+        dest = build_function(src, BUILD_DIR / "lambdas" / f"{src.name}.zip")
+        log(f"function {src.name}: {dest.relative_to(REPO)} ({dest.stat().st_size} bytes)")
+        built.append(dest)
+    return built
+
+
+def write_manifest() -> None:
+    """build/manifest.json: every artifact's sha256 and sizes, for people and scripts."""
+    artifacts = {}
+    for path in sorted(BUILD_DIR.glob("*/*.zip")):
+        zipped, unzipped = zip_sizes(path)
+        artifacts[path.relative_to(BUILD_DIR).as_posix()] = {
+            "sha256": sha256_file(path), "zipped_bytes": zipped, "unzipped_bytes": unzipped}
+    (BUILD_DIR / "manifest.json").write_text(json.dumps(artifacts, indent=2, sort_keys=True))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", nargs="?", default="all",
+                        choices=["all", "layers", "functions", "zip-dir"])
+    parser.add_argument("names", nargs="*", help="layer names, or SRC DEST for zip-dir")
+    parser.add_argument("--no-check", action="store_true", help="skip the layer import checks")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    if args.what == "zip-dir":
+        if len(args.names) != 2:
+            parser.error("zip-dir needs SRC DEST")
+        build_function(Path(args.names[0]), Path(args.names[1]))
+        return 0
+    cache = BUILD_DIR / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    if args.what in ("all", "layers"):
+        unknown = set(args.names) - set(layer_names())
+        if unknown:
+            parser.error(f"unknown layers: {sorted(unknown)}; known: {layer_names()}")
+        for name in args.names or layer_names():
+            build_layer(name, cache, check=not args.no_check)
+    if args.what in ("all", "functions"):
+        build_functions()
+    write_manifest()
+    log(f"done in {time.monotonic() - started:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

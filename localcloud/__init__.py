@@ -1,0 +1,1 @@
+"""Local AWS (LocalStack + project Lambda executor) and MLflow, run as supervised processes."""

@@ -1,0 +1,8 @@
+"""`python -m localcloud up|down|status|logs`."""
+
+import sys
+
+from localcloud.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""LocalStack RuntimeExecutor running each execution environment as a local subprocess."""
+
+import json
+import logging
+import shutil
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from localstack import config
+from localstack.services.lambda_.invocation.executor_endpoint import StatusErrorException
+from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
+from localstack.services.lambda_.invocation.runtime_executor import RuntimeExecutor
+
+from localcloud_executor import interpreters, logs, paths, runtime_deps
+from localcloud_executor.sandbox import EOF_FRAME, HandlerProcess
+
+LOG = logging.getLogger(__name__)
+_INTERPRETERS: dict[str, str] = {}
+
+
+def interpreter_for(runtime: str) -> str:
+    """Host interpreter for a Lambda runtime (cached); raises with a clear message."""
+    version = paths.python_version_of(runtime)
+    if version not in _INTERPRETERS:
+        _INTERPRETERS[version] = interpreters.find_interpreter(version)
+    return _INTERPRETERS[version]
+
+
+def error_payload(error_type: str, message: str) -> bytes:
+    """AWS-shaped error body for failures of the sandbox itself."""
+    body = {"errorMessage": message, "errorType": error_type, "stackTrace": []}
+    return json.dumps(body).encode()
+
+
+class LocalPythonRuntimeExecutor(RuntimeExecutor):
+    """One Lambda execution environment = one warm handler subprocess."""
+
+    def __init__(self, id: str, function_version: FunctionVersion) -> None:
+        super().__init__(id, function_version)
+        self.env_vars: dict = {}
+        self.process: HandlerProcess | None = None
+        self.pending_init: tuple[float, str] | None = None
+        self.tmp_dir = runtime_deps.state_dir() / "lambda-tmp" / id
+        self.lock = threading.Lock()
+        self.history: deque = deque(maxlen=200)
+
+    # -- version lifecycle -------------------------------------------------------------
+    @classmethod
+    def prepare_version(cls, function_version: FunctionVersion) -> None:
+        """Check the runtime has an interpreter, install its SDK, unzip code and layers."""
+        runtime = function_version.config.runtime
+        if not function_version.config.code:
+            raise ValueError("The local-python executor only runs zip-packaged functions")
+        interpreter_for(runtime)
+        runtime_deps.ensure_runtime(paths.python_version_of(runtime))
+        function_version.config.code.prepare_for_execution()
+        for layer in function_version.config.layers or []:
+            layer.code.prepare_for_execution()
+
+    @classmethod
+    def cleanup_version(cls, function_version: FunctionVersion) -> None:
+        """Nothing to undo: LocalStack removes the unzipped code itself."""
+
+    # -- environment lifecycle ---------------------------------------------------------
+    def start(self, env_vars: dict[str, str]) -> None:
+        """Start the handler process and wait until its module is imported."""
+        self.env_vars = env_vars
+        with self.lock:
+            failure = self._spawn()
+        if failure:
+            raise StatusErrorException(failure, payload=error_payload("Runtime.Unknown", failure))
+
+    def stop(self) -> None:
+        """Kill the handler process group and remove the environment's /tmp."""
+        with self.lock:
+            self._kill()
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+
+    def _spawn(self) -> str | None:
+        """Start a fresh handler process; return an error message if it did not get ready."""
+        version = self.function_version.config
+        task_dir = Path(version.code.get_unzipped_code_location())
+        layer_dirs = [Path(layer.code.get_unzipped_code_location()) for layer in version.layers]
+        py = paths.python_version_of(version.runtime)
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        extra = {
+            "TMPDIR": str(self.tmp_dir),
+            "LAMBDA_RUNTIME_DIR": str(runtime_deps.runtime_dir(py)),
+        }
+        env = paths.handler_env(self.env_vars, task_dir, layer_dirs, extra)
+        parts = paths.import_path_parts(task_dir, layer_dirs, py, runtime_deps.runtime_dir(py))
+        started = time.monotonic()
+        self.process = HandlerProcess(interpreter_for(version.runtime), env, parts, str(task_dir))
+        frame = self.process.wait_frame(config.LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT)
+        init_logs = self.process.take_logs()
+        self.history.append(init_logs)
+        if not frame or frame.get("type") != "ready":
+            self._kill()
+            return f"Runtime failed to start: {init_logs.strip()[-2000:] or 'no output'}"
+        self.pending_init = ((time.monotonic() - started) * 1000, init_logs)
+        return None
+
+    def _kill(self) -> None:
+        """Kill the current handler process, if any."""
+        if self.process:
+            self.process.kill()
+            self.history.append(self.process.take_logs())
+            self.process = None
+
+    # -- invocations -------------------------------------------------------------------
+    def invoke(self, payload: dict[str, str]) -> InvocationResult:
+        """Run one invocation; enforce the timeout; restart the process after a crash."""
+        request_id = payload["invoke-id"]
+        with self.lock:
+            if not (self.process and self.process.alive()):
+                failure = self._spawn()
+                if failure:
+                    body = error_payload("Runtime.Unknown", failure)
+                    return InvocationResult(request_id, body, is_error=True, logs=failure + "\n")
+            return self._invoke_running(request_id, payload)
+
+    def _invoke_running(self, request_id: str, payload: dict) -> InvocationResult:
+        """Send the invocation to the live process and turn its answer into a result."""
+        timeout = self.function_version.config.timeout
+        init_ms, init_logs = self.pending_init or (None, "")
+        self.pending_init = None
+        command = {
+            "request_id": request_id,
+            "invoked_function_arn": payload.get("invoked-function-arn"),
+            "payload": payload.get("payload"),
+            "trace_id": payload.get("trace-id"),
+            "deadline_ms": int((time.time() + timeout) * 1000),
+        }
+        started = time.monotonic()
+        sent = self.process.send(command)
+        frame = self.process.wait_frame(timeout) if sent else EOF_FRAME
+        duration_ms = (time.monotonic() - started) * 1000
+        rss = frame.get("rss", 0) if frame else 0
+        exit_code = self.process.popen.poll()
+        if frame is None or frame is EOF_FRAME:
+            output = self._kill_and_drain()
+        else:
+            output = self.process.take_logs()
+        ok, body, status, error_type = self._outcome(frame, request_id, timeout, exit_code)
+        if status == "timeout":
+            output += f"{logs.timestamp()} {request_id} Task timed out after {timeout:.2f} seconds\n"
+        report = logs.report_line(
+            request_id, duration_ms, self.function_version.config.memory_size, rss,
+            init_ms=init_ms, status=status, error_type=error_type,
+        )  # fmt: skip
+        text = logs.invocation_logs(
+            request_id, self.function_version.id.qualifier, output, report, init_logs
+        )
+        self.history.append(text)
+        return InvocationResult(request_id, body.encode(), is_error=not ok, logs=text)
+
+    def _kill_and_drain(self) -> str:
+        """Kill the process after a timeout or crash; return its last output."""
+        self.process.kill()
+        output = self.process.take_logs()
+        self.process = None
+        return output
+
+    @staticmethod
+    def _outcome(frame: dict | None, request_id: str, timeout: int, exit_code) -> tuple:
+        """(ok, body, REPORT status, error type) for a result frame, a timeout or a crash."""
+        if frame is None:
+            message = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
+            return False, error_payload("Sandbox.Timedout", message).decode(), "timeout", None
+        if frame is EOF_FRAME or frame.get("type") != "result":
+            reason = f"exit status {exit_code}" if exit_code else "runtime exited"
+            message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+            body = error_payload("Runtime.ExitError", message).decode()
+            return False, body, "error", "Runtime.ExitError"
+        return frame["ok"], frame["body"], None, None
+
+    # -- addresses and logs ----------------------------------------------------------
+    def get_address(self) -> str:
+        """Address of the environment as seen from LocalStack (same host)."""
+        return "127.0.0.1"
+
+    def get_endpoint_from_executor(self) -> str:
+        """Address of LocalStack as seen from the handler (same host)."""
+        host = config.GATEWAY_LISTEN[0].host
+        return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+
+    def get_runtime_endpoint(self) -> str:
+        """Callback base URL (unused: results come back over a pipe)."""
+        port = config.GATEWAY_LISTEN[0].port
+        return f"http://{self.get_endpoint_from_executor()}:{port}/_localstack_lambda/{self.id}"
+
+    def get_logs(self) -> str:
+        """All output of this environment so far."""
+        live = "".join(self.process.history) if self.process else ""
+        return "".join(self.history) + live
+
+    @classmethod
+    def validate_environment(cls) -> bool:
+        """Always usable: no Docker needed."""
+        return True

@@ -1,0 +1,82 @@
+"""The supervised programs: command, environment, health check."""
+
+from dataclasses import dataclass
+
+from localcloud.settings import EXECUTOR_PLUGIN, Settings
+
+AWS_DUMMY = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+
+
+@dataclass(frozen=True)
+class Service:
+    """One program run by supervisord."""
+
+    name: str
+    command: list[str]
+    env: dict
+    health_url: str | None
+    autostart: bool = True
+    port: int | None = None
+
+
+def localstack(s: Settings) -> Service:
+    """LocalStack in host mode with the project's Lambda executor."""
+    root = s.state / "localstack"
+    env = {
+        "GATEWAY_LISTEN": f"{s.host}:{s.localstack_port}",
+        "GATEWAY_SERVER": "hypercorn",
+        "LOCALSTACK_HOST": f"{s.host}:{s.localstack_port}",
+        "DNS_ADDRESS": "0",
+        "OVERRIDE_IN_DOCKER": "0",
+        "SKIP_SSL_CERT_DOWNLOAD": "1",
+        "DISABLE_EVENTS": "1",
+        "PERSISTENCE": "0",
+        "SQS_ENDPOINT_STRATEGY": "path",
+        "FILESYSTEM_ROOT": str(root / "fs"),
+        "TMPDIR": str(root / "tmp"),
+        "XDG_CACHE_HOME": str(root / "cache"),
+        "LAMBDA_RUNTIME_EXECUTOR": EXECUTOR_PLUGIN,
+        "LOCALCLOUD_STATE_DIR": str(s.state),
+    }
+    command = [str(s.ls_python), "-m", "localstack.runtime.main"]
+    health = f"{s.localstack_url}/_localstack/health"
+    return Service("localstack", command, env, health, port=s.localstack_port)
+
+
+def mlflow(s: Settings) -> Service:
+    """MLflow tracking server: sqlite store, artifacts proxied to S3 on LocalStack."""
+    folder = s.state / "mlflow"
+    env = {
+        **AWS_DUMMY,
+        "AWS_DEFAULT_REGION": s.region,
+        "MLFLOW_S3_ENDPOINT_URL": s.localstack_url,
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "TMPDIR": str(folder / "tmp"),
+        "LOCALCLOUD_STATE_DIR": str(s.state),
+    }
+    command = [
+        s.dev_python, "-m", "mlflow", "server", "--host", s.host, "--port", str(s.mlflow_port),
+        "--workers", "1", "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
+        "--artifacts-destination", f"s3://{s.artifact_bucket}",
+    ]  # fmt: skip
+    return Service("mlflow", command, env, f"{s.mlflow_url}/health", port=s.mlflow_port)
+
+
+def trainer(s: Settings) -> Service:
+    """Training worker consuming SQS (enabled with LOCALCLOUD_TRAINER=1 or `up --trainer`)."""
+    env = {
+        **AWS_DUMMY,
+        "AWS_DEFAULT_REGION": s.region,
+        "AWS_ENDPOINT_URL": s.localstack_url,
+        "MLFLOW_TRACKING_URI": s.mlflow_url,
+        "MLFLOW_S3_ENDPOINT_URL": s.localstack_url,
+        "LOCALCLOUD_STATE_DIR": str(s.state),
+    }
+    command = [s.dev_python, "-m", "training.worker"]
+    return Service("trainer", command, env, None, autostart=s.with_trainer)
+
+
+def all_services(s: Settings) -> list[Service]:
+    """Services in start order."""
+    return [localstack(s), mlflow(s), trainer(s)]

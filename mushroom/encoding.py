@@ -1,0 +1,94 @@
+"""Feature encoding shared by training and serving: a fixed vocabulary, integer codes, NaN.
+
+The vocabulary comes from the data contract (not from whatever a training set happened to
+contain), is serialised to JSON beside every model, and is read back by the prediction Lambda.
+Categoricals become integer codes (LightGBM's native categorical input), numbers stay floats,
+missing values become NaN, and an unknown code is an error, never a silent code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from mushroom import contract
+from mushroom.errors import UnknownCodeError
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Model input layout: feature order, and the code list (index = integer) per categorical."""
+
+    features: tuple[str, ...]
+    categories: Mapping[str, tuple[str, ...]]
+    schema_version: str = contract.SCHEMA_VERSION
+
+    @classmethod
+    def from_contract(cls) -> "Vocabulary":
+        """The vocabulary of the current data contract (codes in sorted order)."""
+        categories = {c.name: tuple(sorted(c.codes)) for c in contract.FEATURES
+                      if isinstance(c, contract.Categorical)}  # fmt: skip
+        return cls(contract.FEATURE_NAMES, categories)
+
+    @property
+    def categorical_features(self) -> list[str]:
+        """Names of the categorical inputs, for LightGBM's ``categorical_feature``."""
+        return [name for name in self.features if name in self.categories]
+
+    def encode_frame(self, frame) -> np.ndarray:
+        """Encode a pandas frame (canonical column names) into a float matrix."""
+        import pandas as pd  # imported here: the lean serving path never calls this
+
+        matrix = np.full((len(frame), len(self.features)), np.nan)
+        for position, name in enumerate(self.features):
+            values = frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
+            if name in self.categories:
+                codes = pd.Index(self.categories[name]).get_indexer(values)
+                unknown = values.notna().to_numpy() & (codes < 0)
+                if unknown.any():
+                    raise UnknownCodeError(name, sorted(set(values[unknown].astype(str))))
+                matrix[:, position] = np.where(codes < 0, np.nan, codes)
+            else:
+                matrix[:, position] = pd.to_numeric(values, errors="raise").to_numpy(float)
+        return matrix
+
+    def encode_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Encode specimens given as dicts (canonical names) without pandas: the serving path."""
+        lookups = {name: {code: i for i, code in enumerate(codes)}
+                   for name, codes in self.categories.items()}  # fmt: skip
+        matrix = np.full((len(records), len(self.features)), np.nan)
+        for row, record in enumerate(records):
+            for position, name in enumerate(self.features):
+                matrix[row, position] = self._encode_value(name, record.get(name), lookups)
+        return matrix
+
+    def _encode_value(self, name: str, value: Any, lookups: Mapping[str, dict]) -> float:
+        if contract.is_missing(value):
+            return math.nan
+        if name in lookups:
+            code = lookups[name].get(value)
+            if code is None:
+                raise UnknownCodeError(name, [str(value)])
+            return float(code)
+        return float(value)
+
+    def decode(self, name: str, code: float) -> str | None:
+        """The original code of an encoded categorical value (NaN gives ``None``)."""
+        return None if math.isnan(code) else self.categories[name][int(code)]
+
+    def to_json(self) -> str:
+        """Serialise (ships beside every model as ``vocabulary.json``)."""
+        return json.dumps({"schema_version": self.schema_version, "features": list(self.features),
+                           "categories": {k: list(v) for k, v in self.categories.items()}},
+                          indent=1, sort_keys=True)  # fmt: skip
+
+    @classmethod
+    def from_json(cls, text: str) -> "Vocabulary":
+        """Read a vocabulary written by :meth:`to_json`."""
+        doc = json.loads(text)
+        categories = {k: tuple(v) for k, v in doc["categories"].items()}
+        return cls(tuple(doc["features"]), categories, doc["schema_version"])

@@ -1,0 +1,20 @@
+terraform {
+  required_version = ">= 1.5"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.0"
+    }
+  }
+}
+
+# No endpoints here: locally, scripts/deploy.sh runs `tflocal`, which points the provider at
+# LocalStack through a generated (git-ignored) localstack_providers_override.tf.
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = var.tags
+  }
+}
