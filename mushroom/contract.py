@@ -117,8 +117,12 @@ class Reason:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-data form for reports and API errors."""
-        return {"column": self.column, "value": self.value, "rule": self.rule,
-                "message": self.message}  # fmt: skip
+        return {
+            "column": self.column,
+            "value": self.value,
+            "rule": self.rule,
+            "message": self.message,
+        }
 
 
 def canonical_name(header: str) -> str:
@@ -201,7 +205,7 @@ def _check_number(column: Numeric, value: Any) -> Reason | None:
             f"'{column.name}' must be between {column.minimum:g} and "
             f"{column.maximum:g} {column.unit}, got {number:g}",
         )
-    return None  # fmt: skip
+    return None
 
 
 def _check_code(column: Categorical, value: Any) -> Reason | None:
@@ -209,8 +213,9 @@ def _check_code(column: Categorical, value: Any) -> Reason | None:
         return None
     rule = Rule.UNKNOWN_LABEL if column.name == LABEL else Rule.UNKNOWN_CODE
     allowed = ", ".join(sorted(column.codes))
-    return Reason(column.name, value, rule,
-                  f"'{column.name}' must be one of [{allowed}], got {value!r}")  # fmt: skip
+    return Reason(
+        column.name, value, rule, f"'{column.name}' must be one of [{allowed}], got {value!r}"
+    )
 
 
 def parse_number(value: Any) -> float | None:
@@ -244,5 +249,8 @@ def describe() -> dict[str, Any]:
             }
         return {"kind": "categorical", "codes": dict(column.codes), "required": column.required}
 
-    return {"schema_version": SCHEMA_VERSION, "label": LABEL,
-            "columns": {name: one(column) for name, column in COLUMNS.items()}}  # fmt: skip
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "label": LABEL,
+        "columns": {name: one(column) for name, column in COLUMNS.items()},
+    }

@@ -30,8 +30,11 @@ class Vocabulary:
     @classmethod
     def from_contract(cls) -> "Vocabulary":
         """The vocabulary of the current data contract (codes in sorted order)."""
-        categories = {c.name: tuple(sorted(c.codes)) for c in contract.FEATURES
-                      if isinstance(c, contract.Categorical)}  # fmt: skip
+        categories = {
+            c.name: tuple(sorted(c.codes))
+            for c in contract.FEATURES
+            if isinstance(c, contract.Categorical)
+        }
         return cls(contract.FEATURE_NAMES, categories)
 
     @property
@@ -58,8 +61,10 @@ class Vocabulary:
 
     def encode_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Encode specimens given as dicts (canonical names) without pandas: the serving path."""
-        lookups = {name: {code: i for i, code in enumerate(codes)}
-                   for name, codes in self.categories.items()}  # fmt: skip
+        lookups = {
+            name: {code: i for i, code in enumerate(codes)}
+            for name, codes in self.categories.items()
+        }
         matrix = np.full((len(records), len(self.features)), np.nan)
         for row, record in enumerate(records):
             for position, name in enumerate(self.features):
@@ -82,9 +87,15 @@ class Vocabulary:
 
     def to_json(self) -> str:
         """Serialise (ships beside every model as ``vocabulary.json``)."""
-        return json.dumps({"schema_version": self.schema_version, "features": list(self.features),
-                           "categories": {k: list(v) for k, v in self.categories.items()}},
-                          indent=1, sort_keys=True)  # fmt: skip
+        return json.dumps(
+            {
+                "schema_version": self.schema_version,
+                "features": list(self.features),
+                "categories": {k: list(v) for k, v in self.categories.items()},
+            },
+            indent=1,
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> "Vocabulary":

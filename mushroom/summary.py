@@ -9,10 +9,14 @@ from mushroom import contract
 
 def summarise(frame: pd.DataFrame) -> dict:
     """Rows, class counts, missing counts per column and numeric ranges of a typed table."""
-    missing = {name: int(frame[name].isna().sum()) for name in contract.FEATURE_NAMES
-               if name in frame}  # fmt: skip
-    ranges = {name: [float(frame[name].min()), float(frame[name].max())]
-              for name in contract.NUMERIC_NAMES if name in frame}  # fmt: skip
+    missing = {
+        name: int(frame[name].isna().sum()) for name in contract.FEATURE_NAMES if name in frame
+    }
+    ranges = {
+        name: [float(frame[name].min()), float(frame[name].max())]
+        for name in contract.NUMERIC_NAMES
+        if name in frame
+    }
     summary = {"rows": len(frame), "missing": missing, "ranges": ranges}
     if contract.LABEL in frame:
         summary["classes"] = {

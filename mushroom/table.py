@@ -33,9 +33,12 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise NotATableError("encoding", f"the file is not UTF-8 text: byte "
-                             f"0x{data[error.start]:02x} at offset {error.start}; "
-                             "save it as UTF-8") from error  # fmt: skip
+        raise NotATableError(
+            "encoding",
+            f"the file is not UTF-8 text: byte "
+            f"0x{data[error.start]:02x} at offset {error.start}; "
+            "save it as UTF-8",
+        ) from error
 
 
 def detect_separator(header_line: str) -> str:
@@ -54,8 +57,14 @@ def read_table(data: bytes) -> Table:
     if not text.strip():
         raise NotATableError("empty", "the file is empty")
     separator = detect_separator(text.splitlines()[0])
-    frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False,
-                        na_filter=False, skip_blank_lines=True)  # fmt: skip
+    frame = pd.read_csv(
+        io.StringIO(text),
+        sep=separator,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=True,
+    )
     header = contract.match_header(frame.columns)
     frame = frame[list(header.columns)].rename(columns=header.columns)
     return Table(frame, separator, header)

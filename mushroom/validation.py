@@ -60,8 +60,9 @@ def _invalid_cells(name: str, values: pd.Series | None) -> np.ndarray:
         return np.full(0, column.required, dtype=bool)
     missing = (values == "").to_numpy()
     if isinstance(column, Numeric):
-        numbers = pd.to_numeric(values.where(~values.str.contains("_", regex=False)),
-                                errors="coerce").to_numpy(dtype=float)  # fmt: skip
+        numbers = pd.to_numeric(
+            values.where(~values.str.contains("_", regex=False)), errors="coerce"
+        ).to_numpy(dtype=float)
         valid = np.isfinite(numbers) & (numbers >= column.minimum) & (numbers <= column.maximum)
     else:
         valid = values.isin(list(column.codes)).to_numpy()

@@ -13,13 +13,28 @@ DATA = ROOT / "data"
 def specimen(**overrides) -> dict:
     """A valid labelled specimen (canonical names) with the given values replaced."""
     base = {
-        "class": "p", "cap-diameter": "15.26", "cap-shape": "x", "cap-surface": "g",
-        "cap-color": "o", "does-bruise-or-bleed": "f", "gill-attachment": "e",
-        "gill-spacing": "", "gill-color": "w", "stem-height": "16.95", "stem-width": "17.09",
-        "stem-root": "s", "stem-surface": "y", "stem-color": "w", "veil-type": "u",
-        "veil-color": "w", "has-ring": "t", "ring-type": "g", "spore-print-color": "",
-        "habitat": "d", "season": "w",
-    }  # fmt: skip
+        "class": "p",
+        "cap-diameter": "15.26",
+        "cap-shape": "x",
+        "cap-surface": "g",
+        "cap-color": "o",
+        "does-bruise-or-bleed": "f",
+        "gill-attachment": "e",
+        "gill-spacing": "",
+        "gill-color": "w",
+        "stem-height": "16.95",
+        "stem-width": "17.09",
+        "stem-root": "s",
+        "stem-surface": "y",
+        "stem-color": "w",
+        "veil-type": "u",
+        "veil-color": "w",
+        "has-ring": "t",
+        "ring-type": "g",
+        "spore-print-color": "",
+        "habitat": "d",
+        "season": "w",
+    }
     base.update({key.replace("_", "-"): value for key, value in overrides.items()})
     return base
 

@@ -9,10 +9,16 @@ from mushroom.table import read_table
 from scripts.run import load_dataset
 
 EXPECTED_MISSING = {
-    "cap-surface": 14_120, "gill-attachment": 9_884, "gill-spacing": 25_063,
-    "stem-root": 51_538, "stem-surface": 38_124, "veil-type": 57_892, "veil-color": 53_656,
-    "ring-type": 2_471, "spore-print-color": 54_715,
-}  # fmt: skip
+    "cap-surface": 14_120,
+    "gill-attachment": 9_884,
+    "gill-spacing": 25_063,
+    "stem-root": 51_538,
+    "stem-surface": 38_124,
+    "veil-type": 57_892,
+    "veil-color": 53_656,
+    "ring-type": 2_471,
+    "spore-print-color": 54_715,
+}
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,120 @@
+"""Run every benchmark side by side; write bench/results.json and bench/RESULTS.md.
+
+Each benchmark is a function returning ``{figure: value}``; targets are compared, never
+asserted. Usage: python scripts/bench.py [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench"
+# name -> (module:function, {figure: (target, "<=" or ">=")})
+BENCHMARKS: dict[str, tuple[str, dict[str, tuple[float, str]]]] = {
+    "local cloud": (
+        "localcloud.bench:run",
+        {
+            "up_to_healthy_s": (15.0, "<="),
+            "warm_invoke_p50_ms": (30.0, "<="),
+            "cold_start_ml_layer_s": (1.0, "<="),
+        },
+    ),
+    "ingest": ("lambdas.ingest.bench:run", {"real_file_61069_rows_s": (5.0, "<=")}),
+    "training": ("training.bench:run", {"wall_s": (60.0, "<="), "peak_rss_mb": (2048.0, "<=")}),
+    "prediction": (
+        "lambdas.predict.bench:run",
+        {
+            "one_specimen_p50_ms": (0.3, "<="),
+            "thousand_specimens_p50_ms": (20.0, "<="),
+            "cold_start_s": (0.5, "<="),
+        },
+    ),
+}
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+def run_one(name: str, target: str) -> dict:
+    """Import and run one benchmark; a failure is recorded, not fatal for the others."""
+    module, function = target.split(":")
+    print(f"bench: {name} …", flush=True)
+    started = time.perf_counter()
+    try:
+        figures = getattr(importlib.import_module(module), function)()
+    except Exception as error:  # noqa: BLE001 - report and go on with the next benchmark
+        traceback.print_exc()
+        return {"error": f"{type(error).__name__}: {error}"}
+    print(f"bench: {name} done in {time.perf_counter() - started:.1f} s: {figures}", flush=True)
+    return figures
+
+
+def verdict(value, target: tuple[float, str]) -> str:
+    limit, sense = target
+    if not isinstance(value, (int, float)):
+        return ""
+    met = value <= limit if sense == "<=" else value >= limit
+    return f"{sense} {limit:g} {'✅' if met else '❌'}"
+
+
+def markdown(results: dict) -> str:
+    """The results as a Markdown table, with the machine they were measured on."""
+    lines = [
+        "# Benchmark results",
+        "",
+        "Measured with `make bench` on: "
+        + ", ".join(f"{k} {v}" for k, v in results["machine"].items()),
+        "",
+        "| benchmark | figure | value | target |",
+        "|---|---|---|---|",
+    ]
+    for name, figures in results["benchmarks"].items():
+        targets = BENCHMARKS.get(name, ("", {}))[1]
+        for figure, value in figures.items():
+            shown = f"{value:.4g}" if isinstance(value, float) else value
+            target = verdict(value, targets[figure]) if figure in targets else ""
+            lines.append(f"| {name} | {figure} | {shown} | {target} |")
+    return "\n".join(lines) + "\n"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", choices=sorted(BENCHMARKS), default=None)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    names = args.only or list(BENCHMARKS)
+    results = {
+        "machine": machine(),
+        "benchmarks": {name: run_one(name, BENCHMARKS[name][0]) for name in names},
+    }
+    OUT.mkdir(exist_ok=True)
+    (OUT / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    (OUT / "RESULTS.md").write_text(markdown(results))
+    print(markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
