@@ -19,7 +19,7 @@ PYTEST := $(PY) -m pytest
 CODE := mushroom lambdas training scripts tests localcloud layers
 
 .PHONY: help venv run test test-unit test-integration lint fmt data up down status logs \
-	deploy destroy bench clean
+	deploy destroy bench clean alerts simulate rollback
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -74,6 +74,12 @@ destroy: $(STAMP) ## terraform destroy
 
 bench: $(STAMP) data ## Run the benchmarks; writes bench/results.json and bench/RESULTS.md
 	$(PY) scripts/bench.py
+
+alerts: $(STAMP) ## Print the operators' alerts received on the local alerts-inbox queue
+	$(PY) scripts/alerts.py --wait 10
+
+simulate: $(STAMP) data ## Healthy, then drifted traffic: metrics move, an alarm fires, retraining runs
+	$(PY) scripts/simulate.py
 
 clean: ## Remove build outputs (not the data, the environments or the state)
 	rm -rf build .pytest_cache

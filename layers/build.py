@@ -48,7 +48,7 @@ PIP_PLATFORM_ARGS = [
     "--only-binary=:all:",
 ]
 # Bump when the install recipe changes in a way the requirements hash cannot see.
-RECIPE_VERSION = "2"
+RECIPE_VERSION = "3"
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
@@ -73,6 +73,9 @@ DOMAIN_LAYER = "domain"
 DOMAIN_PACKAGE = "mushroom"
 # Per-layer extra exclusions (fnmatch patterns, one a line), e.g. unused pyarrow modules.
 EXCLUDE_FILE = "exclude.txt"
+# Per-layer shared libraries to strip of symbols (fnmatch patterns). Only libraries known to
+# survive it: stripping auditwheel/patchelf-repaired ones (numpy.libs/…) breaks them.
+STRIP_FILE = "strip.txt"
 # Libraries AWS's runtime lacks, shipped under the layer's lib/ (on LD_LIBRARY_PATH).
 NATIVE_FILE = "native.json"
 # What each layer must import on the target Python once unzipped (checked after zipping).
@@ -87,14 +90,19 @@ IMPORT_CHECKS = {
         "x = np.arange(40, dtype=float).reshape(20, 2); y = (x[:, 0] > 20).astype(int);"
         "b = lgb.train({'verbose': -1, 'min_data_in_leaf': 1, 'num_threads': 1},"
         " lgb.Dataset(x, y), num_boost_round=2);"
-        "b.predict(x[:1]);"
+        "b = lgb.Booster(model_str=b.model_to_string()); b.predict(x[:1]);"
+        "import scipy.sparse; scipy.sparse.csr_matrix(x); b.predict(scipy.sparse.csr_matrix(x));"
         "maps = open('/proc/self/maps').read();"
         "assert LAYER_LIB + '/libgomp.so.1' in maps, 'libgomp not loaded from the layer'"
     ),
     "data": (
-        "import io, numpy, pandas as pd, pyarrow, pyarrow.parquet;"
-        "buf = io.BytesIO(); pd.DataFrame({'a': [1, 2]}).to_parquet(buf);"
-        "assert len(pd.read_parquet(io.BytesIO(buf.getvalue()))) == 2"
+        "import numpy, pandas as pd;"
+        "assert pd.DataFrame({'a': [1, 2]}).astype('category')['a'].cat.codes.sum() == 1"
+    ),
+    "arrow": (
+        "import io, pyarrow as pa, pyarrow.parquet as pq;"
+        "buf = io.BytesIO(); pq.write_table(pa.table({'a': [1, 2]}), buf);"
+        "assert pq.read_table(io.BytesIO(buf.getvalue())).num_rows == 2"
     ),
     DOMAIN_LAYER: f"import {DOMAIN_PACKAGE}",
 }
@@ -102,6 +110,11 @@ IMPORT_CHECKS = {
 
 def log(message: str) -> None:
     print(f"[build] {message}", flush=True)
+
+
+def rel(path: Path) -> str:
+    """A path relative to the repository when it is inside it (for log lines)."""
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
 def sha256_file(path: Path) -> str:
@@ -178,7 +191,7 @@ def install_stamp(name: str) -> str:
     """What decides the pip install of a layer: its pins, native libs, platform and recipe."""
     layer_dir = LAYERS_DIR / name
     parts = [RECIPE_VERSION, json.dumps(PIP_PLATFORM_ARGS), str(bool(shutil.which("strip")))]
-    for file in ("requirements.txt", NATIVE_FILE):
+    for file in ("requirements.txt", NATIVE_FILE, STRIP_FILE):
         if (layer_dir / file).exists():
             parts.append((layer_dir / file).read_text())
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -189,14 +202,22 @@ def pip(*args: str) -> None:
     subprocess.run(command, check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
 
 
-def strip_binaries(root: Path) -> None:
-    """Drop debug symbols from shared libraries (pyarrow ships them unstripped: ~35 MB)."""
+def is_elf(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(4) == b"\x7fELF"
+
+
+def strip_binaries(root: Path, patterns: list[str]) -> None:
+    """Drop symbols from the layer's listed shared libraries (pyarrow ships them: ~35 MB)."""
     strip = shutil.which("strip")
+    if not patterns:
+        return
     if not strip:
-        log("  strip not found: shared libraries keep their symbols (layers are larger)")
+        log("  strip not found: shared libraries keep their symbols (the layer is larger)")
         return
     for path in sorted(root.rglob("*.so*")):
-        if path.is_file() and not path.is_symlink() and path.read_bytes()[:4] == b"\x7fELF":
+        arcname = path.relative_to(root).as_posix()
+        if path.is_file() and excluded(arcname, patterns) and is_elf(path):
             subprocess.run([strip, "--strip-unneeded", str(path)], check=True)
 
 
@@ -206,18 +227,19 @@ def install_layer(name: str, cache: Path) -> Path:
     stamp_file = cache / f"{name}.stamp"
     stamp = install_stamp(name)
     if stamp_file.exists() and stamp_file.read_text() == stamp and target.exists():
-        log(f"layer {name}: requirements unchanged, reusing {target.relative_to(REPO)}")
+        log(f"layer {name}: requirements unchanged, reusing {rel(target)}")
         return target
     shutil.rmtree(target, ignore_errors=True)
     requirements = LAYERS_DIR / name / "requirements.txt"
     requirement_pins(requirements)  # fail early on unpinned lines
-    log(f"layer {name}: pip install -r {requirements.relative_to(REPO)}")
+    log(f"layer {name}: pip install -r {rel(requirements)}")
     pip("install", "--target", str(target / "python"), "--no-compile", "--ignore-installed",
         "--no-warn-conflicts", *PIP_PLATFORM_ARGS, "-r", str(requirements))
     native = LAYERS_DIR / name / NATIVE_FILE
     if native.exists():
         install_native(json.loads(native.read_text()), target / "lib", cache)
-    strip_binaries(target)
+    strip_list = LAYERS_DIR / name / STRIP_FILE
+    strip_binaries(target, requirement_lines(strip_list) if strip_list.exists() else [])
     stamp_file.write_text(stamp)
     return target
 
@@ -299,7 +321,7 @@ def build_layer(name: str, cache: Path, check: bool = True) -> Path:
         fingerprint.update(f"{arcname}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
     stamp_file = dest.with_suffix(".stamp")
     if dest.exists() and stamp_file.exists() and stamp_file.read_text() == fingerprint.hexdigest():
-        log(f"layer {name}: unchanged ({dest.relative_to(REPO)})")
+        log(f"layer {name}: unchanged ({rel(dest)})")
         return dest
     write_zip(entries, dest)
     if check:
@@ -330,7 +352,7 @@ def build_functions() -> list[Path]:
     built = []
     for src in function_dirs():
         dest = build_function(src, BUILD_DIR / "lambdas" / f"{src.name}.zip")
-        log(f"function {src.name}: {dest.relative_to(REPO)} ({dest.stat().st_size} bytes)")
+        log(f"function {src.name}: {rel(dest)} ({dest.stat().st_size} bytes)")
         built.append(dest)
     return built
 

@@ -17,6 +17,7 @@ class Service:
     health_url: str | None
     autostart: bool = True
     port: int | None = None
+    on_demand: bool = False  # never started by supervisord itself, only by `up` when wanted
 
 
 def localstack(s: Settings) -> Service:
@@ -44,7 +45,11 @@ def localstack(s: Settings) -> Service:
 
 
 def mlflow(s: Settings) -> Service:
-    """MLflow tracking server: sqlite store, artifacts proxied to S3 on LocalStack."""
+    """MLflow tracking server: sqlite store, artifacts in S3 on LocalStack (direct s3:// URIs).
+
+    Clients write artifacts straight to the bucket, so the champion pointer can name real
+    ``s3://`` objects that the prediction Lambda reads without MLflow.
+    """
     folder = s.state / "mlflow"
     env = {
         **AWS_DUMMY,
@@ -58,23 +63,24 @@ def mlflow(s: Settings) -> Service:
     command = [
         s.dev_python, "-m", "mlflow", "server", "--host", s.host, "--port", str(s.mlflow_port),
         "--workers", "1", "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
-        "--artifacts-destination", f"s3://{s.artifact_bucket}",
+        "--default-artifact-root", f"s3://{s.artifact_bucket}", "--no-serve-artifacts",
     ]  # fmt: skip
     return Service("mlflow", command, env, f"{s.mlflow_url}/health", port=s.mlflow_port)
 
 
 def trainer(s: Settings) -> Service:
-    """Training worker consuming SQS (enabled with LOCALCLOUD_TRAINER=1 or `up --trainer`)."""
+    """Training worker consuming SQS (on by default; LOCALCLOUD_TRAINER=0 or `up --no-trainer`)."""
     env = {
         **AWS_DUMMY,
         "AWS_DEFAULT_REGION": s.region,
+        "AWS_REGION": s.region,
         "AWS_ENDPOINT_URL": s.localstack_url,
         "MLFLOW_TRACKING_URI": s.mlflow_url,
         "MLFLOW_S3_ENDPOINT_URL": s.localstack_url,
         "LOCALCLOUD_STATE_DIR": str(s.state),
     }
     command = [s.dev_python, "-m", "training.worker"]
-    return Service("trainer", command, env, None, autostart=s.with_trainer)
+    return Service("trainer", command, env, None, autostart=s.with_trainer, on_demand=True)
 
 
 def all_services(s: Settings) -> list[Service]:

@@ -1,5 +1,6 @@
 """Where things live and which ports they use; every path is under the repo's .state/."""
 
+import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -73,8 +74,20 @@ def from_env(env: dict | None = None, **overrides) -> Settings:
         "mlflow_port": int(env.get("MLFLOW_PORT", 5000)),
         "artifact_bucket": env.get("MLFLOW_ARTIFACT_BUCKET", "mushroom-mlflow-artifacts"),
         "region": env.get("AWS_DEFAULT_REGION", "us-east-1"),
-        "with_trainer": truthy(env.get("LOCALCLOUD_TRAINER")),
+        "with_trainer": truthy(env.get("LOCALCLOUD_TRAINER", "1")),
         "env": env,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**values)
+
+
+def fingerprint(s: Settings) -> str:
+    """The settings that must match for a running stack to count as "already running"."""
+    keys = {
+        "host": s.host,
+        "localstack_port": s.localstack_port,
+        "mlflow_port": s.mlflow_port,
+        "artifact_bucket": s.artifact_bucket,
+        "region": s.region,
+    }
+    return json.dumps(keys, sort_keys=True)

@@ -33,7 +33,7 @@ def program_section(service: Service, s: Settings) -> str:
 command={_command(service.command)}
 directory={s.repo}
 environment={env}
-autostart={str(service.autostart).lower()}
+autostart={str(service.autostart and not service.on_demand).lower()}
 autorestart=false
 startsecs=1
 startretries=0
@@ -130,11 +130,17 @@ class Supervisor:
         except (OSError, xmlrpc.client.Error):
             return False
 
-    def write_config(self, services: list[Service]) -> None:
-        """Write supervisord.conf (and the folders it names)."""
+    def write_config(self, services: list[Service], fingerprint: str) -> None:
+        """Write supervisord.conf (and the folders it names) and the settings it was made of."""
         self.s.supervisor_dir.mkdir(parents=True, exist_ok=True)
         self.s.logs.mkdir(parents=True, exist_ok=True)
         self.conf.write_text(config_text(services, self.s))
+        (self.s.supervisor_dir / "settings.json").write_text(fingerprint)
+
+    def fingerprint(self) -> str:
+        """Settings the running supervisord was started with ('' if unknown)."""
+        path = self.s.supervisor_dir / "settings.json"
+        return path.read_text() if path.exists() else ""
 
     def launch(self, timeout: float = 20) -> None:
         """Start supervisord (it daemonizes) and wait until it answers."""
@@ -164,4 +170,3 @@ class Supervisor:
         rpc = self.rpc()
         rpc.stopAllProcesses(True)
         rpc.shutdown()
-

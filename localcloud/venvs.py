@@ -54,7 +54,7 @@ def ensure_localstack_venv(s: Settings, python: str = "python3.11") -> bool:
     pip = [str(s.ls_python), "-m", "pip", "install", *PIP_QUIET]
     _run([*pip, "-r", str(s.repo / "requirements-localstack.txt")], log)
     source = _copy_executor(s)
-    _run([*pip, "--no-deps", "--force-reinstall", "--no-build-isolation", str(source)], log)
+    _run([*pip, "--no-deps", "--force-reinstall", str(source)], log)
     stamp.write_text(wanted)
     return True
 
@@ -71,7 +71,8 @@ def _copy_executor(s: Settings) -> Path:
 def ensure_lambda_runtime(s: Settings) -> str:
     """Install the SDK the Lambda Python runtime provides (boto3) under .state/."""
     cmd = [str(s.ls_python), "-m", "localcloud_executor.runtime_deps", "--state-dir", str(s.state)]
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    env = {**os.environ, "TMPDIR": str(s.state / "tmp")}
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"Installing the Lambda runtime SDK failed:\n{result.stderr[-2000:]}")
     return result.stdout.strip()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -61,25 +62,30 @@ class Vocabulary:
 
     def encode_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Encode specimens given as dicts (canonical names) without pandas: the serving path."""
-        lookups = {
-            name: {code: i for i, code in enumerate(codes)}
-            for name, codes in self.categories.items()
-        }
         matrix = np.full((len(records), len(self.features)), np.nan)
-        for row, record in enumerate(records):
-            for position, name in enumerate(self.features):
-                matrix[row, position] = self._encode_value(name, record.get(name), lookups)
+        for position, name in enumerate(self.features):
+            values = [record.get(name) for record in records]
+            if name in self.categories:
+                matrix[:, position] = self._encode_codes(name, values)
+            else:
+                matrix[:, position] = [math.nan if contract.is_missing(v) else float(v)
+                                       for v in values]  # fmt: skip
         return matrix
 
-    def _encode_value(self, name: str, value: Any, lookups: Mapping[str, dict]) -> float:
-        if contract.is_missing(value):
-            return math.nan
-        if name in lookups:
-            code = lookups[name].get(value)
-            if code is None:
+    def _encode_codes(self, name: str, values: list) -> list[float]:
+        """Integer codes of one categorical column (column-wise: fast for 1,000 specimens)."""
+        lookup = self._lookups[name]
+        codes = [lookup.get(v, math.nan) if type(v) is str else math.nan for v in values]
+        for value, code in zip(values, codes):
+            if math.isnan(code) and not contract.is_missing(value):
                 raise UnknownCodeError(name, [str(value)])
-            return float(code)
-        return float(value)
+        return codes
+
+    @cached_property
+    def _lookups(self) -> dict[str, dict[str, float]]:
+        """Code -> integer per categorical, built once per vocabulary."""
+        return {name: {code: float(i) for i, code in enumerate(codes)}
+                for name, codes in self.categories.items()}  # fmt: skip
 
     def decode(self, name: str, code: float) -> str | None:
         """The original code of an encoded categorical value (NaN gives ``None``)."""

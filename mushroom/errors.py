@@ -22,3 +22,15 @@ class NotATableError(MushroomError):
     def __init__(self, rule: str, message: str):
         self.rule = rule
         super().__init__(message)
+
+
+class ConfigError(MushroomError):
+    """Environment variables that do not make a valid configuration (raised at cold start)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid configuration: " + "; ".join(problems))
+
+
+class SourceChangedError(MushroomError):
+    """The uploaded object changed or vanished between its event and its reading."""

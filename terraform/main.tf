@@ -19,14 +19,14 @@ locals {
 
   # Prefixes of the data bucket: who writes what (see README.md).
   data_prefixes = {
-    raw            = "raw/"            # uploads (CSV), immutable; ObjectCreated triggers ingest
-    processed      = "processed/"      # validated, cleaned Parquet written by ingest
-    quarantine     = "quarantine/"     # rejected rows/files + machine-readable reason
-    manifests      = "manifests/"      # one per ingested file: source key, ETag/version, counts
-    predictions    = "predictions/"    # prediction log written by predict
-    feedback       = "feedback/"       # true labels sent back through the API
-    batch          = "batch/"          # batch prediction inputs
-    batch_results  = "batch-results/"  # batch prediction outputs
-    monitoring     = "monitoring/"     # monitor reports, retrain cooldown markers
+    raw           = "raw/"           # uploads (CSV), immutable; ObjectCreated triggers ingest
+    processed     = "processed/"     # validated, cleaned Parquet written by ingest
+    quarantine    = "quarantine/"    # rejected rows/files + machine-readable reason
+    manifests     = "manifests/"     # one per ingested file: source key, ETag/version, counts
+    predictions   = "predictions/"   # prediction log written by predict
+    feedback      = "feedback/"      # true labels sent back through the API
+    batch         = "batch/"         # batch prediction inputs
+    batch_results = "batch-results/" # batch prediction outputs
+    monitoring    = "monitoring/"    # monitor reports, retrain cooldown markers
   }
 }

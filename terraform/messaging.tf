@@ -4,6 +4,13 @@ resource "aws_sqs_queue" "training_jobs_dlq" {
   name                      = "${var.project}-training-jobs-dlq"
   message_retention_seconds = 1209600
   sqs_managed_sse_enabled   = true
+
+  # Only the training queue may dead-letter here. Its ARN is spelled out rather than
+  # referenced (that would be a cycle), which also saves a separate policy resource.
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.project}-training-jobs"]
+  })
 }
 
 resource "aws_sqs_queue" "training_jobs" {
@@ -16,15 +23,6 @@ resource "aws_sqs_queue" "training_jobs" {
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.training_jobs_dlq.arn
     maxReceiveCount     = var.training_max_receive_count
-  })
-}
-
-resource "aws_sqs_queue_redrive_allow_policy" "training_jobs_dlq" {
-  queue_url = aws_sqs_queue.training_jobs_dlq.id
-
-  redrive_allow_policy = jsonencode({
-    redrivePermission = "byQueue"
-    sourceQueueArns   = [aws_sqs_queue.training_jobs.arn]
   })
 }
 

@@ -1,6 +1,9 @@
 terraform {
   required_version = ">= 1.5"
 
+  # State stays out of the repository: scripts/deploy.sh passes -backend-config=path=<.state/…>.
+  backend "local" {}
+
   required_providers {
     aws = {
       source  = "hashicorp/aws"

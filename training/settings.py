@@ -30,6 +30,10 @@ def terraform_outputs(path: Path = OUTPUTS) -> dict[str, Any]:
     return {key: item.get("value") for key, item in json.loads(path.read_text()).items()}
 
 
+class NotDeployed(RuntimeError):
+    """The queue the worker reads does not exist yet (before ``make deploy``)."""
+
+
 def _setting(name: str, outputs: dict[str, Any], output: str, default: Any = None) -> Any:
     return os.environ.get(name) or outputs.get(output) or default
 
@@ -40,6 +44,9 @@ class WorkerSettings:
 
     queue_url: str
     alerts_topic_arn: str | None
+    data_bucket: str | None = None
+    champion_parameter: str = "/mushroom/champion"
+    tracking_uri: str = "http://127.0.0.1:5000"
     region: str = "us-east-1"
     endpoint_url: str | None = None
     visibility_seconds: int = 120
@@ -54,13 +61,18 @@ class WorkerSettings:
         outputs = terraform_outputs()
         queue_url = _setting("TRAINING_QUEUE_URL", outputs, "training_queue_url")
         if not queue_url:
-            raise SystemExit(
+            raise NotDeployed(
                 "TRAINING_QUEUE_URL is not set and .state/outputs.json has no "
                 "training_queue_url: run `make deploy` or set the variable"
             )
         return cls(
             queue_url=queue_url,
             alerts_topic_arn=_setting("ALERTS_TOPIC_ARN", outputs, "alerts_topic_arn"),
+            data_bucket=_setting("DATA_BUCKET", outputs, "data_bucket_name"),
+            champion_parameter=_setting(
+                "CHAMPION_PARAMETER", outputs, "champion_parameter_name", cls.champion_parameter
+            ),
+            tracking_uri=os.environ.get("MLFLOW_TRACKING_URI", cls.tracking_uri),
             region=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", cls.region)),
             endpoint_url=os.environ.get("AWS_ENDPOINT_URL"),
             visibility_seconds=int(os.environ.get("TRAINING_VISIBILITY_SECONDS", 120)),

@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from training.settings import WorkerSettings, aws_client, log
+from training.settings import NotDeployed, WorkerSettings, aws_client, log
 
 MAX_BATCH = 10
 
@@ -227,7 +227,7 @@ def check_stop(stop: threading.Event) -> None:
 
 def default_trainer() -> Trainer:
     """The real pipeline (imported lazily: the worker's plumbing is testable without it)."""
-    from training.pipeline import train_for_request
+    from training.job import train_for_request
 
     return train_for_request
 
@@ -238,9 +238,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def wait_for_deploy(poll_seconds: float = 5.0) -> WorkerSettings:
+    """Settings once the stack is deployed (``make up`` starts the worker before the deploy)."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    announced = False
+    while True:
+        try:
+            return WorkerSettings.from_env()
+        except NotDeployed as error:
+            if not announced:
+                log("waiting for the training queue", reason=str(error))
+                announced = True
+            if stop.wait(poll_seconds):
+                raise SystemExit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    worker = Worker(WorkerSettings.from_env(), default_trainer())
+    settings = WorkerSettings.from_env() if args.once else wait_for_deploy()
+    worker = Worker(settings, default_trainer())
     if args.once:
         outcome = worker.poll_once()
         print(json.dumps(outcome or {"status": "queue empty"}, default=str))

@@ -73,7 +73,10 @@ class LocalPythonRuntimeExecutor(RuntimeExecutor):
             raise StatusErrorException(failure, payload=error_payload("Runtime.Unknown", failure))
 
     def stop(self) -> None:
-        """Kill the handler process group and remove the environment's /tmp."""
+        """Kill the handler process group (even mid-invocation) and remove its /tmp."""
+        process = self.process
+        if process:
+            process.kill()  # an invocation in flight then ends with Runtime.ExitError
         with self.lock:
             self._kill()
         shutil.rmtree(self.tmp_dir, ignore_errors=True)
@@ -87,6 +90,7 @@ class LocalPythonRuntimeExecutor(RuntimeExecutor):
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         extra = {
             "TMPDIR": str(self.tmp_dir),
+            "HOME": str(self.tmp_dir),  # no host ~/.aws or ~/.cache leaks into the sandbox
             "LAMBDA_RUNTIME_DIR": str(runtime_deps.runtime_dir(py)),
         }
         env = paths.handler_env(self.env_vars, task_dir, layer_dirs, extra)
@@ -145,7 +149,9 @@ class LocalPythonRuntimeExecutor(RuntimeExecutor):
             output = self.process.take_logs()
         ok, body, status, error_type = self._outcome(frame, request_id, timeout, exit_code)
         if status == "timeout":
-            output += f"{logs.timestamp()} {request_id} Task timed out after {timeout:.2f} seconds\n"
+            output += (
+                f"{logs.timestamp()} {request_id} Task timed out after {timeout:.2f} seconds\n"
+            )
         report = logs.report_line(
             request_id, duration_ms, self.function_version.config.memory_size, rss,
             init_ms=init_ms, status=status, error_type=error_type,

@@ -1,6 +1,7 @@
 """One handler subprocess: spawn, framed protocol over pipes, log capture, kill."""
 
 import json
+import logging
 import os
 import queue
 import secrets
@@ -16,6 +17,7 @@ CONFIG_VARIABLE = "_LOCALCLOUD_BOOTSTRAP"
 # PR_SET_PDEATHSIG fires when the *thread* that forked dies: fork from one long-lived thread.
 _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="localcloud-spawner")
 EOF_FRAME = {"type": "eof"}
+LOG = logging.getLogger(__name__)
 
 
 class HandlerProcess:
@@ -27,6 +29,7 @@ class HandlerProcess:
         self._logs: list[str] = []
         self.history: deque = deque(maxlen=5000)
         self._lock = threading.Lock()
+        self._killed = False
         read_fd, write_fd = os.pipe()
         config = {
             "token": self.token,
@@ -92,15 +95,20 @@ class HandlerProcess:
 
     def kill(self) -> None:
         """SIGKILL the handler's process group and wait for its output to drain."""
-        try:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        if not self._killed:
+            self._killed = True  # never signal the group id again: it could be reused
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         try:
             self.commands.close()
         except OSError:
             pass
-        self.popen.wait(timeout=10)
+        try:
+            self.popen.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            LOG.warning("handler process %s did not exit after SIGKILL", self.popen.pid)
         self.reader.join(timeout=5)
 
 

@@ -1,0 +1,190 @@
+"""Ingest: an upload under ``raw/`` becomes a validated dataset, quarantined rejects, a job.
+
+S3 ObjectCreated → read the exact object version → :func:`mushroom.ingest.ingest` → write the
+outputs, then the manifest last with a conditional put (the idempotency record) → one
+training-jobs message for the new datasets of the event → an alert for each refused upload.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote_plus
+
+import boto3
+
+from mushroom import ingest, messaging
+from mushroom.config import IngestConfig
+from mushroom.errors import SourceChangedError
+from mushroom.observability import MetricUnit, logger, metrics
+from mushroom.storage import DatasetKeys, DataStore, Source, dataset_id
+from mushroom.table import Refusal
+
+CONFIG = IngestConfig.from_env()  # validated at cold start: a bad variable fails the init
+RESEND_AFTER_SECONDS = 900  # a manifest without its training job older than this was a crash
+ALERTED = (ingest.Status.REFUSED, ingest.Status.REJECTED)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict, context: Any) -> dict:
+    """Ingest every raw/ upload of an S3 event; one training job for the new datasets."""
+    correlation_id = getattr(context, "aws_request_id", None)
+    logger.append_keys(correlation_id=correlation_id)
+    store, messenger = dependencies()
+    results = [ingest_upload(source, store, messenger, correlation_id)
+               for source in uploads(event)]  # fmt: skip
+    job = request_training(results, store, messenger, correlation_id)
+    logger.info("ingest done", extra={"uploads": len(results), "training_job": job})
+    return {"uploads": [r["summary"] for r in results], "training_job": job}
+
+
+@lru_cache(maxsize=1)
+def dependencies() -> tuple[DataStore, messaging.Messenger]:
+    """S3 store and messenger, created once per container."""
+    store = DataStore(boto3.client("s3"), CONFIG.data_bucket)
+    messenger = messaging.Messenger(boto3.client("sqs"), boto3.client("sns"),
+                                    CONFIG.training_queue_url, CONFIG.alerts_topic_arn)  # fmt: skip
+    return store, messenger
+
+
+def uploads(event: dict) -> list[Source]:
+    """The event's uploads to ingest: data bucket, raw/ prefix, not a folder marker."""
+    sources = []
+    for record in event.get("Records", []):
+        s3 = record.get("s3", {})
+        bucket, item = s3.get("bucket", {}).get("name"), s3.get("object", {})
+        key = unquote_plus(item.get("key", ""))
+        if bucket != CONFIG.data_bucket or not key.startswith(CONFIG.raw_prefix) \
+                or key.endswith("/"):  # fmt: skip
+            logger.info(
+                "upload ignored: not a file under the data bucket's raw/ prefix",
+                extra={"bucket": bucket, "key": key, "prefix": CONFIG.raw_prefix},
+            )
+            metrics.add_metric(name="UploadsIgnored", unit=MetricUnit.Count, value=1)
+            continue
+        sources.append(Source(bucket, key, item.get("versionId"), item.get("eTag"),
+                              item.get("size")))  # fmt: skip
+    return sources
+
+
+def ingest_upload(source: Source, store: DataStore, messenger: messaging.Messenger,
+                  correlation_id: str | None) -> dict:  # fmt: skip
+    """Ingest one upload once: a repeated delivery finds its manifest and does nothing."""
+    if not (source.version_id or source.etag):
+        source = store.describe(source)
+    keys = DatasetKeys(dataset_id(source))
+    existing = store.get_json(keys.manifest)
+    if existing is not None:
+        return duplicate(keys, existing)
+    started = time.perf_counter()
+    try:
+        outcome, read_s = read_and_ingest(source, store)
+    except SourceChangedError as error:
+        logger.warning("upload skipped", extra={"source": source.identity, "error": str(error)})
+        return {"summary": {"source": source.identity, "status": "skipped"}, "new": False}
+    written = time.perf_counter()
+    write_outputs(store, keys, outcome)
+    timings = {"read_s": read_s, "write_s": round(time.perf_counter() - written, 3)}
+    document = ingest.manifest(outcome, keys, correlation_id=correlation_id, timings=timings)
+    if not store.create_json(keys.manifest, document):  # a concurrent delivery won the race
+        return duplicate(keys, store.get_json(keys.manifest) or {})
+    record_outcome(outcome, keys, messenger, time.perf_counter() - started)
+    return {"summary": summary(document), "new": True, "manifest": document}
+
+
+def read_and_ingest(source: Source, store: DataStore) -> tuple[ingest.Outcome, float]:
+    """Refuse an object over the size limit unread; otherwise read and ingest it."""
+    size = source.size if source.size is not None else store.describe(source).size
+    if size > CONFIG.max_object_bytes:
+        message = (f"the object is {size:,} bytes; the limit is {CONFIG.max_object_bytes:,} "
+                   "bytes (MAX_OBJECT_BYTES); split it into smaller files")  # fmt: skip
+        return ingest.refused(source, Refusal.TOO_LARGE, message), 0.0
+    started = time.perf_counter()
+    data = store.read(source)
+    read_s = round(time.perf_counter() - started, 3)
+    outcome = ingest.ingest(data, source, max_bytes=CONFIG.max_content_bytes,
+                            chunk_rows=CONFIG.chunk_rows)  # fmt: skip
+    return outcome, read_s
+
+
+def write_outputs(store: DataStore, keys: DatasetKeys, outcome: ingest.Outcome) -> None:
+    """Dataset, rejected rows and report: everything but the manifest."""
+    outputs = ingest.output_keys(outcome, keys)
+    if outputs["processed"]:
+        store.put_bytes(outputs["processed"], outcome.processed, "application/vnd.apache.parquet")
+    if outputs["rejected_rows"]:
+        with outcome.rejected_rows as rejected:
+            store.put_file(outputs["rejected_rows"], rejected, "text/csv; charset=utf-8")
+    if outputs["report"]:
+        store.put_json(outputs["report"], {**outcome.report, "outputs": outputs})
+
+
+def record_outcome(outcome: ingest.Outcome, keys: DatasetKeys, messenger: messaging.Messenger,
+                   seconds: float) -> None:  # fmt: skip
+    """Log and count the outcome; alert the operators when nothing could be used."""
+    counts = {"dataset_id": outcome.dataset_id, "status": outcome.status,
+              "rows_in": outcome.rows_in, "accepted": outcome.accepted,
+              "rejected": outcome.rejected, "refusal": outcome.refusal}  # fmt: skip
+    logger.info("upload ingested", extra={**counts, "seconds": round(seconds, 3)})
+    metrics.add_metric(name=f"Uploads{outcome.status.title()}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="RowsAccepted", unit=MetricUnit.Count, value=outcome.accepted)
+    metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=outcome.rejected)
+    metrics.add_metric(name="IngestSeconds", unit=MetricUnit.Seconds, value=seconds)
+    if outcome.status in ALERTED:
+        alert(outcome, keys, messenger)
+
+
+def alert(outcome: ingest.Outcome, keys: DatasetKeys, messenger: messaging.Messenger) -> None:
+    """Tell the operators an upload gave no data, and where its report is."""
+    refusal = outcome.refusal or {"rule": "no_valid_rows", "message": "every row was rejected"}
+    messenger.alert(f"Mushroom ingest {outcome.status}: {outcome.source.key}", {
+        "dataset_id": outcome.dataset_id, "status": outcome.status, **refusal,
+        "source": outcome.source.as_dict(), "report": f"s3://{CONFIG.data_bucket}/{keys.report}",
+    })  # fmt: skip
+
+
+def duplicate(keys: DatasetKeys, existing: dict) -> dict:
+    """A repeated delivery: nothing is written; a crashed job request is sent again."""
+    metrics.add_metric(name="DuplicateDeliveries", unit=MetricUnit.Count, value=1)
+    logger.info("upload already ingested", extra={"manifest": keys.manifest})
+    resend = existing.get("accepted", 0) > 0 and not existing.get("training_job") \
+        and _age_seconds(existing) > RESEND_AFTER_SECONDS  # fmt: skip
+    return {"summary": {**summary(existing), "duplicate": True}, "new": resend,
+            "manifest": existing}  # fmt: skip
+
+
+def _age_seconds(manifest: dict) -> float:
+    stamp = manifest.get("ingested_at")
+    if not stamp:
+        return 0.0
+    return (datetime.now(timezone.utc) - datetime.fromisoformat(stamp)).total_seconds()
+
+
+def request_training(results: list[dict], store: DataStore, messenger: messaging.Messenger,
+                     correlation_id: str | None) -> dict | None:  # fmt: skip
+    """One training job for all new datasets of this event, recorded in their manifests."""
+    manifests = [r["manifest"] for r in results if r["new"] and r["manifest"]["accepted"] > 0]
+    if not manifests:
+        return None
+    job = messaging.training_job(
+        messaging.NEW_DATA,
+        [m["dataset_id"] for m in manifests],
+        correlation_id=correlation_id,
+        manifests=[m["outputs"]["manifest"] for m in manifests],
+    )
+    message_id = messenger.request_training(job)
+    sent = {"message_id": message_id, "sent_at": datetime.now(timezone.utc).isoformat()}
+    for document in manifests:
+        store.put_json(document["outputs"]["manifest"], {**document, "training_job": sent})
+    metrics.add_metric(name="TrainingJobsRequested", unit=MetricUnit.Count, value=1)
+    return {**job, "message_id": message_id}
+
+
+def summary(manifest: dict) -> dict:
+    """The fields of a manifest worth returning to the caller."""
+    fields = ("dataset_id", "status", "rows_in", "accepted", "rejected", "refusal")
+    return {**{f: manifest.get(f) for f in fields},
+            "manifest": manifest.get("outputs", {}).get("manifest")}  # fmt: skip

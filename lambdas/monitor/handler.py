@@ -1,0 +1,42 @@
+"""The monitor function: EventBridge schedule -> quality and drift metrics + a report in S3."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+import boto3
+
+from monitor_config import MonitorConfig
+from monitor_job import run_monitor, window_end
+from monitor_store import MonitorStore
+from mushroom.observability import logger
+
+CONFIG = MonitorConfig.from_env()
+
+
+@lru_cache(maxsize=1)
+def clients() -> tuple:
+    """S3, SSM and CloudWatch clients, created once per container."""
+    return boto3.client("s3"), boto3.client("ssm"), boto3.client("cloudwatch")
+
+
+@logger.inject_lambda_context(log_event=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Monitor the window that ends at the event's time."""
+    s3, ssm, cloudwatch = clients()
+    store = MonitorStore(s3, ssm, CONFIG.data_bucket, CONFIG.champion_parameter)
+    end = window_end(event or {}, datetime.now(timezone.utc))
+    report = run_monitor(CONFIG, store, cloudwatch, end)
+    outcome = {
+        "status": report["status"],
+        "report": report["report_prefix"],
+        "champion_version": report["champion"]["champion_version"],
+        "volume": report["volume"],
+        "quality_status": report["quality"]["status"],
+        "drift_status": report["drift"]["status"],
+        "metrics_sent": report["metrics_sent"],
+    }
+    logger.info("monitoring window done", extra=outcome)
+    return outcome

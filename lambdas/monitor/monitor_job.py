@@ -1,0 +1,51 @@
+"""One monitor run: read the window, compute quality and drift, publish metrics, write a report."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from mushroom import monitoring
+from mushroom.monitoring_report import render_html
+from monitor_config import MonitorConfig
+from monitor_metrics import metric_data, publish
+from monitor_store import MonitorStore, parse_time
+
+
+def window_end(event: dict[str, Any], now: datetime) -> datetime:
+    """The scheduled event's time (EventBridge ``time``), else now."""
+    return parse_time(event.get("time", "")) or now
+
+
+def serving(predictions: list[dict], version: str | None) -> list[dict]:
+    """Only the champion's predictions: quality and drift are about the model that serves."""
+    if version is None:
+        return predictions
+    return [p for p in predictions if str(p.get("model_version")) == version]
+
+
+def reference_of(store: MonitorStore, pointer: dict) -> monitoring.ReferenceProfile | None:
+    """The champion's reference profile, parsed (None without champion or profile)."""
+    document = store.reference_profile(pointer) if pointer else None
+    return monitoring.ReferenceProfile.from_dict(document) if document else None
+
+
+def run_monitor(config: MonitorConfig, store: MonitorStore, cloudwatch, end: datetime) -> dict:
+    """Compute, publish and store the report of the window ending at ``end``."""
+    start = end - timedelta(minutes=config.window_minutes)
+    pointer = store.champion()
+    version = str(pointer["version"]) if pointer else None
+    logged = store.predictions(start, end)
+    predictions = serving(logged, version)
+    summary = monitoring.summarise_window(
+        predictions, store.feedback(start, end), reference_of(store, pointer),
+        config.drift_threshold, config.min_drift_specimens, config.min_labelled)  # fmt: skip
+    report = {"generated_at": end.isoformat(), "window": {"start": start.isoformat(),
+              "end": end.isoformat(), "minutes": config.window_minutes,
+              "other_versions_skipped": len(logged) - len(predictions)},
+              "champion": {"champion_version": version, "run_id": pointer.get("run_id")},
+              **summary}  # fmt: skip
+    report["metrics_sent"] = publish(cloudwatch, config.metrics_namespace,
+                                     metric_data(summary, version or "none", end))  # fmt: skip
+    report["report_prefix"] = store.write_report(end, report, render_html(report))
+    return report

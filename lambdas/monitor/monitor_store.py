@@ -1,0 +1,101 @@
+"""Data access of the monitor: the window's prediction log and feedback, the champion, reports."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Iterator
+from urllib.parse import urlparse
+
+from botocore.exceptions import ClientError
+
+from mushroom import storage
+
+MISSING_CODES = {"NoSuchKey", "404", "NoSuchBucket", "AccessDenied"}  # AccessDenied: no ListBucket
+REFERENCE_FILE = "reference_profile.json"
+
+
+def parse_time(text: str) -> datetime | None:
+    """An ISO-8601 time (``Z`` accepted), or None when unreadable."""
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> (bucket, key)."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise ValueError(f"not an s3:// URI: {uri!r}")
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def reference_candidates(pointer: dict[str, Any]) -> list[str]:
+    """Where the champion's reference profile may be: explicit URI first, then the model folder."""
+    explicit = pointer.get("reference_profile_uri")
+    folder = str(pointer.get("model_uri") or "").rstrip("/")
+    listed = (pointer.get("files") or {}).get("reference_profile")
+    names = [listed, REFERENCE_FILE, f"extra_files/{REFERENCE_FILE}"]
+    return [u for u in [explicit, *(f"{folder}/{n}" for n in names if n and folder)] if u]
+
+
+class MonitorStore:
+    """Reads the monitoring inputs and writes its reports through boto3 clients."""
+
+    def __init__(self, s3, ssm, bucket: str, champion_parameter: str):
+        self.s3, self.ssm, self.bucket = s3, ssm, bucket
+        self.champion_parameter = champion_parameter
+
+    def _keys(self, prefix: str) -> Iterator[str]:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        for page in pages:
+            yield from (item["Key"] for item in page.get("Contents", []))
+
+    def _records(self, key: str) -> Iterator[dict]:
+        body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read().decode("utf-8")
+        yield from (json.loads(line) for line in body.splitlines() if line.strip())
+
+    def _read(self, prefix: str, start: datetime, end: datetime) -> Iterator[dict]:
+        for partition in storage.date_partitions(prefix, start, end):
+            for key in self._keys(partition):
+                yield from self._records(key)
+
+    def predictions(self, start: datetime, end: datetime) -> list[dict]:
+        """Prediction-log lines whose ``time`` falls in [start, end)."""
+        return [r for r in self._read(storage.PREDICTIONS, start, end)
+                if (t := parse_time(r.get("time", ""))) and start <= t < end]  # fmt: skip
+
+    def feedback(self, start: datetime, end: datetime) -> list[dict]:
+        """Feedback received from the window's start until now (labels come after predictions)."""
+        return list(self._read(storage.FEEDBACK, start, end))
+
+    def champion(self) -> dict[str, Any]:
+        """The champion pointer ({} while no model has been promoted)."""
+        text = self.ssm.get_parameter(Name=self.champion_parameter)["Parameter"]["Value"]
+        doc = json.loads(text)
+        return doc if doc.get("version") else {}
+
+    def reference_profile(self, pointer: dict[str, Any]) -> dict | None:
+        """The champion's training reference profile, or None when it cannot be found."""
+        for uri in reference_candidates(pointer):
+            bucket, key = split_s3_uri(uri)
+            try:
+                return json.loads(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") not in MISSING_CODES:
+                    raise
+        return None
+
+    def write_report(self, when: datetime, report: dict, html: str) -> str:
+        """report.json + report.html under monitoring/<timestamp>/; returns the prefix."""
+        prefix = storage.monitoring_report_prefix(when)
+        self.s3.put_object(Bucket=self.bucket, Key=f"{prefix}report.json",
+                           Body=storage.dumps(report), ContentType=storage.JSON_TYPE)  # fmt: skip
+        self.s3.put_object(
+            Bucket=self.bucket,
+            Key=f"{prefix}report.html",
+            Body=html.encode("utf-8"),
+            ContentType="text/html; charset=utf-8",
+        )
+        return prefix

@@ -1,0 +1,140 @@
+"""The serving champion: read the SSM pointer, load its artifacts from S3, keep it warm.
+
+The pointer is re-read at most every ``refresh_seconds``; a new version is loaded and swapped
+in without a redeploy. When SSM or S3 fail on a warm container the loaded champion keeps
+serving (with a warning); with nothing loaded the API answers 503.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import urlparse
+
+from api_errors import ChampionUnavailable
+from observability import logger, metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+ARTIFACTS = ("model_uri", "vocabulary_uri", "safety_uri")
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """What the training worker's promotion wrote to SSM."""
+
+    version: str
+    model_uri: str
+    vocabulary_uri: str
+    safety_uri: str
+    run_id: str | None = None
+    threshold: float | None = None
+    trained_at: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Pointer | None":
+        """The pointer, or ``None`` while no champion has been promoted."""
+        doc = json.loads(text)
+        if not doc.get("version") or not doc.get("model_uri"):
+            return None
+        return cls(str(doc["version"]), doc["model_uri"], doc["vocabulary_uri"],
+                   doc["safety_uri"], doc.get("run_id"), doc.get("threshold"),
+                   doc.get("trained_at"), dict(doc.get("metrics") or {}))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Champion:
+    """A loaded model bundle and the pointer it came from."""
+
+    pointer: Pointer
+    bundle: Any
+
+    @property
+    def version(self) -> str:
+        """The registered model version that serves."""
+        return self.pointer.version
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` → (bucket, key)."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise ValueError(f"not an s3:// URI: {uri!r}")
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def read_artifacts(s3, pointer: Pointer) -> dict[str, bytes]:
+    """The bundle's files, by pointer field name."""
+    texts = {}
+    for name in ARTIFACTS:
+        bucket, key = split_s3_uri(getattr(pointer, name))
+        texts[name] = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    return texts
+
+
+class ChampionCache:
+    """The champion of this container, re-checked against SSM at most every N seconds."""
+
+    def __init__(self, read_pointer: Callable[[], str], s3, load_bundle: Callable,
+                 refresh_seconds: float, clock: Callable[[], float] = time.monotonic):  # fmt: skip
+        self._read_pointer, self._s3, self._load = read_pointer, s3, load_bundle
+        self.refresh_seconds, self._clock = refresh_seconds, clock
+        self.champion: Champion | None = None
+        self._checked_at: float | None = None
+
+    def current(self) -> Champion:
+        """The champion to serve now; raises :class:`ChampionUnavailable` if there is none."""
+        if self._due():
+            self._refresh()
+        if self.champion is None:
+            raise ChampionUnavailable(self._unavailable)
+        return self.champion
+
+    def _due(self) -> bool:
+        checked = self._checked_at
+        return checked is None or self._clock() - checked >= self.refresh_seconds
+
+    def _refresh(self) -> None:
+        self._checked_at = self._clock()  # also after a failure: no retry storm in an outage
+        try:
+            pointer = Pointer.from_json(self._read_pointer())
+            if pointer is None:
+                self._unavailable = "no champion model has been promoted yet; try again later"
+                self._keep_or_clear("the champion pointer names no model")
+            elif self.champion is None or pointer.version != self.champion.version:
+                self._swap(pointer)
+        except Exception as error:  # noqa: BLE001 (any SSM/S3/parse failure: keep serving)
+            self._on_failure(error)
+
+    def _swap(self, pointer: Pointer) -> None:
+        started = self._clock()
+        bundle = self._load(read_artifacts(self._s3, pointer))
+        previous = self.champion.version if self.champion else None
+        self.champion = Champion(pointer, bundle)
+        logger.info(
+            "champion loaded",
+            extra={
+                "model_version": pointer.version,
+                "previous_version": previous,
+                "seconds": round(self._clock() - started, 3),
+            },
+        )
+
+    def _keep_or_clear(self, why: str) -> None:
+        if self.champion is not None:
+            logger.warning(f"{why}; keeping version {self.champion.version}")
+
+    def _on_failure(self, error: Exception) -> None:
+        metrics.add_metric(name="ChampionRefreshFailed", unit=MetricUnit.Count, value=1)
+        if self.champion is not None:
+            logger.warning(
+                "champion refresh failed; serving the cached model",
+                extra={"model_version": self.champion.version, "error": repr(error)},
+            )
+            return
+        logger.exception("champion could not be loaded")
+        self._unavailable = "the champion model cannot be loaded right now; try again later"
+
+    _unavailable = "no champion model has been promoted yet; try again later"

@@ -1,0 +1,93 @@
+"""Prediction API (API Gateway REST, Lambda proxy) and batch scoring of uploads to ``batch/``."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from typing_extensions import Annotated
+
+import api_errors
+import batch_scoring
+from api_models import (ErrorResponse, FeedbackRequest, FeedbackResponse, Health, ModelInfo,
+                        PredictRequest, PredictResponse)  # fmt: skip
+from mushroom.config import PredictConfig
+from observability import logger, metrics
+from service import PredictionService
+
+TITLE, VERSION = "Mushroom edibility prediction API", "1.0.0"
+app = APIGatewayRestResolver(enable_validation=True)
+api_errors.register(app)
+
+
+def _responses(ok: type, *codes: int) -> dict[int, dict]:
+    """OpenAPI responses of a route: its 200 model and the error codes it can answer."""
+    error = {"application/json": {"model": ErrorResponse}}
+    documented = {code: {"description": api_errors.DESCRIPTIONS[code], "content": error}
+                  for code in codes}  # fmt: skip
+    return {
+        200: {"description": ok.__doc__, "content": {"application/json": {"model": ok}}},
+        **documented,
+    }
+
+
+@lru_cache(maxsize=1)
+def config() -> PredictConfig:
+    """The function's configuration (read once per container)."""
+    return PredictConfig.from_env()
+
+
+@lru_cache(maxsize=1)
+def service() -> PredictionService:
+    """The container's prediction service (its champion stays warm between invocations)."""
+    return PredictionService.from_config(config())
+
+
+@app.post("/predict", summary="Classify 1 to 1,000 specimens",
+          responses=_responses(PredictResponse, 400, 413, 422, 503))  # fmt: skip
+def predict(request: Annotated[PredictRequest, Body()]) -> PredictResponse:
+    """Prediction, P(poisonous) and the decision to act on, per specimen."""
+    return service().predict(request.specimens)
+
+
+@app.post("/feedback", summary="Report the observed class of a predicted specimen",
+          responses=_responses(FeedbackResponse, 400, 413, 422, 503))  # fmt: skip
+def feedback(request: Annotated[FeedbackRequest, Body()]) -> FeedbackResponse:
+    """Store the label under feedback/ for monitoring and retraining."""
+    return service().feedback(str(request.prediction_id), request.observed_class)
+
+
+@app.get("/model", summary="The serving champion", responses=_responses(ModelInfo, 503))
+def model() -> ModelInfo:
+    """Version, training time, metrics and threshold of the champion."""
+    return service().model_info()
+
+
+@app.get("/health", summary="Liveness", responses=_responses(Health))
+def health() -> Health:
+    """Up, and whether this container has a champion loaded."""
+    return service().health()
+
+
+@app.get("/openapi.json", summary="This API's OpenAPI document", include_in_schema=False)
+def openapi() -> dict[str, Any]:
+    """The OpenAPI document generated from the code."""
+    return openapi_document()
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document (also committed as docs/openapi.json)."""
+    return json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))
+
+
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """API Gateway requests go to the resolver; S3 notifications on batch/ are scored."""
+    if batch_scoring.is_s3_event(event):
+        return batch_scoring.handle(event, service())
+    too_large = api_errors.oversized(event, config().max_body_bytes)
+    return too_large or app.resolve(event, context)

@@ -1,0 +1,66 @@
+"""The prediction log and the feedback store: JSON Lines objects under date partitions.
+
+One object per request (``predictions/date=YYYY-MM-DD/<time>-<request>.jsonl``, one line per
+specimen) is written before the response leaves; if S3 refuses it, the lines go to the
+function's log with ``prediction_log_fallback`` and a metric counts it: never lost silently.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from mushroom import storage
+from observability import logger, metrics
+
+JSONL = "application/x-ndjson"
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (injectable clock for tests)."""
+    return datetime.now(timezone.utc)
+
+
+def new_prediction_id() -> str:
+    """A fresh, unguessable prediction id."""
+    return str(uuid.uuid4())
+
+
+def as_jsonl(entries: Iterable[dict[str, Any]]) -> bytes:
+    """One compact JSON object per line."""
+    return "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in entries).encode()
+
+
+class PredictionLog:
+    """Writes prediction and feedback records to the data bucket."""
+
+    def __init__(self, s3, bucket: str, clock: Callable[[], datetime] = utc_now):
+        self.s3, self.bucket, self.clock = s3, bucket, clock
+
+    def record_predictions(self, entries: list[dict[str, Any]], name: str | None = None,
+                           when: datetime | None = None) -> bool:  # fmt: skip
+        """Store one request's predictions; ``False`` (logged, counted) when S3 refuses."""
+        when = when or self.clock()
+        key = storage.prediction_log_key(when, name or new_prediction_id())
+        try:
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=as_jsonl(entries),
+                               ContentType=JSONL)  # fmt: skip
+            return True
+        except Exception as error:  # noqa: BLE001 (the prediction was served: keep its record)
+            metrics.add_metric(name="PredictionLogWriteFailed", unit=MetricUnit.Count, value=1)
+            logger.error("prediction_log_fallback", extra={"key": key, "error": repr(error),
+                         "entries": entries})  # fmt: skip
+            return False
+
+    def record_feedback(self, prediction_id: str, observed_class: str) -> str:
+        """Store one observed label (the latest feedback for an id wins; raises on failure)."""
+        when = self.clock()
+        key = storage.feedback_key(when, prediction_id)
+        entry = {"prediction_id": prediction_id, "observed_class": observed_class,
+                 "time": when.isoformat()}  # fmt: skip
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=as_jsonl([entry]), ContentType=JSONL)
+        return key

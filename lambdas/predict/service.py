@@ -1,0 +1,100 @@
+"""The prediction logic behind the routes: check, classify with the champion, log."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Sequence
+
+import boto3
+from botocore.config import Config
+from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+import specimens as contract_check
+from api_errors import InvalidSpecimens, StorageUnavailable
+from champion import Champion, ChampionCache
+from mushroom.config import PredictConfig
+from mushroom.model import ModelBundle
+from observability import logger
+from prediction_log import PredictionLog, new_prediction_id, utc_now
+
+
+def load_bundle(files: Mapping[str, bytes]) -> ModelBundle:
+    """The ML engineer's bundle from the three artifacts named by the pointer."""
+    return ModelBundle.from_bytes(files["model_uri"], files["vocabulary_uri"],
+                                  files["safety_uri"])  # fmt: skip
+
+
+def aws_clients(config: PredictConfig) -> tuple[Any, Any]:
+    """S3 and SSM clients that fail fast, so an outage cannot stall a request."""
+    timeouts = Config(connect_timeout=config.aws_timeout_seconds,
+                      read_timeout=config.aws_timeout_seconds,
+                      retries={"max_attempts": 2, "mode": "standard"})  # fmt: skip
+    return boto3.client("s3", config=timeouts), boto3.client("ssm", config=timeouts)
+
+
+class PredictionService:
+    """Serves the champion: predictions, their log, feedback and the model's description."""
+
+    def __init__(self, champions: ChampionCache, log: PredictionLog,
+                 new_id: Callable[[], str] = new_prediction_id):  # fmt: skip
+        self.champions, self.log, self.new_id = champions, log, new_id
+
+    @classmethod
+    def from_config(cls, config: PredictConfig) -> "PredictionService":
+        """Wire the service to AWS as configured."""
+        s3, ssm = aws_clients(config)
+        provider = SSMProvider(boto3_client=ssm)
+
+        def read_pointer() -> str:
+            return provider.get(config.champion_parameter, force_fetch=True)
+
+        champions = ChampionCache(read_pointer, s3, load_bundle, config.champion_refresh_seconds)
+        return cls(champions, PredictionLog(s3, config.data_bucket))
+
+    def predict(self, specimens: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """Results for valid specimens (all or none), logged before they are returned."""
+        records, problems = contract_check.check_all(specimens)
+        if problems:
+            raise InvalidSpecimens(problems)
+        champion = self.champions.current()
+        results = self.classify(champion, records, [self.new_id() for _ in records])
+        self.log.record_predictions(log_entries(records, results, utc_now().isoformat(), "api"))
+        return {"model_version": champion.version, "results": results}
+
+    def classify(self, champion: Champion, records: Sequence[Mapping[str, Any]],
+                 ids: Sequence[str]) -> list[dict[str, Any]]:  # fmt: skip
+        """The champion's answer for checked records, with prediction ids and version."""
+        results = champion.bundle.predict(records)
+        for result, prediction_id in zip(results, ids):
+            result["prediction_id"] = prediction_id
+            result["model_version"] = champion.version
+        return results
+
+    def feedback(self, prediction_id: str, observed_class: str) -> dict[str, Any]:
+        """Store an observed label."""
+        try:
+            self.log.record_feedback(prediction_id, observed_class)
+        except Exception as error:  # noqa: BLE001 (S3 down: the client must retry, not lose it)
+            logger.exception("feedback could not be stored", extra={"prediction_id": prediction_id})
+            raise StorageUnavailable("the feedback could not be stored; try again later") from error
+        return {"prediction_id": prediction_id, "observed_class": observed_class, "stored": True}
+
+    def model_info(self) -> dict[str, Any]:
+        """The serving champion's description from its pointer."""
+        pointer = self.champions.current().pointer
+        return {"model_version": pointer.version, "run_id": pointer.run_id,
+                "trained_at": pointer.trained_at, "threshold": pointer.threshold,
+                "metrics": pointer.metrics}  # fmt: skip
+
+    def health(self) -> dict[str, Any]:
+        """Liveness; does not load a model."""
+        loaded = self.champions.champion
+        return {"status": "ok", "model_loaded": loaded is not None,
+                "model_version": loaded.version if loaded else None}  # fmt: skip
+
+
+def log_entries(records, results, time: str, source: str) -> list[dict[str, Any]]:
+    """One prediction-log line per specimen: id, time, version, features, outcome."""
+    return [{"prediction_id": r["prediction_id"], "time": time, "model_version": r["model_version"],
+             "source": source, "features": record, "prediction": r["prediction"],
+             "probability_poisonous": r["probability_poisonous"], "decision": r["decision"]}
+            for record, r in zip(records, results)]  # fmt: skip

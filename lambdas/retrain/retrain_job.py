@@ -1,0 +1,54 @@
+"""Logic of the retrain function: decide under the stored state, then enqueue at most one job."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from mushroom.retraining import COOLDOWN, ENQUEUE, Decision, Trigger, decide
+from retrain_config import RetrainConfig
+from retrain_state import RetrainStateStore, StateConflict
+
+ATTEMPTS = 3
+
+
+def request_retraining(config: RetrainConfig, store: RetrainStateStore, sqs, trigger: Trigger,
+                       now: datetime) -> dict[str, Any]:  # fmt: skip
+    """Record the decision (conditional write), then send the job if it is to be enqueued."""
+    for _ in range(ATTEMPTS):
+        state, etag = store.load()
+        decision = decide(state, trigger, now, config.cooldown)
+        try:
+            if decision.state is not None:
+                new_etag = store.save(decision.state, etag)
+        except StateConflict:
+            continue  # another invocation wrote first: decide again on its state
+        if decision.action == ENQUEUE:
+            return _enqueue(config, store, sqs, trigger, now, (state, new_etag))
+        return _outcome(decision, trigger)
+    raise StateConflict(f"{config.state_key} kept changing; giving up after {ATTEMPTS} attempts")
+
+
+def _enqueue(config, store, sqs, trigger: Trigger, now: datetime, rollback) -> dict[str, Any]:
+    """Send the job; if SQS refuses, restore the previous state so a retry can enqueue."""
+    try:
+        sent = sqs.send_message(QueueUrl=config.training_queue_url,
+                                MessageBody=json.dumps(trigger.job(now)))  # fmt: skip
+    except Exception:
+        previous, etag = rollback
+        store.save(previous, etag)
+        raise
+    decision = Decision(ENQUEUE, None, "training job enqueued")
+    return {**_outcome(decision, trigger), "message_id": sent["MessageId"]}
+
+
+def _outcome(decision: Decision, trigger: Trigger) -> dict[str, Any]:
+    return {
+        "action": decision.action,
+        "detail": decision.detail,
+        "reason": trigger.reason,
+        "correlation_id": trigger.correlation_id,
+        "enqueued": decision.action == ENQUEUE,
+        "cooling": decision.action == COOLDOWN,
+    }

@@ -1,0 +1,265 @@
+"""Ingest one uploaded file: parse, validate, and split it into a typed dataset and rejects.
+
+Pure: the upload's bytes and identity in; the dataset (Parquet bytes), the rejected rows (CSV,
+spooled to disk when large), the report and the manifest out. S3 I/O is in
+:mod:`mushroom.storage`. Every data row of the file is either accepted or rejected with its
+reasons (``rows_in == accepted + rejected``); a file that is not a table is refused whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import mushroom
+from mushroom import contract, species
+from mushroom.errors import NotATableError
+from mushroom.storage import DatasetKeys, Source, dataset_id
+from mushroom.table import CHUNK_ROWS, Chunk, Header, TableReader, open_table
+from mushroom.validation import REASONS, validate
+
+
+class Status:
+    """What became of an upload."""
+
+    ACCEPTED = "accepted"  # every row accepted
+    PARTIAL = "partial"  # some rows accepted, some rejected
+    REJECTED = "rejected"  # a table, but no row passed the contract: no dataset
+    REFUSED = "refused"  # not a table of specimens: refused as a whole
+
+
+ROW_NUMBER = "row_number"
+RAW_LINE = "raw_line"
+EXAMPLES_PER_REASON = 3
+SPOOL_BYTES = 32 * 1024 * 1024  # rejected rows beyond this go to a temporary file, not memory
+PARQUET_SCHEMA = pa.schema(
+    [(contract.LABEL, pa.string())]
+    + [(c.name, pa.float64() if isinstance(c, contract.Numeric) else pa.string())
+       for c in contract.FEATURES]
+    + [(contract.SPECIES, pa.string()), (ROW_NUMBER, pa.int64())]
+)  # fmt: skip
+
+
+@dataclass
+class Outcome:
+    """Everything one ingestion produced; ``processed`` and ``rejected_rows`` may be absent."""
+
+    dataset_id: str
+    source: Source
+    status: str
+    sha256: str
+    rows_in: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    processed: bytes | None = None
+    rejected_rows: BinaryIO | None = None
+    report: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        assert self.rows_in == self.accepted + self.rejected, "every row accepted or rejected"
+
+    @property
+    def refusal(self) -> dict | None:
+        return self.report.get("refusal")
+
+    @property
+    def trains(self) -> bool:
+        """True when the upload produced a dataset to train on."""
+        return self.accepted > 0
+
+
+def ingest(data: bytes, source: Source, *, max_bytes: int, chunk_rows: int = CHUNK_ROWS,
+           sha256: str | None = None) -> Outcome:  # fmt: skip
+    """Ingest one upload's bytes; never raises for bad content (a refusal is an outcome)."""
+    started = time.perf_counter()
+    digest = sha256 or _sha256(data)
+    try:
+        reader = open_table(data, max_bytes=max_bytes)
+    except NotATableError as error:
+        outcome = refused(source, error.rule, str(error), sha256=digest)
+    else:
+        outcome = _Split(reader, source, digest).run(chunk_rows)
+    outcome.seconds = round(time.perf_counter() - started, 3)
+    return outcome
+
+
+def refused(source: Source, rule: str, message: str, *, sha256: str | None = None) -> Outcome:
+    """The outcome of a file refused as a whole: a report, no dataset."""
+    identity = dataset_id(source)
+    report = _report_base(identity, source, Status.REFUSED)
+    report["refusal"] = {"rule": rule, "message": message}
+    return Outcome(identity, source, Status.REFUSED, sha256 or "", report=report)
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _report_base(identity: str, source: Source, status: str) -> dict[str, Any]:
+    return {"dataset_id": identity, "source": source.as_dict(), "status": status,
+            "schema_version": contract.SCHEMA_VERSION, "refusal": None}  # fmt: skip
+
+
+class _Split:
+    """Streams a table's chunks into the Parquet dataset and the rejected-rows CSV."""
+
+    def __init__(self, reader: TableReader, source: Source, sha256: str):
+        self.reader, self.source, self.sha256 = reader, source, sha256
+        self.header: Header = reader.header
+        self.sink = pa.BufferOutputStream()
+        self.writer = pq.ParquetWriter(self.sink, PARQUET_SCHEMA, compression="zstd")
+        self.rejects = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b")
+        self.rejects.write(_csv_line([*self.header.fields, ROW_NUMBER, REASONS, RAW_LINE],
+                                     self.header.separator))  # fmt: skip
+        self.counts: dict[str, dict[str, Any]] = {}
+        self.rows_in = self.accepted = self.rejected = 0
+        self.species = self._species_names()
+
+    def _species_names(self) -> list[str] | None:
+        if species.is_canonical(self.reader.content.sha256):
+            return species.canonical_species()
+        return None
+
+    def run(self, chunk_rows: int) -> Outcome:
+        for chunk in self.reader.chunks(chunk_rows):
+            self._add(chunk)
+        self.writer.close()
+        return self._outcome()
+
+    def _add(self, chunk: Chunk) -> None:
+        result = validate(chunk.frame, labelled=True)
+        accepted = self._typed(result.accepted)
+        if len(accepted):
+            self.writer.write_table(pa.Table.from_pandas(accepted, schema=PARQUET_SCHEMA,
+                                                         preserve_index=False))  # fmt: skip
+        rejected = {n: (None, r) for n, r in zip(result.rejected.index, result.rejected[REASONS])}
+        rejected.update(chunk.malformed)
+        self._write_rejects(chunk, rejected)
+        assert chunk.rows == len(accepted) + len(rejected), "a row went missing in a chunk"
+        self.rows_in += chunk.rows
+        self.accepted += len(accepted)
+        self.rejected += len(rejected)
+
+    def _typed(self, accepted):
+        """Accepted rows in the dataset's columns: species when known, the source row number."""
+        frame = accepted.copy()
+        if self.species is not None:
+            offset = self.header.line_number + 1  # first data line (the canonical file has no gaps)
+            frame[contract.SPECIES] = [self.species[n - offset] for n in frame.index]
+        elif contract.SPECIES not in frame:
+            frame[contract.SPECIES] = None
+        frame[ROW_NUMBER] = frame.index.astype("int64")
+        return frame[PARQUET_SCHEMA.names]
+
+    def _write_rejects(self, chunk: Chunk, rejected: dict[int, tuple[str | None, list]]) -> None:
+        width, buffer = len(self.header.fields), io.StringIO()
+        writer = csv.writer(buffer, delimiter=self.header.separator, lineterminator="\n")
+        for number in sorted(rejected):
+            raw_line, reasons = rejected[number]
+            fields = (chunk.fields[number] + [""] * width)[:width]
+            writer.writerow([*fields, number, json.dumps(reasons), raw_line or ""])
+            self._count(number, reasons)
+        self.rejects.write(buffer.getvalue().encode("utf-8"))
+
+    def _count(self, number: int, reasons: list[dict]) -> None:
+        for reason in reasons:
+            entry = self.counts.setdefault(f"{reason['column']}/{reason['rule']}",
+                                           {"count": 0, "examples": []})  # fmt: skip
+            entry["count"] += 1
+            if len(entry["examples"]) < EXAMPLES_PER_REASON:
+                entry["examples"].append({ROW_NUMBER: number, "value": reason["value"],
+                                          "message": reason["message"]})  # fmt: skip
+
+    def _outcome(self) -> Outcome:
+        identity = dataset_id(self.source)
+        status = _status(self.accepted, self.rejected)
+        report = self._report(identity, status)
+        outcome = Outcome(identity, self.source, status, self.sha256, self.rows_in,
+                          self.accepted, self.rejected, report=report)  # fmt: skip
+        if self.accepted:
+            outcome.processed = self.sink.getvalue().to_pybytes()
+        if self.rejected:
+            self.rejects.seek(0)
+            outcome.rejected_rows = self.rejects
+        else:
+            self.rejects.close()
+        return outcome
+
+    def _report(self, identity: str, status: str) -> dict[str, Any]:
+        match, content = self.header.match, self.reader.content
+        report = _report_base(identity, self.source, status)
+        report.update({
+            "rows_in": self.rows_in, "accepted": self.accepted, "rejected": self.rejected,
+            "blank_lines": self.reader.blank_lines, "header_line": self.header.line_number,
+            "reasons": dict(sorted(self.counts.items())),
+            "separator": self.header.separator, "compression": content.compression,
+            "content_sha256": content.sha256, "content_bytes": content.size,
+            "unknown_columns": list(match.unknown),
+            "absent_optional_columns": list(match.missing_features),
+            "species": _species_origin(self.species is not None, match.has_species),
+        })  # fmt: skip
+        return report
+
+
+def _status(accepted: int, rejected: int) -> str:
+    if not rejected:
+        return Status.ACCEPTED
+    return Status.PARTIAL if accepted else Status.REJECTED
+
+
+def _species_origin(canonical: bool, column: bool) -> str | None:
+    if canonical:
+        return "canonical-file"
+    return "column" if column else None
+
+
+def _csv_line(fields: list, separator: str) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=separator, lineterminator="\n").writerow(fields)
+    return buffer.getvalue().encode("utf-8")
+
+
+def output_keys(outcome: Outcome, keys: DatasetKeys) -> dict[str, str | None]:
+    """The keys this outcome writes (``None`` for an output it does not have)."""
+    quarantined = outcome.rejected > 0 or outcome.status == Status.REFUSED
+    return {
+        "processed": keys.processed if outcome.processed is not None else None,
+        "rejected_rows": keys.rejected if outcome.rejected_rows is not None else None,
+        "report": keys.report if quarantined else None,
+        "manifest": keys.manifest,
+    }
+
+
+def manifest(outcome: Outcome, keys: DatasetKeys, *, correlation_id: str | None,
+             timings: dict[str, float]) -> dict[str, Any]:  # fmt: skip
+    """The manifest: the record of one ingested upload, its lineage, counts and outputs."""
+    report = outcome.report
+    return {
+        "dataset_id": outcome.dataset_id,
+        "schema_version": contract.SCHEMA_VERSION,
+        "status": outcome.status,
+        "source": {**outcome.source.as_dict(), "sha256": outcome.sha256,
+                   "content_sha256": report.get("content_sha256"),
+                   "compression": report.get("compression")},
+        "rows_in": outcome.rows_in, "accepted": outcome.accepted, "rejected": outcome.rejected,
+        "reasons": {key: entry["count"] for key, entry in report.get("reasons", {}).items()},
+        "refusal": outcome.refusal,
+        "species": report.get("species"),
+        "outputs": output_keys(outcome, keys),
+        "timings": {**timings, "ingest_s": outcome.seconds},
+        "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "ingest_version": mushroom.__version__,
+        "correlation_id": correlation_id,
+    }  # fmt: skip

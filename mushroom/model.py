@@ -1,0 +1,71 @@
+"""The model bundle the prediction Lambda serves: LightGBM text model, vocabulary, safety policy.
+
+Numpy + lightgbm only (no pandas, no MLflow): the bundle is three files, ``model.lgb``,
+``vocabulary.json`` and ``safety.json``, read from bytes or from a folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from mushroom.encoding import Vocabulary
+from mushroom.safety import SafetyPolicy
+
+MODEL_FILE, VOCABULARY_FILE, SAFETY_FILE = "model.lgb", "vocabulary.json", "safety.json"
+BUNDLE_FILES = (MODEL_FILE, VOCABULARY_FILE, SAFETY_FILE)
+# Where mlflow.lightgbm.log_model(extra_files=...) puts the two JSON files in a model folder.
+EXTRA_FILES_DIR = "extra_files"
+
+
+def _text(data: bytes | str) -> str:
+    return data.decode("utf-8") if isinstance(data, bytes) else data
+
+
+@dataclass
+class ModelBundle:
+    """A trained booster with the vocabulary it was trained on and its safety policy."""
+
+    booster: Any  # lightgbm.Booster
+    vocabulary: Vocabulary
+    policy: SafetyPolicy
+
+    @classmethod
+    def from_bytes(cls, model: bytes | str, vocabulary: bytes | str, safety: bytes | str):
+        """Build from the three files' contents (e.g. read from S3)."""
+        import lightgbm  # imported here so that importing the package stays cheap
+
+        booster = lightgbm.Booster(model_str=_text(model))  # predict() runs single-threaded
+        return cls(booster, Vocabulary.from_json(_text(vocabulary)),
+                   SafetyPolicy.from_json(_text(safety)))  # fmt: skip
+
+    @classmethod
+    def from_folder(cls, folder: str | Path) -> "ModelBundle":
+        """Build from a folder holding the files (flat, or an MLflow model folder)."""
+        folder = Path(folder)
+
+        def read(name: str) -> bytes:
+            flat = folder / name
+            return (
+                flat.read_bytes()
+                if flat.exists()
+                else (folder / EXTRA_FILES_DIR / name).read_bytes()
+            )
+
+        return cls.from_bytes(*(read(name) for name in BUNDLE_FILES))
+
+    def probability_poisonous(self, matrix: np.ndarray) -> np.ndarray:
+        """P(poisonous) for encoded specimens (single-threaded: fastest for small batches)."""
+        return np.asarray(self.booster.predict(matrix, num_threads=1), dtype=float)
+
+    def predict(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Prediction, P(poisonous) and the served decision for specimens (canonical names)."""
+        matrix = self.vocabulary.encode_records(records)
+        probability = self.probability_poisonous(matrix)
+        decisions = self.policy.decide(probability, matrix, self.vocabulary)
+        return [{"prediction": "poisonous" if p >= self.policy.poisonous_from else "edible",
+                 "probability_poisonous": round(float(p), 6), "decision": d}
+                for p, d in zip(probability, decisions)]  # fmt: skip

@@ -1,0 +1,240 @@
+"""Monitoring of the serving model: quality against feedback, drift against the training profile.
+
+Pure functions over plain records, numpy only (ships to the monitor Lambda in the domain layer).
+
+* A prediction record is one specimen of the prediction log: ``prediction_id``, ``time``,
+  ``model_version``, ``features`` (canonical names), ``probability_poisonous``, ``prediction``
+  (the raw model call, poisonous at P >= 0.5) and ``decision`` (what the safety policy served).
+* A feedback record is ``prediction_id`` + ``observed_class`` (``p``/``e``); the latest wins.
+* Quality: poisonous is the positive class (:mod:`mushroom.metrics`). The false-edible rate is
+  given twice: ``false_edible_rate`` by the raw ``prediction``, ``served_false_edible_rate`` by
+  the served ``decision`` ("unsure: do not eat" is not a false edible).
+* Drift: population stability index per feature, PSI = sum((live - ref) * ln(live / ref)) over
+  the reference bins. Categoricals are binned by code (live codes unseen in training go to an
+  extra "other" bin), numerics by the reference bin edges (values beyond the outer edges count
+  in the outer bins), and "missing" is one more bin on both sides. Both share vectors are
+  smoothed as (share + EPSILON) / (1 + bins * EPSILON), so an empty bin gives a large but finite
+  PSI instead of infinity.
+
+"No data in the window" is a state (``status == "no_data"``), never an exception.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from mushroom import metrics
+
+DRIFT_THRESHOLD = 0.2  # PSI above this: the feature has drifted (the usual rule of thumb)
+EPSILON = 1e-4  # smoothing of shares before the logarithm
+MIN_DRIFT_SPECIMENS = 20  # fewer live specimens than this: drift is not computed
+NO_DATA, OK, INSUFFICIENT = "no_data", "ok", "insufficient_data"
+QUALITY_KEYS = ("accuracy", "precision", "recall", "f1", "false_edible_rate")
+
+
+@dataclass(frozen=True)
+class FeatureReference:
+    """The training distribution of one feature: numeric bins or categorical codes."""
+
+    name: str
+    kind: str  # "numeric" or "categorical"
+    shares: tuple[float, ...]  # one per bin (numeric) or per code (categorical)
+    edges: tuple[float, ...] = ()  # numeric bin edges, len(shares) + 1
+    codes: tuple[str, ...] = ()  # categorical codes, len(shares)
+    missing_share: float = 0.0
+
+    @classmethod
+    def from_dict(cls, name: str, doc: Mapping[str, Any]) -> "FeatureReference":
+        """Read one feature of ``reference_profile.json``."""
+        missing = float(doc.get("missing_share", 0.0) or 0.0)
+        if doc.get("kind", doc.get("type")) == "numeric" or "bin_edges" in doc or "edges" in doc:
+            edges = tuple(float(e) for e in doc.get("bin_edges", doc.get("edges")))
+            return cls(name, "numeric", _floats(doc["shares"]), edges=edges, missing_share=missing)
+        shares = doc["shares"]
+        codes = tuple(shares) if isinstance(shares, Mapping) else tuple(doc["codes"])
+        values = shares.values() if isinstance(shares, Mapping) else shares
+        return cls(name, "categorical", _floats(values), codes=codes, missing_share=missing)
+
+
+def _floats(values: Iterable) -> tuple[float, ...]:
+    return tuple(float(v) for v in values)
+
+
+@dataclass(frozen=True)
+class ReferenceProfile:
+    """Per-feature training distributions of the serving model."""
+
+    features: Mapping[str, FeatureReference]
+    model_version: str | None = None
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> "ReferenceProfile":
+        """Read ``reference_profile.json`` (``features`` as a mapping or a list with names)."""
+        features = doc["features"]
+        if not isinstance(features, Mapping):
+            features = {f["name"]: f for f in features}
+        parsed = {name: FeatureReference.from_dict(name, spec) for name, spec in features.items()}
+        version = doc.get("model_version")
+        return cls(parsed, None if version is None else str(version))
+
+
+def latest_feedback(feedback: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """prediction_id -> observed class; later records (by ``time``) replace earlier ones."""
+    ordered = sorted(feedback, key=lambda f: str(f.get("time", "")))
+    return {str(f["prediction_id"]): str(f["observed_class"]) for f in ordered}
+
+
+def join_feedback(predictions: Sequence[Mapping], feedback: Iterable[Mapping]) -> list[dict]:
+    """Each prediction with ``observed_class`` (None when no label came back)."""
+    labels = latest_feedback(feedback)
+    return [{**p, "observed_class": labels.get(str(p.get("prediction_id")))} for p in predictions]
+
+
+def volume(joined: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Prediction count, share predicted poisonous, labelled count and label coverage."""
+    count = len(joined)
+    poisonous = metrics.as_poisonous([p.get("prediction") for p in joined]).sum() if count else 0
+    labelled = sum(1 for p in joined if p.get("observed_class") is not None)
+    return {
+        "prediction_count": count,
+        "poisonous_predicted_share": _ratio(poisonous, count),
+        "labelled_count": labelled,
+        "label_coverage": _ratio(labelled, count),
+    }
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return float(numerator) / denominator if denominator else None
+
+
+def quality(joined: Sequence[Mapping[str, Any]], min_labelled: int = 1) -> dict[str, Any]:
+    """Quality on the labelled predictions; too few labels is a status (insufficient_data)."""
+    labelled = [p for p in joined if p.get("observed_class") is not None]
+    if not labelled:
+        return {"status": NO_DATA, "count": 0, "min_labelled": min_labelled}
+    truth = [p["observed_class"] for p in labelled]
+    raw = metrics.quality(truth, [p.get("prediction") for p in labelled])
+    served = metrics.served_rates(truth, [p.get("decision") for p in labelled])
+    result = {key: _finite(raw[key]) for key in QUALITY_KEYS}
+    result["served_false_edible_rate"] = _finite(served["served_false_edible_rate"])
+    result["unsure_rate"] = _finite(served["unsure_rate"])
+    result["poisonous_count"] = int(metrics.as_poisonous(truth).sum())
+    status = OK if len(labelled) >= min_labelled else INSUFFICIENT
+    return {"status": status, "count": len(labelled), "min_labelled": min_labelled, **result}
+
+
+def _finite(value: float) -> float | None:
+    """NaN (an undefined rate, e.g. recall without poisonous specimens) becomes None."""
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def smooth(shares: np.ndarray, epsilon: float = EPSILON) -> np.ndarray:
+    """(share + epsilon) / (1 + bins * epsilon): no zero share, still summing to one."""
+    shares = np.asarray(shares, dtype=float)
+    return (shares + epsilon) / (1.0 + len(shares) * epsilon)
+
+
+def psi(reference: Sequence[float], live: Sequence[float], epsilon: float = EPSILON) -> float:
+    """Population stability index of two share vectors over the same bins (smoothed)."""
+    expected, actual = smooth(reference, epsilon), smooth(live, epsilon)
+    return float(np.sum((actual - expected) * np.log(actual / expected)))
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and not value.strip()
+
+
+def numeric_counts(values: Sequence[Any], edges: Sequence[float]) -> np.ndarray:
+    """Counts per reference bin, then one count for missing; outliers go to the outer bins."""
+    present = np.array([float(v) for v in values if not _is_missing(v)], dtype=float)
+    clipped = np.clip(present, edges[0], edges[-1])
+    counts, _ = np.histogram(clipped, bins=np.asarray(edges, dtype=float))
+    return np.append(counts, len(values) - len(present)).astype(float)
+
+
+def categorical_counts(values: Sequence[Any], codes: Sequence[str]) -> np.ndarray:
+    """Counts per reference code, then "other" (unseen codes), then missing."""
+    position = {code: i for i, code in enumerate(codes)}
+    counts = np.zeros(len(codes) + 2)
+    for value in values:
+        if _is_missing(value):
+            counts[-1] += 1
+        else:
+            counts[position.get(str(value), len(codes))] += 1
+    return counts
+
+
+def reference_shares(reference: FeatureReference) -> np.ndarray:
+    """The reference shares on the same bins as the live counts (other = 0, then missing)."""
+    observed = np.asarray(reference.shares, dtype=float)
+    observed = (
+        observed / observed.sum() * (1.0 - reference.missing_share) if observed.sum() else observed
+    )
+    other = [0.0] if reference.kind == "categorical" else []
+    return np.concatenate([observed, other, [reference.missing_share]])
+
+
+def feature_psi(
+    reference: FeatureReference, values: Sequence[Any], epsilon: float = EPSILON
+) -> float:
+    """PSI of one feature's live values against its reference distribution."""
+    if reference.kind == "numeric":
+        counts = numeric_counts(values, reference.edges)
+    else:
+        counts = categorical_counts(values, reference.codes)
+    return psi(reference_shares(reference), counts / counts.sum(), epsilon)
+
+
+def drift(
+    specimens: Sequence[Mapping[str, Any]],
+    reference: ReferenceProfile,
+    threshold: float = DRIFT_THRESHOLD,
+    min_specimens: int = MIN_DRIFT_SPECIMENS,
+    epsilon: float = EPSILON,
+) -> dict[str, Any]:
+    """PSI per feature, the drifted features (PSI > threshold) and their share."""
+    if len(specimens) < min_specimens:
+        status = NO_DATA if not specimens else INSUFFICIENT
+        return {"status": status, "specimens": len(specimens), "min_specimens": min_specimens}
+    scores = {name: feature_psi(ref, [s.get(name) for s in specimens], epsilon)
+              for name, ref in reference.features.items()}  # fmt: skip
+    drifted = sorted(name for name, value in scores.items() if value > threshold)
+    return {
+        "status": OK,
+        "specimens": len(specimens),
+        "threshold": threshold,
+        "psi": scores,
+        "drifted_features": drifted,
+        "drifted_share": len(drifted) / len(scores) if scores else 0.0,
+        "max_psi": max(scores.values()) if scores else 0.0,
+    }
+
+
+def summarise_window(
+    predictions: Sequence[Mapping[str, Any]],
+    feedback: Iterable[Mapping[str, Any]],
+    reference: ReferenceProfile | None,
+    threshold: float = DRIFT_THRESHOLD,
+    min_specimens: int = MIN_DRIFT_SPECIMENS,
+    min_labelled: int = 1,
+) -> dict[str, Any]:
+    """Volume, quality and drift of one monitoring window (``status`` no_data when empty)."""
+    joined = join_feedback(predictions, feedback)
+    specimens = [p.get("features") or {} for p in joined]
+    drift_section = (drift(specimens, reference, threshold, min_specimens) if reference
+                     else {"status": "no_reference", "specimens": len(specimens)})  # fmt: skip
+    return {
+        "status": OK if joined else NO_DATA,
+        "model_versions": sorted({str(p.get("model_version")) for p in joined}),
+        "volume": volume(joined),
+        "quality": quality(joined, min_labelled),
+        "drift": drift_section,
+    }

@@ -1,0 +1,219 @@
+"""The data bucket: which key holds what, the identity of an upload, and the S3 reads and writes.
+
+Keys of one dataset (``<dataset-id>`` derives from the upload's bucket, key and version):
+``processed/<id>.parquet``, ``quarantine/<id>/rejected.csv``, ``quarantine/<id>/report.json``
+and ``manifests/<id>.json``, written last as the record that the upload was ingested.
+The boto3 client is passed in, so this module imports no AWS SDK.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, BinaryIO
+
+from mushroom.errors import SourceChangedError
+
+RAW = "raw/"
+PROCESSED = "processed/"
+QUARANTINE = "quarantine/"
+MANIFESTS = "manifests/"
+PREDICTIONS = "predictions/"
+FEEDBACK = "feedback/"
+BATCH = "batch/"
+BATCH_RESULTS = "batch-results/"
+STEM_CHARS = 40
+ID_HEX = 12
+JSON_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One uploaded object version: what every derived object names as its origin."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+    etag: str | None = None
+    size: int | None = None
+
+    @property
+    def identity(self) -> str:
+        """Bucket, key and version (or ETag when the bucket is not versioned)."""
+        version = f"version={self.version_id}" if self.version_id else f"etag={self.etag}"
+        return f"s3://{self.bucket}/{self.key}?{version}"
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for manifests and reports."""
+        return {"bucket": self.bucket, "key": self.key, "version_id": self.version_id,
+                "etag": self.etag, "size": self.size}  # fmt: skip
+
+
+def dataset_id(source: Source) -> str:
+    """Readable, stable id: the file's sanitised stem and 12 hex of sha256(identity)."""
+    name = source.key.rsplit("/", 1)[-1].lower()
+    stem = re.sub(r"\.(csv|txt)(\.gz)?$|\.gz$", "", name)
+    stem = re.sub(r"[^a-z0-9]+", "-", stem).strip("-")[:STEM_CHARS].strip("-") or "upload"
+    digest = hashlib.sha256(source.identity.encode("utf-8")).hexdigest()[:ID_HEX]
+    return f"{stem}-{digest}"
+
+
+@dataclass(frozen=True)
+class DatasetKeys:
+    """Where each output of one ingested upload lives in the data bucket."""
+
+    dataset_id: str
+
+    @property
+    def processed(self) -> str:
+        return f"{PROCESSED}{self.dataset_id}.parquet"
+
+    @property
+    def rejected(self) -> str:
+        return f"{QUARANTINE}{self.dataset_id}/rejected.csv"
+
+    @property
+    def report(self) -> str:
+        return f"{QUARANTINE}{self.dataset_id}/report.json"
+
+    @property
+    def manifest(self) -> str:
+        return f"{MANIFESTS}{self.dataset_id}.json"
+
+
+# ------------------------------------------------------------ prediction API (lambdas/predict)
+def prediction_log_key(when: datetime, name: str) -> str:
+    """``predictions/date=YYYY-MM-DD/<HHMMSSffffff>-<name>.jsonl``: one object per request."""
+    return f"{PREDICTIONS}date={when:%Y-%m-%d}/{when:%H%M%S%f}-{name}.jsonl"
+
+
+def feedback_key(when: datetime, prediction_id: str) -> str:
+    """``feedback/date=YYYY-MM-DD/<HHMMSSffffff>-<prediction-id>.jsonl``: one label per object."""
+    return f"{FEEDBACK}date={when:%Y-%m-%d}/{when:%H%M%S%f}-{prediction_id}.jsonl"
+
+
+def _batch_name(key: str) -> str:
+    return key.removeprefix(BATCH).removesuffix(".gz").removesuffix(".csv")
+
+
+def batch_results_key(key: str) -> str:
+    """``batch/<name>.csv`` → ``batch-results/<name>.csv`` (scored rows)."""
+    return f"{BATCH_RESULTS}{_batch_name(key)}.csv"
+
+
+def batch_report_key(key: str) -> str:
+    """``batch/<name>.csv`` → ``batch-results/<name>.report.json``."""
+    return f"{BATCH_RESULTS}{_batch_name(key)}.report.json"
+
+
+def _error_code(error: Exception) -> str:
+    return str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+
+
+class DataStore:
+    """Reads uploads and writes derived objects of one bucket through an S3 client."""
+
+    def __init__(self, client: Any, bucket: str):
+        self.client, self.bucket = client, bucket
+
+    def describe(self, source: Source) -> Source:
+        """The source with size, ETag and version filled in from the object itself."""
+        head = self.client.head_object(**self._address(source))
+        return Source(source.bucket, source.key, head.get("VersionId") or source.version_id,
+                      head["ETag"].strip('"'), head["ContentLength"])  # fmt: skip
+
+    def read(self, source: Source) -> bytes:
+        """The bytes of exactly this version (or ETag) of the upload."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(**self._address(source))["Body"].read()
+        except ClientError as error:
+            if _error_code(error) in {"PreconditionFailed", "NoSuchKey", "NoSuchVersion", "404"}:
+                raise SourceChangedError(f"{source.identity} is gone or changed: "
+                                         f"{_error_code(error)}") from error  # fmt: skip
+            raise
+
+    def _address(self, source: Source) -> dict[str, str]:
+        address = {"Bucket": source.bucket, "Key": source.key}
+        if source.version_id:
+            address["VersionId"] = source.version_id
+        elif source.etag:
+            address["IfMatch"] = f'"{source.etag}"'
+        return address
+
+    def get_json(self, key: str) -> dict | None:
+        """A JSON document, or ``None`` when the key does not exist."""
+        from botocore.exceptions import ClientError
+
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            if _error_code(error) in {"NoSuchKey", "404", "AccessDenied"}:
+                return None
+            raise
+        return json.loads(body)
+
+    def put_bytes(self, key: str, body: bytes, content_type: str) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+
+    def put_file(self, key: str, fileobj: BinaryIO, content_type: str) -> None:
+        """Stream a (possibly spooled-to-disk) file, multipart when large."""
+        fileobj.seek(0)
+        self.client.upload_fileobj(fileobj, self.bucket, key,
+                                   ExtraArgs={"ContentType": content_type})  # fmt: skip
+
+    def put_json(self, key: str, document: dict) -> None:
+        self.put_bytes(key, dumps(document), JSON_TYPE)
+
+    def create_json(self, key: str, document: dict) -> bool:
+        """Write only if the key does not exist yet (S3 conditional write); False if it did."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=dumps(document),
+                                   ContentType=JSON_TYPE, IfNoneMatch="*")  # fmt: skip
+        except ClientError as error:
+            if _error_code(error) in {"PreconditionFailed", "ConditionalRequestConflict"}:
+                return False
+            if _error_code(error) not in {"NotImplemented", "InvalidArgument"}:
+                raise
+            return self._check_then_write(key, document)
+        return True
+
+    def _check_then_write(self, key: str, document: dict) -> bool:
+        """Fallback without conditional writes: a small race window (see the ingest README)."""
+        if self.get_json(key) is not None:
+            return False
+        self.put_json(key, document)
+        return True
+
+
+def dumps(document: dict) -> bytes:
+    """JSON as written to the bucket: indented, keys sorted, UTF-8."""
+    return json.dumps(document, indent=1, sort_keys=True, default=str).encode("utf-8")
+
+
+# Monitoring keys (used by lambdas/monitor and lambdas/retrain).
+MONITORING = "monitoring/"
+RETRAIN_STATE = f"{MONITORING}retrain/state.json"  # cooldown + seen alarm transitions
+
+
+def monitoring_report_prefix(when: datetime) -> str:
+    """``monitoring/<YYYY-MM-DDTHHMMSSZ>/``: report.json and report.html of one monitor run."""
+    return f"{MONITORING}{when:%Y-%m-%dT%H%M%SZ}/"
+
+
+def date_partitions(prefix: str, start: datetime, end: datetime) -> list[str]:
+    """``<prefix>date=YYYY-MM-DD/`` for every UTC day from start to end (both included)."""
+    from datetime import timedelta
+
+    days = (end.date() - start.date()).days
+    return [f"{prefix}date={start.date() + timedelta(days=n):%Y-%m-%d}/" for n in range(days + 1)]

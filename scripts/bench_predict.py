@@ -1,0 +1,279 @@
+"""Benchmarks of the prediction function; ``run()`` returns a dict (the lead's `make bench`).
+
+* in-handler: the handler called in-process with API Gateway events (1 and 1,000 specimens),
+  AWS mocked by moto and the prediction-log write left out (measured on its own);
+* log write: one ``put_object`` of a request's JSON Lines to S3 on LocalStack (if up);
+* cold start: a fresh interpreter importing the handler and loading the champion from S3;
+* peers: ``mlflow.pyfunc`` in-process and ``mlflow models serve --env-manager local`` on the
+  same booster, one specimen per call;
+* end to end: through API Gateway on LocalStack, when ``.state/outputs.json`` has the API.
+
+Environment: AWS_ENDPOINT_URL / LOCALSTACK_PORT for LocalStack; BENCH_SKIP_MLFLOW=1 to skip peers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import warnings
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+OUTPUTS = REPO / ".state" / "outputs.json"
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    """p50/p99 in milliseconds."""
+    ordered = sorted(seconds)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return {"p50_ms": round(statistics.median(ordered) * 1e3, 4), "p99_ms": round(p99 * 1e3, 4),
+            "n": len(ordered)}  # fmt: skip
+
+
+def timed(call, repeats: int) -> dict[str, float]:
+    """Percentiles of ``repeats`` calls (after one warm-up)."""
+    call()
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    return percentiles(samples)
+
+
+def localstack_url() -> str:
+    """LocalStack's edge URL."""
+    return os.environ.get(
+        "AWS_ENDPOINT_URL", f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT', '4566')}"
+    )
+
+
+def localstack_up() -> bool:
+    """True when LocalStack answers its health check."""
+    try:
+        with urllib.request.urlopen(f"{localstack_url()}/_localstack/health", timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def aws_env() -> None:
+    """Dummy credentials and region (LocalStack and moto accept anything)."""
+    for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"),
+                        ("AWS_DEFAULT_REGION", "us-east-1"), ("POWERTOOLS_LOG_LEVEL", "WARNING"),
+                        ("POWERTOOLS_METRICS_NAMESPACE", "Mushroom")):  # fmt: skip
+        os.environ.setdefault(name, value)
+
+
+def specimen_json() -> dict:
+    """A typical request specimen: JSON numbers, optional fields omitted."""
+    from tests.unit.predict_support import features
+
+    values = {k: v for k, v in features().items() if v != ""}
+    for name in ("cap-diameter", "stem-height", "stem-width"):
+        values[name] = float(values[name])
+    return values
+
+
+def in_handler(bundle: dict) -> dict:
+    """Handler time for 1 and 1,000 specimens (moto; the log write stubbed out)."""
+    import boto3
+    from moto import mock_aws
+
+    from tests.events import LambdaContext, api_gateway_request
+    from tests.unit import predict_support as support
+
+    os.environ.update(DATA_BUCKET=support.DATA_BUCKET, CHAMPION_REFRESH_SECONDS="30")
+    with mock_aws():
+        s3, ssm = boto3.client("s3"), boto3.client("ssm")
+        s3.create_bucket(Bucket=support.ARTIFACT_BUCKET)
+        s3.create_bucket(Bucket=support.DATA_BUCKET)
+        support.publish(s3, ssm, "1", bundle)
+        handler = support.load_handler()
+        handler.service().log.record_predictions = lambda *args, **kwargs: True
+        context = LambdaContext("mushroom-predict")
+        result = {}
+        for count, repeats in ((1, 3000), (1000, 100)):
+            event = api_gateway_request(
+                "POST", "/predict", {"specimens": [specimen_json()] * count}
+            )
+            assert handler.lambda_handler(event, context)["statusCode"] == 200
+            result[f"specimens_{count}"] = timed(lambda: handler.lambda_handler(event, context),
+                                                 repeats)  # fmt: skip
+        return result
+
+
+def log_write(repeats: int = 200) -> dict:
+    """One request's log object written to S3 on LocalStack (1 and 1,000 lines)."""
+    if not localstack_up():
+        return {"skipped": f"LocalStack is not answering at {localstack_url()}"}
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=localstack_url())
+    bucket = "bench-prediction-log"
+    s3.create_bucket(Bucket=bucket)
+    line = json.dumps({"prediction_id": "x" * 36, "features": specimen_json(), "decision": "edible",
+                       "probability_poisonous": 0.01, "model_version": "1"}) + "\n"  # fmt: skip
+    result = {}
+    for count in (1, 1000):
+        body, counter = (line * count).encode(), iter(range(10**9))
+
+        def put():
+            s3.put_object(Bucket=bucket, Key=f"predictions/bench/{next(counter)}.jsonl", Body=body)
+
+        result[f"lines_{count}"] = timed(put, repeats if count == 1 else repeats // 4)
+    return result
+
+
+# As on Lambda, where the ml layer has no pandas/scikit-learn for lightgbm to pull in.
+COLD_START_PROBE = """
+import importlib.abc, json, sys, time
+started = time.perf_counter()
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("pandas", "sklearn", "mlflow"):
+            raise ImportError(name)
+sys.meta_path.insert(0, Block())
+sys.path.insert(0, "{folder}")
+import handler
+imported = time.perf_counter()
+handler.service().champions.current()
+print(json.dumps([imported - started, time.perf_counter() - imported]))
+"""
+
+
+def cold_start(bundle: dict) -> dict:
+    """Fresh interpreter: import the handler, load the champion from S3 (LocalStack), answer."""
+    if not localstack_up():
+        return {"skipped": f"LocalStack is not answering at {localstack_url()}"}
+    import boto3
+
+    from tests.unit import predict_support as support
+
+    s3, ssm = (boto3.client(s, endpoint_url=localstack_url()) for s in ("s3", "ssm"))
+    for bucket in (support.ARTIFACT_BUCKET, support.DATA_BUCKET):
+        s3.create_bucket(Bucket=bucket)
+    support.publish(s3, ssm, "bench", bundle)
+    probe = COLD_START_PROBE.format(folder=str(support.PREDICT_DIR))
+    env = {**os.environ, "AWS_ENDPOINT_URL": localstack_url(), "DATA_BUCKET": support.DATA_BUCKET,
+           "CHAMPION_PARAMETER": support.PARAMETER, "PYTHONPATH": str(REPO)}  # fmt: skip
+    runs = []
+    for _ in range(5):
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                             env=env, check=True)  # fmt: skip
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    imports, loads = zip(*runs)
+    return {"import_s": round(statistics.median(imports), 3),
+            "load_champion_s": round(statistics.median(loads), 3),
+            "total_s": round(statistics.median(i + j for i, j in runs), 3)}  # fmt: skip
+
+
+def free_port() -> int:
+    """An unused local TCP port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def mlflow_peers(bundle: dict) -> dict:
+    """The same booster through mlflow.pyfunc in-process and `mlflow models serve`."""
+    import lightgbm
+    import mlflow
+    import numpy as np
+
+    from mushroom.encoding import Vocabulary
+
+    vocabulary = Vocabulary.from_json(bundle["vocabulary.json"].decode())
+    booster = lightgbm.Booster(model_str=bundle["model.lgb"].decode())
+    row = vocabulary.encode_records([specimen_json()])
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/model"
+        mlflow.lightgbm.save_model(booster, path)
+        model = mlflow.pyfunc.load_model(path)
+        result = {"pyfunc_in_process": timed(lambda: model.predict(row), 2000)}
+        result["serve_http"] = serve_http(path, np.asarray(row).tolist())
+    return result
+
+
+def serve_http(path: str, rows: list) -> dict:
+    """`mlflow models serve --env-manager local` on 127.0.0.1, one-row POST /invocations."""
+    port = free_port()
+    mlflow_cli = str(Path(sys.executable).with_name("mlflow"))
+    server = subprocess.Popen([mlflow_cli, "models", "serve", "-m", path, "--env-manager", "local",
+                               "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**os.environ, "PATH": f"{Path(mlflow_cli).parent}:"
+                                   + os.environ.get("PATH", "")})  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/invocations"
+        body = json.dumps({"inputs": rows}).encode()
+        started = time.perf_counter()
+        wait_for(f"http://127.0.0.1:{port}/ping", 60)
+        startup = time.perf_counter() - started
+
+        def call():
+            request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+            urllib.request.urlopen(request, timeout=10).read()
+
+        return {"startup_s": round(startup, 2), **timed(call, 300)}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def wait_for(url: str, seconds: float) -> None:
+    """Poll ``url`` until it answers 200."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(url)
+
+
+def end_to_end(repeats: int = 200) -> dict:
+    """POST /predict through API Gateway on LocalStack (needs `make deploy`)."""
+    if not OUTPUTS.exists():
+        return {"skipped": ".state/outputs.json is missing: run `make deploy`"}
+    outputs = {k: v.get("value") for k, v in json.loads(OUTPUTS.read_text()).items()}
+    if not outputs.get("api_local_url"):
+        return {"skipped": "the deployed stack has no prediction API"}
+    body = json.dumps({"specimens": [specimen_json()]}).encode()
+    headers = {"Content-Type": "application/json", "x-api-key": outputs["api_key"]}
+
+    def call():
+        request = urllib.request.Request(outputs["api_local_url"] + "predict", body, headers)
+        urllib.request.urlopen(request, timeout=30).read()
+
+    return timed(call, repeats)
+
+
+def run() -> dict:
+    """Every benchmark; ratios are peer p50 / our in-handler p50 for one specimen."""
+    warnings.simplefilter("ignore")
+    aws_env()
+    from tests.unit.predict_support import bundle_files
+
+    bundle = bundle_files()
+    result = {"in_handler": in_handler(bundle), "log_write": log_write(),
+              "cold_start": cold_start(bundle), "end_to_end": end_to_end()}  # fmt: skip
+    if not os.environ.get("BENCH_SKIP_MLFLOW"):
+        result["mlflow"] = mlflow_peers(bundle)
+        ours = result["in_handler"]["specimens_1"]["p50_ms"]
+        result["ratios"] = {name: round(peer["p50_ms"] / ours, 1)
+                            for name, peer in result["mlflow"].items()}  # fmt: skip
+    return result
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))

@@ -1,0 +1,168 @@
+# The prediction API: REST API (v1) with one resource per route, Lambda proxy integration,
+# an API key with a usage plan (throttling + quota), deployment and stage.
+
+variable "api_stage_name" {
+  description = "Stage of the prediction API (part of its URL)."
+  type        = string
+  default     = "v1"
+}
+
+variable "api_throttle_rate_limit" {
+  description = "Steady-state requests per second allowed per API key."
+  type        = number
+  default     = 50
+}
+
+variable "api_throttle_burst_limit" {
+  description = "Burst of requests allowed per API key."
+  type        = number
+  default     = 100
+}
+
+variable "api_quota_per_day" {
+  description = "Requests per day allowed per API key."
+  type        = number
+  default     = 100000
+}
+
+locals {
+  # route path -> HTTP methods; every method needs the API key and proxies to predict.
+  api_routes = {
+    "predict"      = ["POST"]
+    "feedback"     = ["POST"]
+    "model"        = ["GET"]
+    "health"       = ["GET"]
+    "openapi.json" = ["GET"]
+  }
+  api_methods = merge([
+    for path, methods in local.api_routes : { for method in methods : "${method} /${path}" => { path = path, method = method } }
+  ]...)
+}
+
+resource "aws_api_gateway_rest_api" "this" {
+  name        = "${var.project}-prediction-api"
+  description = "Mushroom edibility prediction API (API key required)."
+
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+}
+
+resource "aws_api_gateway_resource" "route" {
+  for_each = local.api_routes
+
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  path_part   = each.key
+}
+
+resource "aws_api_gateway_method" "route" {
+  for_each = local.api_methods
+
+  rest_api_id      = aws_api_gateway_rest_api.this.id
+  resource_id      = aws_api_gateway_resource.route[each.value.path].id
+  http_method      = each.value.method
+  authorization    = "NONE"
+  api_key_required = true
+}
+
+resource "aws_api_gateway_integration" "route" {
+  for_each = local.api_methods
+
+  rest_api_id             = aws_api_gateway_rest_api.this.id
+  resource_id             = aws_api_gateway_resource.route[each.value.path].id
+  http_method             = aws_api_gateway_method.route[each.key].http_method
+  integration_http_method = "POST"
+  type                    = "AWS_PROXY"
+  uri                     = aws_lambda_function.predict.invoke_arn
+}
+
+resource "aws_api_gateway_deployment" "this" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+
+  # A new deployment whenever a route or its integration changes.
+  triggers = {
+    redeployment = sha1(jsonencode([
+      aws_api_gateway_resource.route,
+      aws_api_gateway_method.route,
+      aws_api_gateway_integration.route,
+    ]))
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_api_gateway_stage" "this" {
+  rest_api_id   = aws_api_gateway_rest_api.this.id
+  deployment_id = aws_api_gateway_deployment.this.id
+  stage_name    = var.api_stage_name
+}
+
+resource "aws_api_gateway_api_key" "this" {
+  name        = "${var.project}-prediction-client"
+  description = "Key of the prediction API's clients."
+  enabled     = true
+}
+
+resource "aws_api_gateway_usage_plan" "this" {
+  name        = "${var.project}-prediction"
+  description = "Throttling and quota of the prediction API."
+
+  api_stages {
+    api_id = aws_api_gateway_rest_api.this.id
+    stage  = aws_api_gateway_stage.this.stage_name
+  }
+
+  throttle_settings {
+    rate_limit  = var.api_throttle_rate_limit
+    burst_limit = var.api_throttle_burst_limit
+  }
+
+  quota_settings {
+    limit  = var.api_quota_per_day
+    period = "DAY"
+  }
+}
+
+resource "aws_api_gateway_usage_plan_key" "this" {
+  key_id        = aws_api_gateway_api_key.this.id
+  key_type      = "API_KEY"
+  usage_plan_id = aws_api_gateway_usage_plan.this.id
+}
+
+# Only this API's stage and routes may invoke the function.
+resource "aws_lambda_permission" "api" {
+  statement_id  = "AllowPredictionApi"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.predict.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/${var.api_stage_name}/*/*"
+}
+
+output "api_id" {
+  description = "ID of the prediction REST API."
+  value       = aws_api_gateway_rest_api.this.id
+}
+
+output "api_stage" {
+  description = "Stage of the prediction API."
+  value       = aws_api_gateway_stage.this.stage_name
+}
+
+output "api_local_url" {
+  description = "Base URL of the prediction API on LocalStack (append predict, feedback, model, health)."
+  value       = "${trimsuffix(var.local_endpoint_url, "/")}/_aws/execute-api/${aws_api_gateway_rest_api.this.id}/${aws_api_gateway_stage.this.stage_name}/"
+}
+
+output "api_invoke_url" {
+  description = "Base URL of the prediction API on AWS."
+  value       = "${aws_api_gateway_stage.this.invoke_url}/"
+}
+
+output "api_key" {
+  description = "Value of the prediction API key (send as the x-api-key header)."
+  value       = aws_api_gateway_api_key.this.value
+  sensitive   = true
+}

@@ -1,0 +1,246 @@
+# Monitoring and retraining: the monitor (EventBridge schedule -> metrics + report), the alarms,
+# and the retrain function they invoke. Roles, log groups and layers come from the base.
+
+locals {
+  monitor_zip = "${local.build_dir}/lambdas/monitor.zip"
+  retrain_zip = "${local.build_dir}/lambdas/retrain.zip"
+
+  # Quality and drift alarms on the monitor's metrics (no dimensions: whichever version serves).
+  # Missing data is not breaching: no traffic or no labels is no evidence of a bad model, and the
+  # dashboard shows PredictionCount and LabelledCount for that.
+  model_alarms = {
+    f1-low = {
+      metric      = "F1"
+      statistic   = "Minimum"
+      comparison  = "LessThanThreshold"
+      threshold   = var.f1_alarm_threshold
+      description = "F1 of the champion on labelled feedback fell below ${var.f1_alarm_threshold}."
+    }
+    false-edible-high = {
+      metric      = "FalseEdibleRate"
+      statistic   = "Maximum"
+      comparison  = "GreaterThanThreshold"
+      threshold   = var.false_edible_alarm_threshold
+      description = "Share of poisonous specimens the model predicted edible (raw prediction) rose above ${var.false_edible_alarm_threshold}."
+    }
+    served-false-edible-high = {
+      metric      = "ServedFalseEdibleRate"
+      statistic   = "Maximum"
+      comparison  = "GreaterThanThreshold"
+      threshold   = var.served_false_edible_alarm_threshold
+      description = "Share of poisonous specimens served as \"edible\" (after the safety policy) rose above ${var.served_false_edible_alarm_threshold}."
+    }
+    drift-high = {
+      metric      = "DriftedFeatureShare"
+      statistic   = "Maximum"
+      comparison  = "GreaterThanThreshold"
+      threshold   = var.drift_share_alarm_threshold
+      description = "Share of features with PSI > ${var.drift_psi_threshold} against the training reference rose above ${var.drift_share_alarm_threshold}."
+    }
+  }
+}
+
+resource "aws_lambda_function" "monitor" {
+  function_name    = local.function_names.monitor
+  description      = "Scheduled: quality and drift of the champion over a window -> CloudWatch metrics + report."
+  role             = aws_iam_role.function["monitor"].arn
+  runtime          = var.lambda_runtime
+  handler          = "handler.lambda_handler"
+  filename         = local.monitor_zip
+  source_code_hash = filebase64sha256(local.monitor_zip)
+  layers           = [for name in local.function_layers.monitor : aws_lambda_layer_version.this[name].arn]
+  memory_size      = 512
+  timeout          = 120
+  architectures    = ["x86_64"]
+
+  environment {
+    variables = {
+      DATA_BUCKET             = aws_s3_bucket.data.bucket
+      CHAMPION_PARAMETER      = aws_ssm_parameter.champion.name
+      METRICS_NAMESPACE       = var.metrics_namespace
+      WINDOW_MINUTES          = tostring(var.monitor_window_minutes)
+      DRIFT_THRESHOLD         = tostring(var.drift_psi_threshold)
+      MIN_LABELLED            = tostring(var.monitor_min_labelled)
+      MIN_DRIFT_SPECIMENS     = tostring(var.monitor_min_drift_specimens)
+      POWERTOOLS_SERVICE_NAME = "monitor"
+      POWERTOOLS_LOG_LEVEL    = "INFO"
+    }
+  }
+
+  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.function]
+}
+
+resource "aws_lambda_function" "retrain" {
+  function_name    = local.function_names.retrain
+  description      = "Alarm action / manual invoke: enqueue one training job, with a cooldown."
+  role             = aws_iam_role.function["retrain"].arn
+  runtime          = var.lambda_runtime
+  handler          = "handler.lambda_handler"
+  filename         = local.retrain_zip
+  source_code_hash = filebase64sha256(local.retrain_zip)
+  layers           = [for name in local.function_layers.retrain : aws_lambda_layer_version.this[name].arn]
+  memory_size      = 256
+  timeout          = 30
+  architectures    = ["x86_64"]
+
+  environment {
+    variables = {
+      TRAINING_QUEUE_URL      = aws_sqs_queue.training_jobs.url
+      DATA_BUCKET             = aws_s3_bucket.data.bucket
+      COOLDOWN_SECONDS        = tostring(var.retrain_cooldown_seconds)
+      POWERTOOLS_SERVICE_NAME = "retrain"
+      POWERTOOLS_LOG_LEVEL    = "INFO"
+    }
+  }
+
+  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.function]
+}
+
+# The schedule of the monitor.
+resource "aws_cloudwatch_event_rule" "monitor" {
+  name                = "${var.project}-monitor-schedule"
+  description         = "Runs the monitor function (quality + drift of the champion)."
+  schedule_expression = var.monitor_schedule
+}
+
+resource "aws_cloudwatch_event_target" "monitor" {
+  rule = aws_cloudwatch_event_rule.monitor.name
+  arn  = aws_lambda_function.monitor.arn
+}
+
+resource "aws_lambda_permission" "monitor_schedule" {
+  statement_id  = "AllowMonitorSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.monitor.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.monitor.arn
+}
+
+# Alarms on the model: operators (ALARM and OK) and the retrain function (ALARM).
+resource "aws_cloudwatch_metric_alarm" "model" {
+  for_each = local.model_alarms
+
+  alarm_name          = "${var.project}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = var.metrics_namespace
+  metric_name         = each.value.metric
+  statistic           = each.value.statistic
+  comparison_operator = each.value.comparison
+  threshold           = each.value.threshold
+  period              = var.alarm_period_seconds
+  evaluation_periods  = var.alarm_evaluation_periods
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alerts.arn, aws_lambda_function.retrain.arn]
+  ok_actions          = [aws_sns_topic.alerts.arn]
+}
+
+resource "aws_lambda_permission" "retrain_alarm" {
+  for_each = local.model_alarms
+
+  statement_id  = "AllowAlarm-${each.key}"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.retrain.function_name
+  principal     = "lambda.alarms.cloudwatch.amazonaws.com"
+  source_arn    = aws_cloudwatch_metric_alarm.model[each.key].arn
+}
+
+# Errors of every function (no invocations means no errors: missing data is not breaching).
+resource "aws_cloudwatch_metric_alarm" "function_errors" {
+  for_each = local.function_names
+
+  alarm_name          = "${each.value}-errors"
+  alarm_description   = "The ${each.value} function reported errors."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = each.value }
+  statistic           = "Sum"
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.lambda_errors_alarm_threshold
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alerts.arn]
+  ok_actions          = [aws_sns_topic.alerts.arn]
+}
+
+# A training job that failed every delivery (missing data: no report yet, not a failure).
+resource "aws_cloudwatch_metric_alarm" "training_dlq" {
+  alarm_name          = "${var.project}-training-dlq-not-empty"
+  alarm_description   = "Training jobs failed all their deliveries and wait in the dead-letter queue."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.training_jobs_dlq.name }
+  statistic           = "Maximum"
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alerts.arn]
+  ok_actions          = [aws_sns_topic.alerts.arn]
+}
+
+# alerts-inbox: an SQS subscription to read notifications locally (scripts/alerts.py).
+resource "aws_sqs_queue" "alerts_inbox" {
+  count = var.alerts_inbox_enabled ? 1 : 0
+
+  name                      = "${var.project}-alerts-inbox"
+  message_retention_seconds = 345600
+  sqs_managed_sse_enabled   = true
+}
+
+data "aws_iam_policy_document" "alerts_inbox" {
+  count = var.alerts_inbox_enabled ? 1 : 0
+
+  statement {
+    sid       = "AlertsTopicDelivers"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.alerts_inbox[0].arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["sns.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_sns_topic.alerts.arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "alerts_inbox" {
+  count = var.alerts_inbox_enabled ? 1 : 0
+
+  queue_url = aws_sqs_queue.alerts_inbox[0].id
+  policy    = data.aws_iam_policy_document.alerts_inbox[0].json
+}
+
+resource "aws_sns_topic_subscription" "alerts_inbox" {
+  count = var.alerts_inbox_enabled ? 1 : 0
+
+  topic_arn = aws_sns_topic.alerts.arn
+  protocol  = "sqs"
+  endpoint  = aws_sqs_queue.alerts_inbox[0].arn
+}
+
+output "monitor_function_name" {
+  description = "Name of the monitor Lambda function."
+  value       = aws_lambda_function.monitor.function_name
+}
+
+output "retrain_function_name" {
+  description = "Name of the retrain Lambda function (invoke with {\"reason\": \"...\"} to retrain by hand)."
+  value       = aws_lambda_function.retrain.function_name
+}
+
+output "alerts_inbox_url" {
+  description = "URL of the alerts-inbox queue subscribed to the alerts topic (null when disabled)."
+  value       = var.alerts_inbox_enabled ? aws_sqs_queue.alerts_inbox[0].url : null
+}
+
+output "model_alarm_names" {
+  description = "Quality and drift alarms, by key."
+  value       = { for key, alarm in aws_cloudwatch_metric_alarm.model : key => alarm.alarm_name }
+}

@@ -1,0 +1,118 @@
+"""Fixtures of the infrastructure tests: built artifacts, Terraform, the probe stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("BUILD_DIR", REPO / "build"))
+STATE = Path(os.environ.get("DEPLOY_STATE_ROOT", REPO / ".state"))
+TERRAFORM_DIR = REPO / "terraform"
+PROBE_DIR = Path(__file__).resolve().parent / "probe"
+DEPLOY = REPO / "scripts" / "deploy.sh"
+
+
+def localstack_url() -> str:
+    return f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT', '4566')}"
+
+
+def localstack_up() -> bool:
+    try:
+        with urllib.request.urlopen(f"{localstack_url()}/_localstack/health", timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def run_build(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """layers/build.py with this interpreter (the dev venv's)."""
+    command = [sys.executable, str(REPO / "layers" / "build.py"), *args]
+    return subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+
+
+def deploy(action: str, **env: str) -> subprocess.CompletedProcess:
+    """scripts/deploy.sh ACTION with extra environment (TF_ROOT, TF_STATE_NAME, TF_VAR_…)."""
+    full_env = {**os.environ, "PYTHON": sys.executable, **env}
+    return subprocess.run(["bash", str(DEPLOY), action], env=full_env, capture_output=True,
+                          text=True, check=False)
+
+
+def terraform_env() -> dict:
+    """Environment for plain `terraform` in terraform/: the offline mirror, a private data dir."""
+    rc = STATE / "terraform.rc"
+    env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
+    if rc.exists():
+        env["TF_CLI_CONFIG_FILE"] = str(rc)
+    return env
+
+
+@pytest.fixture(scope="session")
+def built() -> Path:
+    """The build directory, after an (incremental) build of every layer and function."""
+    run_build()
+    return BUILD
+
+
+@pytest.fixture(scope="session")
+def terraform_bin() -> str:
+    path = shutil.which("terraform")
+    if not path:
+        pytest.skip("terraform is not installed")
+    return path
+
+
+@pytest.fixture(scope="session")
+def main_outputs() -> dict:
+    """Outputs of the deployed main stack (.state/outputs.json from `make deploy`)."""
+    outputs = STATE / "outputs.json"
+    if not localstack_up():
+        pytest.skip(f"LocalStack is not answering on {localstack_url()} (make up)")
+    if not outputs.exists():
+        pytest.skip("the main stack is not deployed (make deploy)")
+    return {name: item["value"] for name, item in json.loads(outputs.read_text()).items()}
+
+
+@pytest.fixture(scope="session")
+def aws(main_outputs):
+    """boto3 client factory pointed at LocalStack."""
+    import boto3
+
+    def client(service: str):
+        return boto3.client(service, endpoint_url=localstack_url(), region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+    return client
+
+
+@pytest.fixture(scope="session")
+def probe(main_outputs, built) -> dict:
+    """The probe stack (tests/infrastructure/probe), applied for the session, then destroyed."""
+    probe_zip = BUILD / "probe" / "probe.zip"
+    run_build("zip-dir", str(PROBE_DIR / "function"), str(probe_zip))
+    env = {
+        "TF_ROOT": str(PROBE_DIR),
+        "TF_STATE_NAME": "probe",
+        "TF_VAR_probe_zip": str(probe_zip),
+        "TF_VAR_layer_arns": json.dumps([main_outputs["layer_arns"]["ml"]]),
+        "TF_VAR_lambda_runtime": "python3.12",
+    }
+    started = time.time()
+    applied = deploy("apply", **env)
+    if applied.returncode != 0:
+        deploy("destroy", **env)
+        pytest.fail(f"probe stack apply failed:\n{applied.stdout[-3000:]}\n{applied.stderr[-3000:]}")
+    outputs_file = STATE / "terraform" / "local-probe" / "outputs.json"
+    outputs = {k: v["value"] for k, v in json.loads(outputs_file.read_text()).items()}
+    outputs["applied_at"] = started
+    yield outputs
+    destroyed = deploy("destroy", **env)
+    assert destroyed.returncode == 0, destroyed.stderr[-3000:]

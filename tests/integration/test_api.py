@@ -1,0 +1,128 @@
+"""The prediction API on the real local stack (LocalStack + the deployed Terraform)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.unit import predict_support as support
+from tests.unit.predict_support import features
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+OUTPUTS = REPO / ".state" / "outputs.json"
+ENDPOINT = f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT', '4566')}"
+
+
+@pytest.fixture(scope="module")
+def stack() -> dict:
+    if not OUTPUTS.exists():
+        pytest.skip(".state/outputs.json is missing: run `make up deploy`")
+    outputs = {k: v.get("value") for k, v in json.loads(OUTPUTS.read_text()).items()}
+    if "api_local_url" not in outputs:
+        pytest.skip("the deployed stack has no prediction API")
+    return outputs
+
+
+def client(service: str):
+    return boto3.client(service, endpoint_url=ENDPOINT, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def champion(stack) -> dict:
+    """Publish a tiny champion (restoring the previous pointer afterwards)."""
+    s3, ssm = client("s3"), client("ssm")
+    name = stack["champion_parameter_name"]
+    previous = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    support.ARTIFACT_BUCKET, support.PARAMETER = stack["mlflow_artifact_bucket_name"], name
+    pointer = support.publish(s3, ssm, "it-1")
+    yield pointer
+    ssm.put_parameter(Name=name, Value=previous, Type="String", Overwrite=True)
+
+
+def request(stack, method: str, path: str, body=None, key: bool = True):
+    data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["x-api-key"] = stack["api_key"]
+    call = urllib.request.Request(stack["api_local_url"] + path, data, headers, method=method)
+    try:
+        with urllib.request.urlopen(call, timeout=60) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        text = error.read()
+        return error.code, json.loads(text) if text.startswith(b"{") else text
+
+
+def wait_for_version(stack, version: str, seconds: float = 90) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status, body = request(stack, "POST", "predict", {"specimens": [features()]})
+        if status == 200 and body["model_version"] == version:
+            return body
+        time.sleep(2)
+    raise AssertionError(f"version {version} was not served within {seconds} s")
+
+
+def test_without_api_key_is_403(stack):
+    assert request(stack, "GET", "health", key=False)[0] == 403
+
+
+def test_with_api_key_predicts(stack, champion):
+    body = wait_for_version(stack, "it-1")
+    assert body["results"][0]["decision"] in {"edible", "poisonous", "unsure: do not eat"}
+
+
+@pytest.mark.parametrize("body, status", [
+    ({"specimens": [features(cap_shape="zz")]}, 422),
+    (b"{not json", 400),
+    ({"specimens": [features()] * 1001}, 413),
+    ({"specimens": []}, 422),
+])  # fmt: skip
+def test_client_mistakes_get_documented_codes(stack, champion, body, status):
+    assert request(stack, "POST", "predict", body)[0] == status
+
+
+def test_new_champion_is_served_without_redeploy(stack, champion):
+    wait_for_version(stack, "it-1")
+    support.publish(client("s3"), client("ssm"), "it-2")
+    wait_for_version(stack, "it-2")
+
+
+def test_pointer_outage_keeps_serving_the_cached_model(stack, champion):
+    # Given a loaded champion, When the pointer names artifacts that do not exist
+    body = wait_for_version(stack, request(stack, "GET", "model")[1]["model_version"])
+    broken = {
+        **json.loads(client("ssm").get_parameter(Name=support.PARAMETER)["Parameter"]["Value"]),
+        "version": "missing",
+        "model_uri": "s3://nope/model.lgb",
+    }
+    client("ssm").put_parameter(Name=support.PARAMETER, Value=json.dumps(broken), Type="String",
+                                Overwrite=True)  # fmt: skip
+    time.sleep(35)  # > CHAMPION_REFRESH_SECONDS (30): the pointer has been re-read
+    # Then the cached version keeps answering
+    status, again = request(stack, "POST", "predict", {"specimens": [features()]})
+    assert (status, again["model_version"]) == (200, body["model_version"])
+    support.publish(client("s3"), client("ssm"), "it-3")
+
+
+@pytest.mark.slow
+def test_schemathesis_finds_no_server_error(stack, champion, tmp_path):
+    pytest.importorskip("schemathesis")
+    cli = Path(sys.executable).with_name("schemathesis")
+    result = subprocess.run([str(cli), "run", str(REPO / "docs" / "openapi.json"),
+                             "--url", stack["api_local_url"].rstrip("/"),
+                             "--header", f"x-api-key: {stack['api_key']}",
+                             "--checks", "not_a_server_error", "--max-examples", "50"],
+                            capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert result.returncode == 0, result.stdout[-4000:]

@@ -1,0 +1,95 @@
+"""Support for the prediction function's unit tests: a tiny real bundle and the handler."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from mushroom.encoding import Vocabulary
+from mushroom.safety import SafetyPolicy, build_profiles
+from tests.conftest import specimen
+
+PREDICT_DIR = Path(__file__).resolve().parents[2] / "lambdas" / "predict"
+ARTIFACT_BUCKET, DATA_BUCKET = "mlflow-artifacts", "mushroom-data"
+PARAMETER = "/mushroom/champion"
+# Two edible and two poisonous "species" that differ in cap colour and ring.
+SPECIES = {"edible-a": ("e", "n", "f"), "edible-b": ("e", "w", "f"),
+           "poison-a": ("p", "o", "t"), "poison-b": ("p", "r", "t")}  # fmt: skip
+
+
+def features(**overrides) -> dict:
+    """A valid unlabelled specimen of the tiny set (canonical names)."""
+    values = specimen(**overrides)
+    values.pop("class")
+    return values
+
+
+def training_rows(per_species: int = 40, seed: int = 7) -> tuple[list[dict], list[str], list]:
+    """Specimens, labels and species of the tiny training set."""
+    rng = np.random.default_rng(seed)
+    rows, labels, groups = [], [], []
+    for name, (label, colour, ring) in SPECIES.items():
+        for _ in range(per_species):
+            diameter = f"{rng.uniform(4, 9) if label == 'e' else rng.uniform(10, 16):.2f}"
+            rows.append(features(cap_color=colour, has_ring=ring, cap_diameter=diameter))
+            labels.append(label)
+            groups.append(name)
+    return rows, labels, groups
+
+
+def bundle_files(rounds: int = 20, seed: int = 7) -> dict[str, bytes]:
+    """model.lgb, vocabulary.json and safety.json of a freshly trained tiny model."""
+    import lightgbm
+
+    vocabulary = Vocabulary.from_contract()
+    rows, labels, groups = training_rows(seed=seed)
+    records = [{k: (None if v == "" else v) for k, v in row.items()} for row in rows]
+    for record in records:
+        for name in ("cap-diameter", "stem-height", "stem-width"):
+            record[name] = float(record[name])
+    matrix = vocabulary.encode_records(records)
+    target = np.array([label == "p" for label in labels], dtype=float)
+    params = {"objective": "binary", "verbose": -1, "min_data_in_leaf": 2, "num_threads": 1,
+              "seed": seed}  # fmt: skip
+    data = lightgbm.Dataset(matrix, target, categorical_feature=[
+        vocabulary.features.index(n) for n in vocabulary.categorical_features])  # fmt: skip
+    booster = lightgbm.train(params, data, num_boost_round=rounds)
+    policy = SafetyPolicy(0.2, build_profiles(matrix, labels, groups, vocabulary))
+    return {"model.lgb": booster.model_to_string().encode(),
+            "vocabulary.json": vocabulary.to_json().encode(),
+            "safety.json": policy.to_json().encode()}  # fmt: skip
+
+
+def publish(s3, ssm, version: str, files: dict[str, bytes] | None = None) -> dict:
+    """Upload a bundle and point the SSM champion parameter at it (as promotion does)."""
+    files = files or bundle_files()
+    prefix = f"models/{version}"
+    for name, body in files.items():
+        s3.put_object(Bucket=ARTIFACT_BUCKET, Key=f"{prefix}/{name}", Body=body)
+    base = f"s3://{ARTIFACT_BUCKET}/{prefix}"
+    pointer = {
+        "version": version,
+        "run_id": f"run-{version}",
+        "model_uri": f"{base}/model.lgb",
+        "vocabulary_uri": f"{base}/vocabulary.json",
+        "safety_uri": f"{base}/safety.json",
+        "threshold": 0.2,
+        "trained_at": "2026-01-01T00:00:00+00:00",
+        "metrics": {"random": {"accuracy": 0.99}, "species_grouped": {"accuracy": 0.8}},
+    }
+    ssm.put_parameter(Name=PARAMETER, Value=json.dumps(pointer), Type="String", Overwrite=True)
+    return pointer
+
+
+def load_handler():
+    """Import lambdas/predict/handler.py afresh, as Lambda would (its folder on the path)."""
+    names = [p.stem for p in PREDICT_DIR.glob("*.py")]
+    for name in names:
+        sys.modules.pop(name, None)
+    if str(PREDICT_DIR) not in sys.path:
+        sys.path.insert(0, str(PREDICT_DIR))
+    return importlib.import_module("handler")

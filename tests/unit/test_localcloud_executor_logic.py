@@ -1,0 +1,107 @@
+"""Pure rules of the local Lambda executor: import path, layer order, env, interpreters."""
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud" / "executor"))
+
+from localcloud_executor import interpreters, logs, paths  # noqa: E402
+
+TASK = Path("/state/code")
+LAYERS = [Path("/state/layer-common"), Path("/state/layer-ml")]
+
+
+def test_python_version_of_runtime():
+    assert paths.python_version_of("python3.12") == "3.12"
+    with pytest.raises(ValueError, match="not a Python runtime"):
+        paths.python_version_of("nodejs20.x")
+
+
+def test_layers_later_first_site_packages_before_python():
+    # Given two layers in the function's order / Then the later one wins, like AWS's /opt
+    assert paths.layer_import_paths(LAYERS, "3.12") == [
+        Path("/state/layer-ml/python/lib/python3.12/site-packages"),
+        Path("/state/layer-common/python/lib/python3.12/site-packages"),
+        Path("/state/layer-ml/python"),
+        Path("/state/layer-common/python"),
+    ]
+
+
+def test_import_path_task_first_runtime_sdk_last():
+    front, back = paths.import_path_parts(TASK, LAYERS, "3.12", Path("/state/runtime"))
+    assert front[0] == "/state/code"
+    assert len(front) == 5
+    assert back == ["/state/runtime"]
+
+
+def test_library_path_has_task_and_layer_libs():
+    assert paths.library_path(TASK, LAYERS) == (
+        "/state/code:/state/code/lib:/state/layer-ml/lib:/state/layer-common/lib"
+    )
+
+
+def test_handler_env_keeps_function_vars_and_sets_sandbox_ones():
+    env = paths.handler_env({"A": "1", "NONE": None}, TASK, LAYERS, {"TMPDIR": "/state/tmp"})
+    assert env["A"] == "1" and "NONE" not in env
+    assert env["LAMBDA_TASK_ROOT"] == "/state/code"
+    assert env["TMPDIR"] == "/state/tmp"
+    assert "VIRTUAL_ENV" not in env
+
+
+def fake_python(folder: Path, version: str, name: str) -> Path:
+    """A script that answers the version probe like an interpreter would."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\necho {version}\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return path
+
+
+def test_interpreter_override_wins(tmp_path):
+    fake = fake_python(tmp_path, "3.12", "py")
+    env = {"LAMBDA_PYTHON3_12": str(fake), "PATH": ""}
+    assert interpreters.find_interpreter("3.12", env) == str(fake)
+
+
+def test_interpreter_skips_broken_path_entry_and_uses_newest_pyenv(tmp_path):
+    # Given a PATH shim that fails and two pyenv versions
+    fake_python(tmp_path / "shims", "broken", "python3.12")
+    fake_python(tmp_path / "pyenv/versions/3.12.1/bin", "3.12", "python3.12")
+    newest = fake_python(tmp_path / "pyenv/versions/3.12.10/bin", "3.12", "python3.12")
+    env = {"PATH": str(tmp_path / "shims"), "PYENV_ROOT": str(tmp_path / "pyenv")}
+    # Then the newest working pyenv interpreter is chosen
+    assert interpreters.find_interpreter("3.12", env) == str(newest)
+
+
+def test_missing_interpreter_error_names_the_override(tmp_path):
+    env = {"PATH": str(tmp_path), "PYENV_ROOT": str(tmp_path)}
+    with pytest.raises(LookupError, match="LAMBDA_PYTHON3_99"):
+        interpreters.find_interpreter("3.99", env)
+
+
+def test_report_line_like_aws():
+    line = logs.report_line("r1", 12.3, 128, 40, init_ms=150.0, status="timeout")
+    assert line == (
+        "REPORT RequestId: r1\tDuration: 12.30 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB"
+        "\tMax Memory Used: 40 MB\tInit Duration: 150.00 ms\tStatus: timeout\n"
+    )
+
+
+def test_invocation_logs_order():
+    text = logs.invocation_logs("r1", "$LATEST", "hello", "REPORT x\n", init="init out\n")
+    assert text.splitlines() == [
+        "init out",
+        "START RequestId: r1 Version: $LATEST",
+        "hello",
+        "END RequestId: r1",
+        "REPORT x",
+    ]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc"), reason="needs Linux /proc")
+def test_runs_version_rejects_non_interpreter(tmp_path):
+    assert not interpreters.runs_version(str(tmp_path / "nothing"), "3.12")

@@ -1,0 +1,144 @@
+"""The monitor function with moto: window -> metrics in CloudWatch + report in S3."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from mushroom import storage
+from tests.unit.lambda_loading import FakeContext, load_handler
+
+BUCKET, MODELS, PARAMETER, NAMESPACE = (
+    "mushroom-data",
+    "mushroom-mlflow-artifacts",
+    "/mushroom/champion",
+    "Mushroom",
+)
+NOW = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
+PROFILE = {"rows": 100, "bins": 2, "features": {
+    "cap-shape": {"kind": "categorical", "shares": {"x": 0.5, "f": 0.5}, "missing_share": 0.0},
+    "cap-diameter": {"kind": "numeric", "edges": [0, 10, 20], "shares": [0.5, 0.5],
+                     "missing_share": 0.0},
+}}  # fmt: skip
+POINTER = {"version": "3", "run_id": "r1", "model_uri": f"s3://{MODELS}/1/models/m-1/artifacts"}
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """Moto S3/SSM/CloudWatch with a data bucket, a champion pointer and its reference profile."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for name, value in {"DATA_BUCKET": BUCKET, "CHAMPION_PARAMETER": PARAMETER,
+                        "METRICS_NAMESPACE": NAMESPACE, "WINDOW_MINUTES": "60",
+                        "MIN_LABELLED": "4", "MIN_DRIFT_SPECIMENS": "4"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.create_bucket(Bucket=MODELS)
+        s3.put_object(Bucket=MODELS, Key="1/models/m-1/artifacts/reference_profile.json",
+                      Body=json.dumps(PROFILE))  # fmt: skip
+        boto3.client("ssm").put_parameter(Name=PARAMETER, Type="String", Value=json.dumps(POINTER))
+        yield s3
+
+
+def log_predictions(s3, rows: list[tuple[str, str, str, str, float]], version: str = "3") -> None:
+    """(id, prediction, decision, cap-shape, cap-diameter) as one request's prediction log."""
+    when = NOW - timedelta(minutes=10)
+    lines = [{"prediction_id": pid, "time": when.isoformat(), "model_version": version,
+              "features": {"cap-shape": shape, "cap-diameter": diameter},
+              "probability_poisonous": 0.9 if prediction == "poisonous" else 0.1,
+              "prediction": prediction, "decision": decision}
+             for pid, prediction, decision, shape, diameter in rows]  # fmt: skip
+    body = "".join(json.dumps(line) + "\n" for line in lines)
+    s3.put_object(Bucket=BUCKET, Key=storage.prediction_log_key(when, f"req-{version}"), Body=body)
+
+
+def give_feedback(s3, labels: dict[str, str]) -> None:
+    """One feedback object per label."""
+    when = NOW - timedelta(minutes=5)
+    for pid, label in labels.items():
+        entry = {"prediction_id": pid, "observed_class": label, "time": when.isoformat()}
+        s3.put_object(Bucket=BUCKET, Key=storage.feedback_key(when, pid), Body=json.dumps(entry))
+
+
+def metric(name: str, dimensions: list[dict] | None = None) -> list[float]:
+    """Values of one metric sent around NOW."""
+    points = boto3.client("cloudwatch").get_metric_statistics(
+        Namespace=NAMESPACE, MetricName=name, Dimensions=dimensions or [],
+        StartTime=NOW - timedelta(minutes=5), EndTime=NOW + timedelta(minutes=5), Period=60,
+        Statistics=["Average"])["Datapoints"]  # fmt: skip
+    return [p["Average"] for p in points]
+
+
+def invoke(monkeypatch) -> dict:
+    handler = load_handler("monitor", monkeypatch)
+    return handler.lambda_handler({"source": "aws.events", "time": NOW.isoformat()}, FakeContext())
+
+
+def test_degraded_window_publishes_quality_and_drift(aws, monkeypatch):
+    # Given 4 poisonous specimens: 2 caught, 2 called edible (one served edible), all large
+    log_predictions(aws, [("a", "poisonous", "poisonous", "x", 15),
+                          ("b", "poisonous", "poisonous", "f", 15),
+                          ("c", "edible", "unsure: do not eat", "x", 15),
+                          ("d", "edible", "edible", "f", 15)])  # fmt: skip
+    give_feedback(aws, {"a": "p", "b": "p", "c": "p", "d": "p"})
+    # When the schedule fires
+    outcome = invoke(monkeypatch)
+    # Then quality and drift metrics were sent, without dimensions and per model version
+    assert outcome["status"] == "ok" and outcome["quality_status"] == "ok"
+    assert metric("Recall") == [0.5]
+    assert metric("F1") == [pytest.approx(2 * 0.5 / 1.5)]  # precision 1, recall 0.5
+    assert metric("FalseEdibleRate") == [0.5]
+    assert metric("ServedFalseEdibleRate") == [0.25]
+    assert metric("F1", [{"Name": "ModelVersion", "Value": "3"}]) == [pytest.approx(2 / 3)]
+    assert metric("DriftedFeatureShare") == [0.5]  # cap-diameter drifted, cap-shape did not
+    assert metric("PredictionCount") == [4.0] and metric("LabelCoverage") == [1.0]
+
+
+def test_report_json_and_html_are_written(aws, monkeypatch):
+    log_predictions(aws, [(str(i), "edible", "edible", "x", 5) for i in range(4)])
+    outcome = invoke(monkeypatch)
+    assert outcome["report"] == "monitoring/2026-11-24T060000Z/"
+    report = json.loads(
+        aws.get_object(Bucket=BUCKET, Key=outcome["report"] + "report.json")["Body"].read()
+    )
+    page = (
+        aws.get_object(Bucket=BUCKET, Key=outcome["report"] + "report.html")["Body"].read().decode()
+    )
+    assert report["volume"]["prediction_count"] == 4
+    assert report["quality"]["status"] == "no_data"
+    assert "<svg" in page and "PSI per feature" in page
+
+
+def test_empty_window_reports_no_data_and_sends_volume_only(aws, monkeypatch):
+    outcome = invoke(monkeypatch)
+    assert outcome["status"] == "no_data"
+    assert metric("PredictionCount") == [0.0]
+    assert metric("F1") == [] and metric("DriftedFeatureShare") == []
+
+
+def test_other_model_versions_are_left_out(aws, monkeypatch):
+    log_predictions(aws, [("old", "edible", "edible", "x", 5)], version="2")
+    outcome = invoke(monkeypatch)
+    assert outcome["volume"]["prediction_count"] == 0
+
+
+def test_without_champion_quality_is_still_computed(aws, monkeypatch):
+    boto3.client("ssm").put_parameter(Name=PARAMETER, Value=json.dumps({"status": "none"}),
+                                      Overwrite=True, Type="String")  # fmt: skip
+    log_predictions(aws, [(str(i), "edible", "edible", "x", 5) for i in range(4)])
+    give_feedback(aws, {str(i): "e" for i in range(4)})
+    outcome = invoke(monkeypatch)
+    assert outcome["champion_version"] is None
+    assert outcome["drift_status"] == "no_reference"
+    assert metric("Accuracy", [{"Name": "ModelVersion", "Value": "none"}]) == [1.0]
+
+
+def test_missing_configuration_fails_at_cold_start(aws, monkeypatch):
+    monkeypatch.delenv("DATA_BUCKET")
+    with pytest.raises(Exception, match="DATA_BUCKET is required"):
+        load_handler("monitor", monkeypatch)

@@ -1,0 +1,148 @@
+"""The retrain function with moto: one job per ALARM transition, at most one per cooldown."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from mushroom import storage
+from mushroom.retraining import RetrainState, Trigger, decide, trigger_from_event
+from tests.unit.lambda_loading import FakeContext, load_handler
+
+BUCKET = "mushroom-data"
+ARN = "arn:aws:cloudwatch:us-east-1:000000000000:alarm:mushroom-f1-low"
+
+
+def alarm_event(state: str = "ALARM", stamp: str = "2026-11-24T06:00:00.000+0000",
+                name: str = "mushroom-f1-low") -> dict:  # fmt: skip
+    """The payload CloudWatch sends to a Lambda alarm action."""
+    return {
+        "source": "aws.cloudwatch",
+        "alarmArn": ARN.replace("mushroom-f1-low", name),
+        "accountId": "000000000000",
+        "region": "us-east-1",
+        "time": stamp,
+        "alarmData": {
+            "alarmName": name,
+            "state": {"value": state, "reason": "Threshold Crossed", "timestamp": stamp},
+            "previousState": {
+                "value": "OK",
+                "reason": "",
+                "timestamp": "2026-11-24T05:00:00.000+0000",
+            },
+        },
+    }
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """Moto S3 + SQS with the data bucket and the training-jobs queue."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        boto3.client("s3").create_bucket(Bucket=BUCKET)
+        queue = boto3.client("sqs").create_queue(QueueName="mushroom-training-jobs")["QueueUrl"]
+        monkeypatch.setenv("TRAINING_QUEUE_URL", queue)
+        monkeypatch.setenv("DATA_BUCKET", BUCKET)
+        monkeypatch.setenv("COOLDOWN_SECONDS", "3600")
+        yield queue
+
+
+def jobs(queue: str) -> list[dict]:
+    """Every message waiting on the queue (bodies)."""
+    messages = boto3.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10,
+                                                   VisibilityTimeout=0)  # fmt: skip
+    return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+
+
+def invoke(monkeypatch, event: dict) -> dict:
+    return load_handler("retrain", monkeypatch).lambda_handler(event, FakeContext())
+
+
+def test_alarm_enqueues_one_job_with_the_alarm_as_reason(aws, monkeypatch):
+    outcome = invoke(monkeypatch, alarm_event())
+    assert outcome["enqueued"] is True
+    [job] = jobs(aws)
+    assert job["reason"] == "alarm:mushroom-f1-low" and job["dataset_ids"] == []
+    assert job["correlation_id"] == outcome["correlation_id"]
+
+
+def test_same_transition_twice_enqueues_once(aws, monkeypatch):
+    # Given an alarm delivered twice (same alarm, same state timestamp), cooldown off
+    monkeypatch.setenv("COOLDOWN_SECONDS", "0")
+    first = invoke(monkeypatch, alarm_event())
+    second = invoke(monkeypatch, alarm_event())
+    # Then one job, the second delivery recognised as a duplicate
+    assert first["action"] == "enqueue" and second["action"] == "duplicate"
+    assert len(jobs(aws)) == 1
+
+
+def test_second_alarm_inside_the_cooldown_enqueues_nothing(aws, monkeypatch):
+    invoke(monkeypatch, alarm_event())
+    outcome = invoke(monkeypatch, alarm_event(stamp="2026-11-24T06:05:00.000+0000",
+                                              name="mushroom-drift-high"))  # fmt: skip
+    assert outcome["action"] == "cooldown" and outcome["enqueued"] is False
+    assert len(jobs(aws)) == 1
+    state = json.loads(boto3.client("s3").get_object(Bucket=BUCKET, Key=storage.RETRAIN_STATE)
+                       ["Body"].read())  # fmt: skip
+    assert state["transitions"] == {
+        "mushroom-f1-low": "2026-11-24T06:00:00.000+0000",
+        "mushroom-drift-high": "2026-11-24T06:05:00.000+0000",
+    }
+
+
+def test_ok_transition_is_ignored(aws, monkeypatch):
+    outcome = invoke(monkeypatch, alarm_event(state="OK"))
+    assert outcome["action"] == "ignored" and jobs(aws) == []
+
+
+def test_manual_invoke_enqueues_and_respects_the_cooldown(aws, monkeypatch):
+    first = invoke(monkeypatch, {"reason": "new data from the field team"})
+    second = invoke(monkeypatch, {"reason": "again"})
+    forced = invoke(monkeypatch, {"reason": "operator insists", "force": True})
+    assert [first["action"], second["action"], forced["action"]] == [
+        "enqueue",
+        "cooldown",
+        "enqueue",
+    ]
+    assert [j["reason"] for j in jobs(aws)] == ["manual:new data from the field team",
+                                                "manual:operator insists"]  # fmt: skip
+
+
+def test_unknown_event_is_an_error(aws, monkeypatch):
+    with pytest.raises(ValueError):
+        invoke(monkeypatch, {"detail-type": "something else"})
+
+
+def test_queue_failure_leaves_the_transition_retryable(aws, monkeypatch):
+    # Given SQS refuses the first send
+    monkeypatch.setenv("TRAINING_QUEUE_URL", aws + "-missing")
+    with pytest.raises(Exception):
+        invoke(monkeypatch, alarm_event())
+    # When the alarm is delivered again with the right queue
+    monkeypatch.setenv("TRAINING_QUEUE_URL", aws)
+    outcome = invoke(monkeypatch, alarm_event())
+    # Then the job is enqueued (the failed attempt recorded nothing)
+    assert outcome["action"] == "enqueue" and len(jobs(aws)) == 1
+
+
+def test_cooldown_ends():
+    trigger = Trigger("alarm:a", "c1", alarm_name="a", transition="t2")
+    now = datetime(2026, 11, 24, 7, 0, tzinfo=timezone.utc)
+    state = RetrainState(last_enqueued_at=(now - timedelta(seconds=3601)).isoformat(),
+                         transitions={"a": "t1"})  # fmt: skip
+    assert decide(state, trigger, now, timedelta(hours=1)).action == "enqueue"
+    state.last_enqueued_at = (now - timedelta(seconds=3599)).isoformat()
+    assert decide(state, trigger, now, timedelta(hours=1)).action == "cooldown"
+
+
+def test_alarm_correlation_id_is_stable_per_transition():
+    assert trigger_from_event(alarm_event()).correlation_id == (
+        trigger_from_event(alarm_event()).correlation_id
+    )
+    assert trigger_from_event(alarm_event()).correlation_id != (
+        trigger_from_event(alarm_event(stamp="x")).correlation_id
+    )

@@ -1,0 +1,150 @@
+"""A training job end to end on moto: bucket data + feedback → registry → SSM pointer → SNS."""
+
+import io
+import json
+import threading
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.conftest import specimen
+from tests.unit import training_support as support
+from tests.unit.test_training_register import _small_search
+from training import datasets, gate, job, pipeline
+from training.settings import WorkerSettings
+from training.worker import Interrupted, TrainingRequest
+
+BUCKET = "data"
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        s3, sqs, sns = boto3.client("s3"), boto3.client("sqs"), boto3.client("sns")
+        s3.create_bucket(Bucket=BUCKET)
+        topic = sns.create_topic(Name="alerts")["TopicArn"]
+        inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["Attributes"]["QueueArn"])
+        yield {"s3": s3, "ssm": boto3.client("ssm"), "sqs": sqs, "topic": topic, "inbox": inbox}
+
+
+def put_dataset(s3, dataset_id, frame, status="accepted"):
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    s3.put_object(Bucket=BUCKET, Key=f"processed/{dataset_id}.parquet", Body=buffer.getvalue())
+    manifest = {"dataset_id": dataset_id, "status": status}
+    s3.put_object(Bucket=BUCKET, Key=f"manifests/{dataset_id}.json", Body=json.dumps(manifest))
+
+
+def put_feedback(s3, prediction_id, features, observed):
+    line = {"prediction_id": prediction_id, "features": features, "prediction": "edible"}
+    s3.put_object(
+        Bucket=BUCKET,
+        Key=f"predictions/date=2026-11-24/{prediction_id}.jsonl",
+        Body=json.dumps(line) + "\n",
+    )
+    label = {"prediction_id": prediction_id, "observed_class": observed, "time": "t"}
+    s3.put_object(
+        Bucket=BUCKET,
+        Key=f"feedback/date=2026-11-24/{prediction_id}.jsonl",
+        Body=json.dumps(label) + "\n",
+    )
+
+
+def features_of(row: dict) -> dict:
+    return {k: v for k, v in row.items() if k not in ("class", "species")}
+
+
+def test_training_frames_use_trainable_manifests_and_labelled_feedback(aws):
+    # Given one accepted and one refused dataset, two labelled predictions and one unlabelled
+    put_dataset(aws["s3"], "good", support.frame())
+    put_dataset(aws["s3"], "refused", support.frame().head(0), status="refused")
+    put_feedback(aws["s3"], "p1", features_of(specimen()), "p")
+    put_feedback(aws["s3"], "p2", features_of(specimen(cap_shape="zz")), "e")  # invalid code
+    aws["s3"].put_object(
+        Bucket=BUCKET,
+        Key="predictions/date=2026-11-24/p3.jsonl",
+        Body=json.dumps({"prediction_id": "p3", "features": {}}) + "\n",
+    )
+    # When the job gathers its data
+    frames, note = datasets.training_frames(aws["s3"], BUCKET)
+    # Then the refused dataset is skipped, valid feedback joins, invalid feedback is counted
+    assert note["datasets"] == ["good"]
+    assert note["feedback_rows"] == 1 and note["feedback_refused"] == 1
+    feedback = next(frame for key, frame in frames.items() if key.startswith("feedback@"))
+    assert feedback["class"].tolist() == ["p"]
+
+
+def test_a_job_registers_promotes_publishes_the_pointer_and_tells_operators(
+    aws, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(pipeline, "search", _small_search)
+    monkeypatch.setitem(gate.ABSOLUTE, "edible_confirmed_rate_known", ("min", 0.9))  # tiny data
+    put_dataset(aws["s3"], "good", support.frame())
+    settings = WorkerSettings(
+        queue_url="unused",
+        alerts_topic_arn=aws["topic"],
+        data_bucket=BUCKET,
+        champion_parameter="/mushroom/champion",
+        tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
+    )
+    request = TrainingRequest(["new-data"], ["good"], ["c1"])
+    outcome = job.run_job(request, threading.Event(), settings, s3=aws["s3"], ssm=aws["ssm"])
+    assert outcome["status"] == "promoted" and outcome["version"] == "1"
+    pointer = json.loads(aws["ssm"].get_parameter(Name="/mushroom/champion")["Parameter"]["Value"])
+    assert pointer["version"] == "1" and pointer["model_uri"].endswith("model.lgb")
+    assert pointer["reference_profile_uri"].endswith("reference_profile.json")
+    messages = aws["sqs"].receive_message(QueueUrl=aws["inbox"])["Messages"]
+    notification = json.loads(messages[0]["Body"])
+    assert notification["Subject"] == "mushroom-classifier v1 promoted to champion"
+    assert "new-data" in json.loads(notification["Message"])["reasons"]
+
+
+def test_a_refused_model_leaves_the_pointer_alone_and_says_why(aws, tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "search", _small_search)
+    monkeypatch.setitem(gate.ABSOLUTE, "random_accuracy", ("min", 1.01))  # unreachable
+    put_dataset(aws["s3"], "good", support.frame())
+    settings = WorkerSettings(
+        queue_url="unused",
+        alerts_topic_arn=aws["topic"],
+        data_bucket=BUCKET,
+        tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
+    )
+    outcome = job.run_job(
+        TrainingRequest(["alarm:f1-low"], [], ["c1"]),
+        threading.Event(),
+        settings,
+        s3=aws["s3"],
+        ssm=aws["ssm"],
+    )
+    assert outcome["status"] == "refused" and "random_accuracy" in outcome["reason"]
+    assert not aws["ssm"].describe_parameters()["Parameters"]
+    notification = json.loads(
+        aws["sqs"].receive_message(QueueUrl=aws["inbox"])["Messages"][0]["Body"]
+    )
+    assert notification["Subject"] == "mushroom-classifier v1 refused by the gate"
+
+
+def test_a_stop_before_training_interrupts_the_job(aws, tmp_path):
+    put_dataset(aws["s3"], "good", support.frame())
+    settings = WorkerSettings(
+        queue_url="unused",
+        alerts_topic_arn=None,
+        data_bucket=BUCKET,
+        tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
+    )
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Interrupted):
+        job.run_job(
+            TrainingRequest(["new-data"], [], []), stop, settings, s3=aws["s3"], ssm=aws["ssm"]
+        )
+    assert not aws["ssm"].describe_parameters()["Parameters"]

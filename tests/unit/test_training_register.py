@@ -1,0 +1,69 @@
+"""Registry and gate with a local sqlite MLflow: champion, refusal, previous."""
+
+import numpy as np
+import pytest
+
+from tests.unit import training_support as support
+from training import gate, pipeline
+from training.register import register
+
+SMALL_SPACE = ({"num_leaves": 7, "learning_rate": 0.3, "min_data_in_leaf": 3,
+                "min_data_per_group": 3},)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mlflow")
+    return f"sqlite:///{folder}/mlflow.db", (folder / "artifacts").as_uri()
+
+
+def candidate(tmp_path, monkeypatch, shuffle=False, seed=0):
+    monkeypatch.setattr(pipeline, "search", _small_search)
+    typed = support.frame(seed=seed)
+    if shuffle:
+        typed["class"] = np.random.default_rng(3).permutation(typed["class"].to_numpy())
+    built, _ = pipeline.train_candidate({f"synthetic-{seed}": typed}, tmp_path, folds=4,
+                                        progress=pipeline.Progress(lambda _: None))  # fmt: skip
+    return built
+
+
+def _small_search(matrix, target, vocabulary):
+    from training import train
+
+    return train.search(matrix, target, vocabulary, space=SMALL_SPACE)
+
+
+def test_gate_refuses_missed_thresholds_and_regressions():
+    good = {
+        "random_accuracy": 0.999,
+        "random_roc_auc": 0.999,
+        "served_false_edible_rate_unseen": 0.0,
+        "edible_confirmed_rate_known": 0.99,
+    }
+    assert gate.decide(good, None)[0]
+    assert not gate.decide({**good, "served_false_edible_rate_unseen": 0.01}, None)[0]
+    assert not gate.decide({**good, "random_accuracy": 0.98}, good)[0]  # beyond tolerance
+    assert gate.decide({**good, "random_accuracy": 0.997}, good)[0]  # within tolerance
+
+
+def test_champion_refusal_and_previous(registry, tmp_path, monkeypatch):
+    import mlflow
+
+    uri, artifacts = registry
+    first = register(candidate(tmp_path, monkeypatch), uri, artifacts)
+    assert first["promoted"], first["reason"]
+    assert first["pointer"]["model_uri"].endswith("/model.lgb")
+
+    worse = register(candidate(tmp_path, monkeypatch, shuffle=True), uri, artifacts)
+    assert not worse["promoted"] and worse["reason"].startswith("refused")
+    client = mlflow.MlflowClient(uri)
+    assert str(client.get_model_version_by_alias("mushroom-classifier", "champion").version) == "1"
+    refused = client.get_model_version("mushroom-classifier", worse["version"])
+    assert refused.tags["promotion_decision"] == "refused"
+
+    second = register(candidate(tmp_path, monkeypatch, seed=1), uri, artifacts)
+    assert second["promoted"], second["reason"]
+    champion = client.get_model_version_by_alias("mushroom-classifier", "champion")
+    previous = client.get_model_version_by_alias("mushroom-classifier", "previous")
+    assert (str(champion.version), str(previous.version)) == (second["version"], "1")
+    assert float(champion.tags["metric.random_accuracy"]) > 0.9

@@ -1,0 +1,1 @@
+"""The training job: assemble → train → evaluate → register (adapters over the domain package)."""

@@ -1,0 +1,66 @@
+"""Step 1: validated frames of one or more data sets → one training set with its lineage."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Mapping
+
+import pandas as pd
+
+from mushroom import contract
+
+COLUMNS = (contract.LABEL, *contract.FEATURE_NAMES)
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """Labelled specimens (features, class, species or None) and where they came from."""
+
+    frame: pd.DataFrame
+    lineage: dict
+
+
+def assemble(frames: Mapping[str, pd.DataFrame]) -> TrainingSet:
+    """Concatenate validated frames keyed by data set id; exact duplicates are removed."""
+    if not frames:
+        raise ValueError("no data sets to train on")
+    parts = [_canonical(frame, dataset_id) for dataset_id, frame in frames.items()]
+    combined = pd.concat(parts, ignore_index=True)
+    duplicated = combined.duplicated(subset=list(COLUMNS), keep="first")
+    frame = combined.loc[~duplicated].reset_index(drop=True)
+    lineage = {
+        "dataset_ids": list(frames),
+        "rows_in": {dataset_id: len(f) for dataset_id, f in frames.items()},
+        "rows": len(frame),
+        "duplicates_removed": int(duplicated.sum()),
+        "conflicting_labels": _conflicts(frame),
+        "rows_with_species": int(frame[contract.SPECIES].notna().sum()),
+        "content_sha256": content_hash(frame),
+    }
+    return TrainingSet(frame, lineage)
+
+
+def _canonical(frame: pd.DataFrame, dataset_id: str) -> pd.DataFrame:
+    """The contract columns in contract order, plus species (None when the data set has none)."""
+    missing = [name for name in COLUMNS if name not in frame]
+    if missing:
+        raise ValueError(f"data set {dataset_id!r} lacks columns {missing}")
+    part = frame[list(COLUMNS)].copy()
+    species = frame[contract.SPECIES] if contract.SPECIES in frame else None
+    part[contract.SPECIES] = pd.Series(species, index=frame.index, dtype=object)
+    return part
+
+
+def _conflicts(frame: pd.DataFrame) -> int:
+    """Feature vectors that appear with both labels (kept; reported for the data owners)."""
+    labels = frame.groupby(list(contract.FEATURE_NAMES), dropna=False)[contract.LABEL].nunique()
+    return int((labels > 1).sum())
+
+
+def content_hash(frame: pd.DataFrame) -> str:
+    """sha256 of the training content (labels and features, row order included)."""
+    digest = hashlib.sha256()
+    hashed = pd.util.hash_pandas_object(frame[list(COLUMNS)], index=False)
+    digest.update(hashed.to_numpy().tobytes())
+    return digest.hexdigest()

@@ -1,0 +1,76 @@
+"""One training job as the worker runs it: gather data → pipeline → publish → tell operators.
+
+The champion pointer goes to SSM (what the prediction Lambda reads); operators hear about every
+promotion and every refusal on SNS. Failures propagate to the worker, which retries them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from training import pipeline
+from training.datasets import training_frames
+from training.settings import WorkerSettings, aws_client, log
+from training.worker import TrainingRequest, check_stop
+
+
+class ChampionPublisher:
+    """Writes the champion pointer to SSM (overwriting: the registry alias is the truth)."""
+
+    def __init__(self, ssm, parameter: str):
+        self.ssm, self.parameter = ssm, parameter
+
+    def __call__(self, pointer: dict) -> None:
+        self.ssm.put_parameter(Name=self.parameter, Value=json.dumps(pointer, sort_keys=True),
+                               Type="String", Overwrite=True)  # fmt: skip
+        log("champion pointer published", parameter=self.parameter, version=pointer["version"])
+
+
+def announcement(outcome: dict[str, Any], request: TrainingRequest) -> tuple[str, str]:
+    """The operators' subject and message for a finished run."""
+    registration = outcome["registration"]
+    metrics = outcome["metrics"]
+    figures = {key: metrics.get(key) for key in (
+        "random_accuracy", "species_accuracy", "species_roc_auc",
+        "served_false_edible_rate_unseen", "edible_confirmed_rate_known")}  # fmt: skip
+    verb = "promoted to champion" if registration["promoted"] else "refused by the gate"
+    subject = f"mushroom-classifier v{registration['version']} {verb}"
+    message = {"summary": f"{subject}: {registration['reason']}", "reasons": request.reasons,
+               "datasets": outcome["lineage"]["dataset_ids"], "metrics": figures,
+               "run_id": registration["run_id"]}  # fmt: skip
+    return subject, json.dumps(message, indent=1, default=str)
+
+
+def run_job(request: TrainingRequest, stop: threading.Event,
+            settings: WorkerSettings, s3=None, ssm=None, sns=None) -> dict[str, Any]:  # fmt: skip
+    """Train on everything in the bucket; publish and announce the gate's decision."""
+    s3 = s3 or aws_client("s3", settings)
+    frames, note = training_frames(s3, settings.data_bucket)
+    log("training data gathered", **note)
+    check_stop(stop)
+    publisher = ChampionPublisher(ssm or aws_client("ssm", settings), settings.champion_parameter)
+    artifacts = pipeline.local_artifacts(settings.tracking_uri)
+    outcome = pipeline.run(
+        frames,
+        settings.tracking_uri,
+        artifacts,
+        publish=publisher,
+        log=lambda line: log(line),
+        checkpoint=lambda: check_stop(stop),
+    )
+    subject, message = announcement(outcome, request)
+    if settings.alerts_topic_arn:
+        (sns or aws_client("sns", settings)).publish(
+            TopicArn=settings.alerts_topic_arn, Subject=subject[:100], Message=message
+        )
+    registration = outcome["registration"]
+    return {"status": "promoted" if registration["promoted"] else "refused",
+            "version": registration["version"], "reason": registration["reason"],
+            "training_seconds": outcome["training_seconds"], "data": note}  # fmt: skip
+
+
+def train_for_request(request: TrainingRequest, stop: threading.Event) -> dict[str, Any]:
+    """The worker's trainer: settings from the environment, AWS clients from them."""
+    return run_job(request, stop, WorkerSettings.from_env())

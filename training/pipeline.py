@@ -1,0 +1,192 @@
+"""The training job: assemble → train → evaluate → register, with progress output.
+
+    python -m training.pipeline --data data/secondary_data.csv
+
+Logs to ``MLFLOW_TRACKING_URI`` (default: a local sqlite file under ``.state/mlflow-cli/``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Mapping
+
+import numpy as np
+
+from mushroom import contract, species
+from mushroom.encoding import Vocabulary
+from mushroom.table import read_table
+from mushroom.validation import validate
+from training import plots, policy, reference
+from training.assemble import assemble
+from training.evaluate import FOLDS, Inputs, evaluate
+from training.publish import Publisher, publish_champion
+from training.register import Candidate, register
+from training.train import SEED, fit, search
+
+STATE = Path(".state/mlflow-cli")
+
+
+def load_file(path: Path) -> tuple[str, "object"]:
+    """A data set id (file name + content hash) and its validated rows (species if canonical)."""
+    data = Path(path).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    accepted = validate(read_table(data).frame).accepted
+    if species.is_canonical(digest) and len(accepted) == species.CANONICAL_ROWS:
+        accepted[contract.SPECIES] = species.canonical_species(len(accepted))
+    return f"{Path(path).name}@{digest[:12]}", accepted
+
+
+class Progress:
+    """Timestamped progress lines; keeps each step's duration."""
+
+    def __init__(self, log: Callable[[str], None] = print, checkpoint: Callable[[], None] = None):
+        self.log, self.start, self.steps = log, time.perf_counter(), {}
+        self._last, self._checkpoint = self.start, checkpoint
+
+    def done(self, step: str, detail: str = "") -> None:
+        now = time.perf_counter()
+        self.steps[step] = round(now - self._last, 3)
+        self._last = now
+        self.log(f"[{now - self.start:6.1f}s] {step}: {detail}")
+        if self._checkpoint:
+            self._checkpoint()  # the worker raises here to stop between steps
+
+
+def train_candidate(frames: Mapping[str, object], workdir: Path, folds: int = FOLDS,
+                    progress: Progress | None = None) -> tuple[Candidate, object]:  # fmt: skip
+    """Assemble, search, evaluate, fit and describe: a candidate ready for the registry."""
+    progress = progress or Progress()
+    training_set = assemble(frames)
+    progress.done("assemble", f"{training_set.lineage['rows']:,} specimens, "
+                  f"{training_set.lineage['duplicates_removed']} duplicates removed")  # fmt: skip
+    vocabulary = Vocabulary.from_contract()
+    frame = training_set.frame
+    inputs = Inputs(vocabulary.encode_frame(frame), frame[contract.LABEL].to_numpy(object),
+                    frame[contract.SPECIES].to_numpy(object), vocabulary)  # fmt: skip
+    choice = search(inputs.matrix, inputs.target, vocabulary)
+    progress.done("search", f"{choice.params} x {choice.rounds} rounds")
+    evaluation = evaluate(inputs, choice, folds, SEED)
+    m = evaluation.metrics
+    progress.done("evaluate", f"random acc {m['random_accuracy']:.4f}, species acc "
+                  f"{m['species_accuracy']:.4f}, served false-edible unseen "
+                  f"{m['served_false_edible_rate_unseen']:.5f}, edible confirmed known "
+                  f"{m['edible_confirmed_rate_known']:.4f}")  # fmt: skip
+    booster = fit(inputs.matrix, inputs.target, vocabulary, choice.params, choice.rounds)
+    notes = {
+        "pick": evaluation.pick_reason,
+        "content_sha256": training_set.lineage["content_sha256"],
+    }
+    safety_policy = policy.final_policy(inputs.matrix, inputs.labels, inputs.species, vocabulary,
+                                        evaluation.edible_below, notes)  # fmt: skip
+    progress.done("fit", f"final booster + policy ({len(safety_policy.profiles)} profiles, "
+                  f"edible below {evaluation.edible_below})")  # fmt: skip
+    candidate = _candidate(booster, vocabulary, safety_policy, inputs, choice, evaluation,
+                           training_set.lineage, workdir)  # fmt: skip
+    progress.done("describe", "plots, reference profile")
+    return candidate, evaluation
+
+
+def _candidate(booster, vocabulary, safety_policy, inputs, choice, evaluation, lineage, workdir):
+    documents = {
+        "vocabulary.json": vocabulary.to_json(),
+        "safety.json": safety_policy.to_json(),
+        "reference_profile.json": reference.to_json(reference.reference_profile(inputs.matrix,
+                                                                                vocabulary)),
+        "lineage.json": json.dumps(lineage, indent=1, sort_keys=True),
+        "search.json": json.dumps(choice.trials, indent=1),
+        "safety_tradeoff.json": json.dumps(evaluation.curve, indent=1),
+    }  # fmt: skip
+    params = {**choice.params, "rounds": choice.rounds, "folds": FOLDS, "seed": SEED,
+              "edible_below": evaluation.edible_below, "rows": lineage["rows"],
+              "numeric_margin": safety_policy.numeric_margin}  # fmt: skip
+    return Candidate(booster, documents, params, evaluation.metrics,
+                     _plots(booster, vocabulary, evaluation, workdir), lineage)  # fmt: skip
+
+
+def _plots(booster, vocabulary, evaluation, workdir: Path) -> list[Path]:
+    parts = {"random CV": evaluation.random, "species-grouped CV": evaluation.species["unseen"]}
+    gains = booster.feature_importance(importance_type="gain")
+    names = list(vocabulary.features)
+    return [
+        plots.confusion_matrices(parts, workdir / "confusion_matrices.png"),
+        plots.roc_curves(parts, workdir / "roc.png"),
+        plots.feature_importance(names, gains, workdir / "feature_importance.png"),
+        plots.safety_tradeoff(
+            evaluation.curve, evaluation.edible_below, workdir / "safety_tradeoff.png"
+        ),
+    ]
+
+
+def run(frames: Mapping[str, object], tracking_uri: str | None, artifact_location=None,
+        publish: Publisher = publish_champion, folds: int = FOLDS,
+        log: Callable[[str], None] = print,
+        checkpoint: Callable[[], None] | None = None) -> dict:  # fmt: skip
+    """Train on the frames (data set id → validated rows), register and gate; the outcome."""
+    progress = Progress(log, checkpoint)
+    with tempfile.TemporaryDirectory() as tmp:
+        candidate, _ = train_candidate(frames, Path(tmp), folds, progress)
+        training_seconds = round(time.perf_counter() - progress.start, 3)
+        registration = None
+        if tracking_uri:
+            registration = register(candidate, tracking_uri, artifact_location)
+            progress.done(
+                "register", f"version {registration['version']}: {registration['reason']}"
+            )
+    if registration and registration["promoted"]:
+        publish(registration["pointer"])
+    return {"metrics": candidate.metrics, "params": candidate.params, "lineage": candidate.lineage,
+            "registration": registration, "steps": progress.steps,
+            "training_seconds": training_seconds,
+            "total_seconds": round(time.perf_counter() - progress.start, 3)}  # fmt: skip
+
+
+def default_tracking_uri() -> str:
+    """``MLFLOW_TRACKING_URI``, else a local sqlite file (works without the server)."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(STATE / 'mlflow.db').resolve()}"
+
+
+def local_artifacts(tracking_uri: str | None) -> str | None:
+    """For a sqlite store, artifacts go in an ``artifacts/`` folder beside the database."""
+    if not tracking_uri or not tracking_uri.startswith("sqlite:///"):
+        return None
+    database = Path(tracking_uri[len("sqlite:///") :])
+    database.parent.mkdir(parents=True, exist_ok=True)
+    return (database.parent / "artifacts").resolve().as_uri()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, action="append", required=True,
+                        help="a data file (repeatable)")  # fmt: skip
+    parser.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI")
+    parser.add_argument("--no-register", action="store_true", help="train and evaluate only")
+    parser.add_argument("--outcome", type=Path, help="write the outcome as JSON here")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    tracking_uri = None if args.no_register else (args.tracking_uri or default_tracking_uri())
+    artifacts = local_artifacts(tracking_uri)
+    frames = dict(load_file(path) for path in args.data)
+    outcome = run(frames, tracking_uri, artifacts)
+    text = json.dumps(outcome, indent=1, sort_keys=True, default=_plain)
+    if args.outcome:
+        args.outcome.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else str(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

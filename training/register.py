@@ -1,0 +1,150 @@
+"""Step 4: log the run to MLflow, register a version, apply the gate, move the aliases."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from training import gate
+
+MODEL_NAME = "mushroom-classifier"
+EXPERIMENT = "mushroom-training"
+CHAMPION, PREVIOUS = "champion", "previous"
+METRIC_TAG = "metric."
+EVALUATION_PROTOCOL = "random-5fold+species-5fold+known-20pct/seed42/v1"
+BUNDLE_FILES = {"model": "model.lgb", "vocabulary": "extra_files/vocabulary.json",
+                "safety": "extra_files/safety.json"}  # fmt: skip
+
+
+@dataclass
+class Candidate:
+    """Everything one training run produced that goes into the registry."""
+
+    booster: object
+    documents: dict[str, str]  # file name -> JSON text (vocabulary, safety, reference, lineage)
+    params: dict
+    metrics: dict
+    plots: list[Path]
+    lineage: dict
+
+
+def _mlflow(tracking_uri: str):
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri)
+    return mlflow
+
+
+def _experiment(mlflow, artifact_location: str | None) -> str:
+    """The experiment id; a new one keeps its artifacts where it is told (local runs)."""
+    found = mlflow.get_experiment_by_name(EXPERIMENT)
+    if found is not None:
+        return found.experiment_id
+    return mlflow.create_experiment(EXPERIMENT, artifact_location=artifact_location)
+
+
+def register(candidate: Candidate, tracking_uri: str, artifact_location: str | None = None,
+             model_name: str = MODEL_NAME) -> dict:  # fmt: skip
+    """Log, register, gate; returns version, decision, reason and the pointer if promoted."""
+    mlflow = _mlflow(tracking_uri)
+    experiment_id = _experiment(mlflow, artifact_location)
+    with mlflow.start_run(experiment_id=experiment_id) as run, tempfile.TemporaryDirectory() as tmp:
+        _log_run(mlflow, candidate, Path(tmp))
+        info = _log_model(mlflow, candidate, Path(tmp))
+        run_id = run.info.run_id
+    version = mlflow.register_model(info.model_uri, model_name).version
+    client = mlflow.MlflowClient()
+    _tag_version(client, model_name, version, candidate)
+    return _promote(client, model_name, version, run_id, candidate.metrics)
+
+
+def _finite(metrics: dict) -> dict:
+    return {k: float(v) for k, v in metrics.items()
+            if isinstance(v, (int, float)) and math.isfinite(v)}  # fmt: skip
+
+
+def _log_run(mlflow, candidate: Candidate, folder: Path) -> None:
+    mlflow.log_params({k: str(v)[:500] for k, v in candidate.params.items()})
+    mlflow.log_metrics(_finite(candidate.metrics))
+    mlflow.set_tags({"dataset_ids": ",".join(candidate.lineage["dataset_ids"])[:5000],
+                     "content_sha256": candidate.lineage["content_sha256"],
+                     "evaluation_protocol": EVALUATION_PROTOCOL})  # fmt: skip
+    for name, text in candidate.documents.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        mlflow.log_artifact(str(folder / name))
+    for plot in candidate.plots:
+        mlflow.log_artifact(str(plot), artifact_path="plots")
+
+
+def _log_model(mlflow, candidate: Candidate, folder: Path):
+    """Native model.lgb, with the vocabulary and safety policy beside it (extra_files/)."""
+    import lightgbm
+    import numpy
+
+    extra = [str(folder / "vocabulary.json"), str(folder / "safety.json")]
+    requirements = [f"lightgbm=={lightgbm.__version__}", f"numpy=={numpy.__version__}"]
+    return mlflow.lightgbm.log_model(candidate.booster, name="model", extra_files=extra,
+                                     pip_requirements=requirements)  # fmt: skip
+
+
+def _tag_version(client, model_name: str, version: str, candidate: Candidate) -> None:
+    tags = {f"{METRIC_TAG}{k}": repr(v) for k, v in _finite(candidate.metrics).items()}
+    tags.update({"content_sha256": candidate.lineage["content_sha256"],
+                 "rows": str(candidate.lineage["rows"]),
+                 "evaluation_protocol": EVALUATION_PROTOCOL})  # fmt: skip
+    for key, value in tags.items():
+        client.set_model_version_tag(model_name, version, key, value)
+
+
+def champion_of(client, model_name: str):
+    """The current champion version, or None."""
+    try:
+        return client.get_model_version_by_alias(model_name, CHAMPION)
+    except Exception:  # the MLflow client raises a generic error when the alias is absent
+        return None
+
+
+def _champion_metrics(champion) -> dict[str, float] | None:
+    if champion is None:
+        return None
+    return {k[len(METRIC_TAG):]: float(v) for k, v in champion.tags.items()
+            if k.startswith(METRIC_TAG)}  # fmt: skip
+
+
+def _promote(client, model_name: str, version: str, run_id: str, metrics: dict) -> dict:
+    champion = champion_of(client, model_name)
+    promote, reason = gate.decide(metrics, _champion_metrics(champion))
+    if champion is not None and champion.tags.get("evaluation_protocol") != EVALUATION_PROTOCOL:
+        reason += " (champion was evaluated under another protocol)"
+    client.set_model_version_tag(model_name, version, "promotion_decision",
+                                 "promoted" if promote else "refused")  # fmt: skip
+    client.set_model_version_tag(model_name, version, "promotion_reason", reason[:5000])
+    outcome = {"model_name": model_name, "version": str(version), "run_id": run_id,
+               "promoted": promote, "reason": reason, "pointer": None}  # fmt: skip
+    if promote:
+        client.set_registered_model_alias(model_name, CHAMPION, version)
+        if champion is not None:
+            client.set_registered_model_alias(model_name, PREVIOUS, champion.version)
+        outcome["pointer"] = pointer(client, model_name, version, run_id, metrics)
+    return outcome
+
+
+def pointer(client, model_name: str, version: str, run_id: str, metrics: dict) -> dict:
+    """What the prediction Lambda needs to load the champion without MLflow (SSM value)."""
+    folder = client.get_model_version_download_uri(model_name, version).rstrip("/")
+    run_artifacts = client.get_run(run_id).info.artifact_uri.rstrip("/")
+    chosen = ("random_accuracy", "species_accuracy", "served_false_edible_rate_unseen",
+              "edible_confirmed_rate_known")  # fmt: skip
+    return {"model_name": model_name, "version": str(version), "run_id": run_id,
+            "model_uri": f"{folder}/{BUNDLE_FILES['model']}",
+            "vocabulary_uri": f"{folder}/{BUNDLE_FILES['vocabulary']}",
+            "safety_uri": f"{folder}/{BUNDLE_FILES['safety']}",
+            "reference_profile_uri": f"{run_artifacts}/reference_profile.json",
+            "threshold": metrics.get("edible_below"),
+            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "metrics": {k: metrics[k] for k in chosen if k in metrics}}  # fmt: skip
