@@ -83,3 +83,6 @@ simulate: $(STAMP) data ## Healthy, then drifted traffic: metrics move, an alarm
 
 clean: ## Remove build outputs (not the data, the environments or the state)
 	rm -rf build .pytest_cache
+
+rollback: $(STAMP) ## Restore the previous champion (or VERSION=n); the SSM pointer follows
+	$(PY) -m training.rollback $(if $(VERSION),--version $(VERSION))

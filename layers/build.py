@@ -148,8 +148,9 @@ def write_zip(entries: list[tuple[str, Path]], dest: Path) -> None:
     tmp = dest.with_suffix(".zip.tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         for arcname, path in sorted(entries):
-            executable = path.stat().st_mode & stat.S_IXUSR or arcname.endswith(".so") \
-                or ".so." in arcname
+            executable = (
+                path.stat().st_mode & stat.S_IXUSR or arcname.endswith(".so") or ".so." in arcname
+            )
             info = zipfile.ZipInfo(arcname, date_time=ZIP_DATE)
             info.create_system = 3
             info.external_attr = (stat.S_IFREG | (EXEC_MODE if executable else FILE_MODE)) << 16
@@ -233,8 +234,17 @@ def install_layer(name: str, cache: Path) -> Path:
     requirements = LAYERS_DIR / name / "requirements.txt"
     requirement_pins(requirements)  # fail early on unpinned lines
     log(f"layer {name}: pip install -r {rel(requirements)}")
-    pip("install", "--target", str(target / "python"), "--no-compile", "--ignore-installed",
-        "--no-warn-conflicts", *PIP_PLATFORM_ARGS, "-r", str(requirements))
+    pip(
+        "install",
+        "--target",
+        str(target / "python"),
+        "--no-compile",
+        "--ignore-installed",
+        "--no-warn-conflicts",
+        *PIP_PLATFORM_ARGS,
+        "-r",
+        str(requirements),
+    )
     native = LAYERS_DIR / name / NATIVE_FILE
     if native.exists():
         install_native(json.loads(native.read_text()), target / "lib", cache)
@@ -277,11 +287,16 @@ def target_python() -> str | None:
     """An interpreter of the runtime's Python version, to check the layers import."""
     candidates = [os.environ.get("LAYER_CHECK_PYTHON"), shutil.which(f"python{PYTHON_VERSION}")]
     candidates.append(str(Path.home() / f".pyenv/versions/{PYTHON_VERSION}.1/bin/python"))
-    candidates += sorted(str(p) for p in Path.home().glob(f".pyenv/versions/{PYTHON_VERSION}.*/bin/python"))
+    pyenv = Path.home() / ".pyenv" / "versions"
+    candidates += sorted(str(p) for p in pyenv.glob(f"{PYTHON_VERSION}.*/bin/python"))
     for candidate in filter(None, candidates):
         try:
-            out = subprocess.run([candidate, "-c", "import sys; print(sys.version[:4])"],
-                                 capture_output=True, text=True, check=True).stdout.strip()
+            out = subprocess.run(
+                [candidate, "-c", "import sys; print(sys.version[:4])"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
         except (OSError, subprocess.CalledProcessError):
             continue
         if out == PYTHON_VERSION:
@@ -294,17 +309,26 @@ def check_layer(name: str, zip_path: Path) -> None:
     code = IMPORT_CHECKS.get(name)
     python = target_python()
     if not code or not python:
-        log(f"layer {name}: import check skipped (no python{PYTHON_VERSION} found)"
-            if code else f"layer {name}: no import check defined")
+        log(
+            f"layer {name}: import check skipped (no python{PYTHON_VERSION} found)"
+            if code
+            else f"layer {name}: no import check defined"
+        )
         return
     with tempfile.TemporaryDirectory(prefix=f"layer-{name}-", dir=BUILD_DIR) as tmp:
         with zipfile.ZipFile(zip_path) as archive:
             archive.extractall(tmp)
         layer_python, layer_lib = Path(tmp, "python"), Path(tmp, "lib")
-        prelude = (f"import sys; sys.path[:0] = [{str(layer_python)!r}];"
-                   f"LAYER_LIB = {str(layer_lib)!r};")
-        env = {"PATH": os.environ.get("PATH", ""), "LD_LIBRARY_PATH": str(layer_lib),
-               "HOME": tmp, "PYTHONDONTWRITEBYTECODE": "1"}
+        prelude = (
+            f"import sys; sys.path[:0] = [{str(layer_python)!r}];"
+            f"LAYER_LIB = {str(layer_lib)!r};"
+        )
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "LD_LIBRARY_PATH": str(layer_lib),
+            "HOME": tmp,
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
         started = time.monotonic()
         subprocess.run([python, "-S", "-I", "-c", prelude + code], check=True, env=env, cwd=tmp)
         log(f"layer {name}: imports on {python} in {time.monotonic() - started:.1f}s")
@@ -328,8 +352,10 @@ def build_layer(name: str, cache: Path, check: bool = True) -> Path:
         check_layer(name, dest)
     stamp_file.write_text(fingerprint.hexdigest())
     zipped, unzipped = zip_sizes(dest)
-    log(f"layer {name}: {zipped / 1e6:.1f} MB zipped, {unzipped / 1e6:.1f} MB unzipped, "
-        f"{time.monotonic() - started:.1f}s")
+    log(
+        f"layer {name}: {zipped / 1e6:.1f} MB zipped, {unzipped / 1e6:.1f} MB unzipped, "
+        f"{time.monotonic() - started:.1f}s"
+    )
     return dest
 
 
@@ -344,8 +370,11 @@ def build_function(src: Path, dest: Path) -> Path:
 
 def function_dirs() -> list[Path]:
     lambdas = REPO / "lambdas"
-    return sorted(p for p in lambdas.iterdir() if p.is_dir() and any(p.glob("*.py"))) \
-        if lambdas.is_dir() else []
+    return (
+        sorted(p for p in lambdas.iterdir() if p.is_dir() and any(p.glob("*.py")))
+        if lambdas.is_dir()
+        else []
+    )
 
 
 def build_functions() -> list[Path]:
@@ -363,14 +392,18 @@ def write_manifest() -> None:
     for path in sorted(BUILD_DIR.glob("*/*.zip")):
         zipped, unzipped = zip_sizes(path)
         artifacts[path.relative_to(BUILD_DIR).as_posix()] = {
-            "sha256": sha256_file(path), "zipped_bytes": zipped, "unzipped_bytes": unzipped}
+            "sha256": sha256_file(path),
+            "zipped_bytes": zipped,
+            "unzipped_bytes": unzipped,
+        }
     (BUILD_DIR / "manifest.json").write_text(json.dumps(artifacts, indent=2, sort_keys=True))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", nargs="?", default="all",
-                        choices=["all", "layers", "functions", "zip-dir"])
+    parser.add_argument(
+        "what", nargs="?", default="all", choices=["all", "layers", "functions", "zip-dir"]
+    )
     parser.add_argument("names", nargs="*", help="layer names, or SRC DEST for zip-dir")
     parser.add_argument("--no-check", action="store_true", help="skip the layer import checks")
     args = parser.parse_args(argv)

@@ -32,7 +32,7 @@ def localstack(s: Settings) -> Service:
         "SKIP_SSL_CERT_DOWNLOAD": "1",
         "DISABLE_EVENTS": "1",
         "PERSISTENCE": "0",
-        "SQS_ENDPOINT_STRATEGY": "path",
+        "SQS_ENDPOINT_STRATEGY": "off",
         "FILESYSTEM_ROOT": str(root / "fs"),
         "TMPDIR": str(root / "tmp"),
         "XDG_CACHE_HOME": str(root / "cache"),

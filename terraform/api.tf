@@ -82,10 +82,10 @@ resource "aws_api_gateway_deployment" "this" {
 
   # A new deployment whenever a route or its integration changes.
   triggers = {
+    # Inputs only: hashing whole objects drifts (LocalStack refreshes computed attributes).
     redeployment = sha1(jsonencode([
-      aws_api_gateway_resource.route,
-      aws_api_gateway_method.route,
-      aws_api_gateway_integration.route,
+      [for key, method in aws_api_gateway_method.route : [key, method.id, method.authorization, method.api_key_required]],
+      [for key, integration in aws_api_gateway_integration.route : [key, integration.id, integration.type, integration.uri]],
     ]))
   }
 

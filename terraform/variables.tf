@@ -15,15 +15,6 @@ variable "region" {
   default     = "us-east-1"
 }
 
-variable "tags" {
-  description = "Tags applied to every resource through the provider's default_tags."
-  type        = map(string)
-  default = {
-    project    = "mushroom"
-    managed-by = "terraform"
-  }
-}
-
 variable "data_bucket_name" {
   description = "Name of the data bucket (system of record). Null derives \"<project>-data\"; set a globally unique name on real AWS."
   type        = string

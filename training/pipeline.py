@@ -8,7 +8,6 @@ Logs to ``MLFLOW_TRACKING_URI`` (default: a local sqlite file under ``.state/mlf
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -19,10 +18,8 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from mushroom import contract, species
+from mushroom import contract, datafile
 from mushroom.encoding import Vocabulary
-from mushroom.table import read_table
-from mushroom.validation import validate
 from training import plots, policy, reference
 from training.assemble import assemble
 from training.evaluate import FOLDS, Inputs, evaluate
@@ -31,16 +28,6 @@ from training.register import Candidate, register
 from training.train import SEED, fit, search
 
 STATE = Path(".state/mlflow-cli")
-
-
-def load_file(path: Path) -> tuple[str, "object"]:
-    """A data set id (file name + content hash) and its validated rows (species if canonical)."""
-    data = Path(path).read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    accepted = validate(read_table(data).frame).accepted
-    if species.is_canonical(digest) and len(accepted) == species.CANONICAL_ROWS:
-        accepted[contract.SPECIES] = species.canonical_species(len(accepted))
-    return f"{Path(path).name}@{digest[:12]}", accepted
 
 
 class Progress:
@@ -175,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     tracking_uri = None if args.no_register else (args.tracking_uri or default_tracking_uri())
     artifacts = local_artifacts(tracking_uri)
-    frames = dict(load_file(path) for path in args.data)
+    files = [datafile.load(path) for path in args.data]
+    frames = {file.dataset_id: file.accepted for file in files}
     outcome = run(frames, tracking_uri, artifacts)
     text = json.dumps(outcome, indent=1, sort_keys=True, default=_plain)
     if args.outcome:

@@ -42,15 +42,35 @@ def run_build(*args: str, env: dict | None = None) -> subprocess.CompletedProces
 def deploy(action: str, **env: str) -> subprocess.CompletedProcess:
     """scripts/deploy.sh ACTION with extra environment (TF_ROOT, TF_STATE_NAME, TF_VAR_…)."""
     full_env = {**os.environ, "PYTHON": sys.executable, **env}
-    return subprocess.run(["bash", str(DEPLOY), action], env=full_env, capture_output=True,
-                          text=True, check=False)
+    return subprocess.run(
+        ["bash", str(DEPLOY), action], env=full_env, capture_output=True, text=True, check=False
+    )
+
+
+MIRROR_ROOTS = ("/opt", "/usr/local/share", "/usr/share", str(Path.home() / ".terraform.d"))
+
+
+def provider_mirror() -> str | None:
+    """The offline hashicorp/aws mirror (as scripts/deploy.sh finds it), or None."""
+    if os.environ.get("TF_PROVIDER_MIRROR"):
+        return os.environ["TF_PROVIDER_MIRROR"]
+    for root in MIRROR_ROOTS:
+        for depth in ("*/", "*/*/", "*/*/*/"):
+            for hit in Path(root).glob(f"{depth}registry.terraform.io/hashicorp/aws"):
+                return str(hit.parent.parent.parent)
+    return None
 
 
 def terraform_env() -> dict:
-    """Environment for plain `terraform` in terraform/: the offline mirror, a private data dir."""
-    rc = STATE / "terraform.rc"
+    """Environment for plain `terraform`: a CLI config pointing at the offline mirror."""
     env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
-    if rc.exists():
+    mirror = provider_mirror()
+    if mirror:
+        rc = BUILD / "terraform-tests.rc"
+        rc.parent.mkdir(parents=True, exist_ok=True)
+        rc.write_text(
+            f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n' "  }\n}\n"
+        )
         env["TF_CLI_CONFIG_FILE"] = str(rc)
     return env
 
@@ -87,8 +107,13 @@ def aws(main_outputs):
     import boto3
 
     def client(service: str):
-        return boto3.client(service, endpoint_url=localstack_url(), region_name="us-east-1",
-                            aws_access_key_id="test", aws_secret_access_key="test")
+        return boto3.client(
+            service,
+            endpoint_url=localstack_url(),
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
 
     return client
 
@@ -109,7 +134,7 @@ def probe(main_outputs, built) -> dict:
     applied = deploy("apply", **env)
     if applied.returncode != 0:
         deploy("destroy", **env)
-        pytest.fail(f"probe stack apply failed:\n{applied.stdout[-3000:]}\n{applied.stderr[-3000:]}")
+        pytest.fail(f"probe apply failed:\n{applied.stdout[-3000:]}\n{applied.stderr[-3000:]}")
     outputs_file = STATE / "terraform" / "local-probe" / "outputs.json"
     outputs = {k: v["value"] for k, v in json.loads(outputs_file.read_text()).items()}
     outputs["applied_at"] = started

@@ -4,9 +4,8 @@ import hashlib
 
 import pytest
 
-from mushroom import species
+from mushroom import datafile, species
 from mushroom.table import read_table
-from scripts.run import load_dataset
 
 EXPECTED_MISSING = {
     "cap-surface": 14_120,
@@ -23,7 +22,8 @@ EXPECTED_MISSING = {
 
 @pytest.fixture(scope="module")
 def real(real_data_file):
-    return load_dataset(real_data_file)
+    loaded = datafile.load(real_data_file)
+    return loaded.accepted, loaded.validation
 
 
 def test_real_file_is_canonical(real_data_file):

@@ -30,7 +30,7 @@ resource "aws_api_gateway_deployment" "this" {
   rest_api_id = aws_api_gateway_rest_api.this.id
 
   triggers = {
-    redeploy = sha1(jsonencode([aws_api_gateway_method.this, aws_api_gateway_integration.this]))
+    redeploy = sha1(jsonencode([aws_api_gateway_method.this.id, aws_api_gateway_integration.this.uri]))
   }
 
   lifecycle {

@@ -35,6 +35,9 @@ def handler(event, context):
     s3.put_object(Bucket=os.environ["RECORD_BUCKET"], Key=key, Body=json.dumps(record))
     body = {"recorded": key, "numpy": numpy.__version__}
     if source == "api":
-        return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
-                "body": json.dumps(body)}
+        return {
+            "statusCode": 200,
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(body),
+        }
     return body

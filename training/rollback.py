@@ -1,0 +1,63 @@
+"""Restore a champion: alias ``champion`` ← ``previous`` (or a given version), SSM pointer follows.
+
+python -m training.rollback               (make rollback)
+python -m training.rollback --version 3   (make rollback VERSION=3)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from training.job import ChampionPublisher
+from training.register import CHAMPION, MODEL_NAME, PREVIOUS, champion_of, pointer
+from training.settings import WorkerSettings, aws_client, log
+
+
+def _metrics(version) -> dict[str, float]:
+    prefix = "metric."
+    return {k[len(prefix) :]: float(v) for k, v in version.tags.items() if k.startswith(prefix)}
+
+
+def rollback(client, publish, version: str | None = None, model_name: str = MODEL_NAME) -> dict:
+    """Make ``version`` (default: the ``previous`` alias) champion; the old one becomes previous."""
+    current = champion_of(client, model_name)
+    if version is None:
+        try:
+            version = client.get_model_version_by_alias(model_name, PREVIOUS).version
+        except Exception as error:  # MLflow raises a generic error for a missing alias
+            raise SystemExit(f"rollback: {model_name} has no '{PREVIOUS}' version to restore "
+                             f"({error}); name one with VERSION=<n>") from error  # fmt: skip
+    target = client.get_model_version(model_name, str(version))
+    client.set_registered_model_alias(model_name, CHAMPION, target.version)
+    if current is not None and current.version != target.version:
+        client.set_registered_model_alias(model_name, PREVIOUS, current.version)
+    client.set_model_version_tag(model_name, target.version, "promotion_reason",
+                                 f"restored by rollback from version "
+                                 f"{current.version if current else 'none'}")  # fmt: skip
+    restored = pointer(client, model_name, target.version, target.run_id, _metrics(target))
+    publish(restored)
+    log("champion restored", version=target.version,
+        previous=current.version if current else None)  # fmt: skip
+    return restored
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--version", default=None, help="version to restore (default: previous)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from mlflow import MlflowClient
+
+    args = parse_args(argv)
+    settings = WorkerSettings.from_env()
+    publisher = ChampionPublisher(aws_client("ssm", settings), settings.champion_parameter)
+    restored = rollback(MlflowClient(settings.tracking_uri), publisher, args.version)
+    print(f"champion is now version {restored['version']} (run {restored['run_id']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
