@@ -18,6 +18,7 @@ class Service:
     autostart: bool = True
     port: int | None = None
     on_demand: bool = False  # never started by supervisord itself, only by `up` when wanted
+    restart: bool = False  # restarted by supervisord when it dies (a crashed worker comes back)
 
 
 def localstack(s: Settings) -> Service:
@@ -77,10 +78,15 @@ def trainer(s: Settings) -> Service:
         "AWS_ENDPOINT_URL": s.localstack_url,
         "MLFLOW_TRACKING_URI": s.mlflow_url,
         "MLFLOW_S3_ENDPOINT_URL": s.localstack_url,
+        # fail a run in about a minute, not many, when the tracking server goes away mid-run
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
         "LOCALCLOUD_STATE_DIR": str(s.state),
     }
     command = [s.dev_python, "-m", "training.worker"]
-    return Service("trainer", command, env, None, autostart=s.with_trainer, on_demand=True)
+    return Service(
+        "trainer", command, env, None, autostart=s.with_trainer, on_demand=True, restart=True
+    )
 
 
 def all_services(s: Settings) -> list[Service]:

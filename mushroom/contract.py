@@ -224,7 +224,7 @@ def parse_number(value: Any) -> float | None:
         return None  # float() would accept "1_000"; a data file should not
     try:
         number = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return number if math.isfinite(number) else None
 

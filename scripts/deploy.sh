@@ -134,11 +134,38 @@ tf_init() {
     >"$log_file" 2>&1 || { cat "$log_file" >&2; die "terraform init failed"; }
 }
 
+# The main stack's outputs go to .state/outputs.json; any other stack's stay beside its state.
+outputs_file() {
+  if [[ "$STATE_NAME" == main ]]; then echo "$STATE_ROOT/outputs.json"; else echo "$STATE_DIR/outputs.json"; fi
+}
+
 write_outputs() {
-  local out="$STATE_ROOT/outputs.json"
-  [[ "$STATE_NAME" == main ]] || out="$STATE_DIR/outputs.json"
+  local out
+  out="$(outputs_file)"
   tf output -json >"$out.tmp" && mv "$out.tmp" "$out"
   log "outputs: ${out#"$REPO"/}"
+}
+
+# LocalStack keeps no state across restarts (persistence off): when the running LocalStack is
+# not the one the local state was applied to, that state describes resources that are gone.
+localstack_session() {
+  "$PY" - "${AWS_ENDPOINT_URL:-http://127.0.0.1:${LOCALSTACK_PORT:-4566}}" <<'PYEOF' 2>/dev/null || true
+import json, sys, urllib.request
+print(json.load(urllib.request.urlopen(sys.argv[1] + "/_localstack/info", timeout=5))["session_id"])
+PYEOF
+}
+
+forget_stale_local_state() {
+  [[ "$TARGET" == local ]] || return 0
+  local marker="$STATE_DIR/localstack-session" current
+  current="$(localstack_session)"
+  [[ -n "$current" ]] || die "LocalStack is not answering on port ${LOCALSTACK_PORT:-4566}: run \`make up\` first"
+  if [[ -f "$STATE_DIR/terraform.tfstate" && "$(cat "$marker" 2>/dev/null)" != "$current" ]]; then
+    log "LocalStack was restarted since the last apply: its resources are gone; starting from a fresh state"
+    mv "$STATE_DIR/terraform.tfstate" "$STATE_DIR/terraform.tfstate.stale"
+  fi
+  mkdir -p "$STATE_DIR"
+  echo "$current" >"$marker"
 }
 
 main() {
@@ -149,6 +176,7 @@ main() {
   fi
   write_cli_config
   setup_tool
+  forget_stale_local_state
   tf_init
   case "$ACTION" in
     apply)
@@ -160,7 +188,7 @@ main() {
       ;;
     destroy)
       tf destroy -auto-approve -input=false
-      rm -f "$STATE_ROOT/outputs.json" "$STATE_DIR/outputs.json"
+      rm -f "$(outputs_file)"
       ;;
     outputs)
       write_outputs

@@ -30,6 +30,7 @@ locals {
         conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["processed/*", "quarantine/*", "manifests/*"] }]
       },
       { sid = "EnqueueTraining", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.training_jobs.arn] },
+      { sid = "AlertOnRefusal", actions = ["sns:Publish"], resources = [aws_sns_topic.alerts.arn] },
       local.metrics_statement,
     ]
     predict = [
@@ -66,6 +67,12 @@ locals {
         sid       = "RetrainCooldownMarker"
         actions   = ["s3:GetObject", "s3:PutObject"]
         resources = ["${local.data_bucket_arn}/${local.data_prefixes.monitoring}retrain/*"]
+      },
+      {
+        sid        = "ListRetrainState"
+        actions    = ["s3:ListBucket"]
+        resources  = [local.data_bucket_arn]
+        conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.data_prefixes.monitoring}retrain/*"] }]
       },
       local.metrics_statement,
     ]

@@ -88,14 +88,15 @@ resource "aws_s3_bucket_notification" "data_bucket" {
     filter_prefix       = local.data_prefixes.raw
   }
 
-  # lambda_function {
-  #   id                  = "predict-batch-uploads"
-  #   lambda_function_arn = aws_lambda_function.predict.arn
-  #   events              = ["s3:ObjectCreated:*"]
-  #   filter_prefix       = local.data_prefixes.batch
-  # }
+  # batch/ uploads are scored by the predict function (lambdas/predict/batch_scoring.py).
+  lambda_function {
+    id                  = "predict-batch-uploads"
+    lambda_function_arn = aws_lambda_function.predict.arn
+    events              = ["s3:ObjectCreated:*"]
+    filter_prefix       = local.data_prefixes.batch
+  }
 
-  depends_on = [aws_lambda_permission.ingest_uploads]
+  depends_on = [aws_lambda_permission.ingest_uploads, aws_lambda_permission.predict_batch]
 }
 
 output "ingest_function_name" {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.request
 from typing import Any
 
 from training import pipeline
@@ -43,12 +44,33 @@ def announcement(outcome: dict[str, Any], request: TrainingRequest) -> tuple[str
     return subject, json.dumps(message, indent=1, default=str)
 
 
+class DependencyUnavailable(RuntimeError):
+    """A service the job needs is not answering; the job fails fast and is retried later."""
+
+
+def check_tracking_server(tracking_uri: str, timeout: float = 5.0) -> None:
+    """Fail in seconds, not after training, when the MLflow server is down."""
+    if not tracking_uri.startswith("http"):
+        return
+    try:
+        with urllib.request.urlopen(f"{tracking_uri.rstrip('/')}/health", timeout=timeout):
+            return
+    except OSError as error:
+        raise DependencyUnavailable(
+            f"MLflow tracking server {tracking_uri} is not answering ({error}); "
+            "the training request will be retried"
+        ) from error
+
+
 def run_job(request: TrainingRequest, stop: threading.Event,
             settings: WorkerSettings, s3=None, ssm=None, sns=None) -> dict[str, Any]:  # fmt: skip
     """Train on everything in the bucket; publish and announce the gate's decision."""
+    check_tracking_server(settings.tracking_uri)
     s3 = s3 or aws_client("s3", settings)
     frames, note = training_frames(s3, settings.data_bucket)
     log("training data gathered", **note)
+    if not frames:
+        return _nothing_to_train(request, settings, sns)
     check_stop(stop)
     publisher = ChampionPublisher(ssm or aws_client("ssm", settings), settings.champion_parameter)
     artifacts = pipeline.local_artifacts(settings.tracking_uri)
@@ -69,6 +91,19 @@ def run_job(request: TrainingRequest, stop: threading.Event,
     return {"status": "promoted" if registration["promoted"] else "refused",
             "version": registration["version"], "reason": registration["reason"],
             "training_seconds": outcome["training_seconds"], "data": note}  # fmt: skip
+
+
+def _nothing_to_train(request: TrainingRequest, settings: WorkerSettings, sns) -> dict:
+    """No processed dataset yet: a finished request (not a failure to retry), and said so."""
+    text = ("Training requested but the data bucket holds no processed dataset yet: upload a "
+            "labelled CSV to raw/ first.")  # fmt: skip
+    if settings.alerts_topic_arn:
+        detail = {"message": text, "reasons": request.reasons}
+        (sns or aws_client("sns", settings)).publish(
+            TopicArn=settings.alerts_topic_arn, Subject="Mushroom training: nothing to train on",
+            Message=json.dumps(detail, indent=1))  # fmt: skip
+    log(text, level="warning", reasons=request.reasons)
+    return {"status": "no-data", "reason": text}
 
 
 def train_for_request(request: TrainingRequest, stop: threading.Event) -> dict[str, Any]:

@@ -54,6 +54,7 @@ class WorkerSettings:
     coalesce_limit: int = 100
     max_receive_count: int = 3
     retry_seconds: float = 5.0
+    retry_backoff_seconds: int = 10  # a failed request reappears after this × its attempt
 
     @classmethod
     def from_env(cls) -> "WorkerSettings":
@@ -77,6 +78,7 @@ class WorkerSettings:
             endpoint_url=os.environ.get("AWS_ENDPOINT_URL"),
             visibility_seconds=int(os.environ.get("TRAINING_VISIBILITY_SECONDS", 120)),
             wait_seconds=int(os.environ.get("TRAINING_WAIT_SECONDS", 20)),
+            retry_backoff_seconds=int(os.environ.get("TRAINING_RETRY_BACKOFF_SECONDS", 10)),
             max_receive_count=int(
                 _setting("TRAINING_MAX_RECEIVE_COUNT", outputs, "training_max_receive_count", 3)
             ),

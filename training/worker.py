@@ -79,6 +79,13 @@ class Heartbeat(threading.Thread):
         while not self.done.wait(self.visibility / 3):
             self.extend(self.visibility)
 
+    def stop(self, visible_in: int | None = None) -> None:
+        """End the heartbeat; optionally make the messages visible again after a delay."""
+        self.done.set()
+        self.join()
+        if visible_in is not None:
+            self.extend(visible_in)
+
     def extend(self, seconds: int) -> None:
         entries = [
             {"Id": str(i), "ReceiptHandle": r, "VisibilityTimeout": seconds}
@@ -143,13 +150,13 @@ class Worker:
         try:
             outcome = self.trainer(request, self.stop)
         except Interrupted:
-            heartbeat.extend(0)  # hand the messages back for another worker right away
+            heartbeat.stop(visible_in=0)  # hand the messages back for another worker right away
             log("stopped between steps; messages handed back", reasons=request.reasons)
             return {"status": "interrupted"}
         except Exception as error:  # noqa: BLE001 - any failure must be reported, then retried
+            heartbeat.stop(visible_in=self.settings.retry_backoff_seconds * request.attempt)
             return self.failed(request, error)
-        finally:
-            heartbeat.done.set()
+        heartbeat.stop()
         self.acknowledge(request)
         return outcome
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Any, Iterable
 
@@ -10,6 +11,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from api_models import MAX_SPECIMENS, ErrorResponse
 from specimens import Problem
+
+MAX_ECHO_CHARS = 200  # client text echoed back in an error (a value, a field name) is cut here
+MAX_INTEGER_DIGITS = 300  # a JSON integer with more digits does not fit a float (1.8e308)
+
+
+MAX_ERRORS = 1000  # errors listed in one answer
 
 
 class ApiError(Exception):
@@ -29,8 +36,11 @@ class InvalidSpecimens(ApiError):
 
     def __init__(self, problems: list[Problem]):
         refused = len({p.specimen for p in problems})
-        super().__init__(f"{refused} specimen(s) do not meet the data contract",
-                         [p.as_dict() for p in problems])  # fmt: skip
+        shown = problems[:MAX_ERRORS]  # keeps the answer far below Lambda's 6 MB response limit
+        more = f"; the first {MAX_ERRORS} of {len(problems)} errors are listed" if len(
+            problems) > MAX_ERRORS else ""  # fmt: skip
+        super().__init__(f"{refused} specimen(s) do not meet the data contract{more}",
+                         [p.as_dict() for p in shown])  # fmt: skip
 
 
 class InvalidRequest(ApiError):
@@ -51,6 +61,12 @@ class PayloadTooLarge(ApiError):
     status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
 
 
+class UnsupportedMediaType(ApiError):
+    """A body sent as something other than JSON (form data, multipart, ...)."""
+
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+
+
 class ChampionUnavailable(ApiError):
     """No champion model can be served (none promoted yet, or it cannot be loaded)."""
 
@@ -64,8 +80,9 @@ class StorageUnavailable(ApiError):
 
 
 def response(error: ApiError) -> Response:
-    """The JSON response of an API error."""
-    body = ErrorResponse(statusCode=int(error.status), message=error.message, errors=error.errors)
+    """The JSON response of an API error (echoed client text made safe to serialise)."""
+    errors = [_echo_safe(detail) for detail in error.errors]
+    body = ErrorResponse(statusCode=int(error.status), message=error.message, errors=errors)
     return Response(status_code=int(error.status), content_type=content_types.APPLICATION_JSON,
                     body=body.model_dump_json())  # fmt: skip
 
@@ -93,6 +110,64 @@ def _detail(error: dict[str, Any]) -> dict[str, Any]:
             "message": message}  # fmt: skip
 
 
+def _text(text: str, limit: int = MAX_ECHO_CHARS) -> str:
+    """Client text as UTF-8-encodable (lone surrogates escaped) and at most ``limit`` chars."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _echo_safe(detail: dict[str, Any]) -> dict[str, Any]:
+    """An error detail whose echoed value, field and message can always be serialised: text is
+    escaped and cut, and a list or object value is echoed as its (cut) repr, never nested."""
+    value = detail.get("value")
+    if isinstance(value, str):
+        value = _text(value)
+    elif not (value is None or isinstance(value, (bool, int, float))):
+        value = _text(_repr(value))
+    elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        value = _text(f"{value:.3e}")
+    return {**detail, "value": value, "field": _text(str(detail.get("field", "body"))),
+            "message": _text(str(detail.get("message", "")), 4 * MAX_ECHO_CHARS)}  # fmt: skip
+
+
+def _repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except RecursionError:
+        return f"<a {type(value).__name__} nested too deeply to show>"
+
+
+def json_body(text: str) -> Any:
+    """The request body as JSON, strictly: NaN/Infinity literals, lone surrogates, numbers with
+    thousands of digits and nesting beyond the parser's limit are not JSON this API accepts.
+    Every failure is a ``json.JSONDecodeError``, which the resolver answers with a 400."""
+    try:
+        value = json.loads(text, parse_constant=_no_constant, parse_int=_integer)
+    except RecursionError as error:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from error
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        raise json.JSONDecodeError(f"unreadable value ({str(error)[:80]})", text, 0) from error
+    if "\\u" in text:  # only escapes can smuggle a lone surrogate into decoded text
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise json.JSONDecodeError("a \\u escape is a lone UTF-16 surrogate", text,
+                                       0) from error  # fmt: skip
+    return value
+
+
+def _integer(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:  # beyond any float: the contract cannot
+        raise json.JSONDecodeError(f"an integer of {len(digits)} digits is too large", digits, 0)
+    return int(digits)
+
+
+def _no_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not a JSON value", name, 0)
+
+
 def register(app) -> None:
     """Install the mapping on a resolver."""
     app.exception_handler(ApiError)(response)
@@ -102,17 +177,48 @@ def register(app) -> None:
 DESCRIPTIONS = {
     400: "The body is not valid JSON.",
     413: "More than 1,000 specimens, or a body larger than the limit.",
+    415: "The body is not sent as JSON (Content-Type must be application/json).",
     422: "A field breaks the data contract or the body has the wrong shape "
     "(one error per field).",
     503: "No champion model can be served yet.",
 }
 
 
-def oversized(event: dict[str, Any], max_bytes: int) -> dict[str, Any] | None:
-    """A 413 proxy response for a body above ``max_bytes`` (checked before it is parsed)."""
-    body = event.get("body") or ""
-    if len(body) <= max_bytes:
+def refused_before_parsing(event: dict[str, Any], max_bytes: int) -> dict[str, Any] | None:
+    """A proxy response for a body that must not reach the parser (too large, not JSON text)."""
+    error = _unparseable(event, max_bytes)
+    if error is None:
         return None
-    error = PayloadTooLarge(f"the request body is larger than {max_bytes} bytes")
     return {"statusCode": int(error.status), "headers": {"Content-Type": "application/json"},
             "body": response(error).body, "isBase64Encoded": False}  # fmt: skip
+
+
+def _unparseable(event: dict[str, Any], max_bytes: int) -> ApiError | None:
+    body = event.get("body") or ""
+    if len(body) > max_bytes:
+        return PayloadTooLarge(f"the request body is larger than {max_bytes} bytes")
+    if not body:
+        return None
+    media_type = _content_type(event).split(";")[0].strip().lower()
+    if media_type and media_type != "application/json":  # the resolver parses no other type
+        return UnsupportedMediaType(f"the body was sent as {media_type!r}: send JSON with "
+                                    "'Content-Type: application/json'")  # fmt: skip
+    if event.get("isBase64Encoded") and not _is_utf8(body):
+        return MalformedJson("the request body is not UTF-8 text, so it cannot be JSON")
+    return None
+
+
+def _content_type(event: dict[str, Any]) -> str:
+    headers = event.get("headers") or {}
+    return next((v or "" for k, v in headers.items() if k.lower() == "content-type"), "")
+
+
+def _is_utf8(encoded: str) -> bool:
+    import base64
+    import binascii
+
+    try:
+        base64.b64decode(encoded, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return True

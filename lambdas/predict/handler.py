@@ -19,7 +19,7 @@ from observability import logger, metrics
 from service import PredictionService
 
 TITLE, VERSION = "Mushroom edibility prediction API", "1.0.0"
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=api_errors.json_body)
 api_errors.register(app)
 
 
@@ -47,14 +47,14 @@ def service() -> PredictionService:
 
 
 @app.post("/predict", summary="Classify 1 to 1,000 specimens",
-          responses=_responses(PredictResponse, 400, 413, 422, 503))  # fmt: skip
+          responses=_responses(PredictResponse, 400, 413, 415, 422, 503))  # fmt: skip
 def predict(request: Annotated[PredictRequest, Body()]) -> PredictResponse:
     """Prediction, P(poisonous) and the decision to act on, per specimen."""
     return service().predict(request.specimens)
 
 
 @app.post("/feedback", summary="Report the observed class of a predicted specimen",
-          responses=_responses(FeedbackResponse, 400, 413, 422, 503))  # fmt: skip
+          responses=_responses(FeedbackResponse, 400, 413, 415, 422, 503))  # fmt: skip
 def feedback(request: Annotated[FeedbackRequest, Body()]) -> FeedbackResponse:
     """Store the label under feedback/ for monitoring and retraining."""
     return service().feedback(str(request.prediction_id), request.observed_class)
@@ -89,5 +89,5 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """API Gateway requests go to the resolver; S3 notifications on batch/ are scored."""
     if batch_scoring.is_s3_event(event):
         return batch_scoring.handle(event, service())
-    too_large = api_errors.oversized(event, config().max_body_bytes)
-    return too_large or app.resolve(event, context)
+    refused = api_errors.refused_before_parsing(event, config().max_body_bytes)
+    return refused or app.resolve(event, context)

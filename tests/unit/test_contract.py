@@ -85,3 +85,7 @@ def test_describe_is_plain_data():
     described = contract.describe()
     assert described["columns"]["cap-diameter"]["unit"] == "cm"
     assert "d" in described["columns"]["cap-surface"]["codes"]
+
+
+def test_a_number_too_large_for_a_float_is_not_a_number():
+    assert check_value("cap-diameter", 10**400).rule == Rule.NOT_A_NUMBER

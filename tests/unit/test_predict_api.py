@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import boto3
@@ -148,6 +149,39 @@ def test_a_body_above_the_limit_is_413_before_parsing(handler, champion, monkeyp
     assert status == 413
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "application/x-www-form-urlencoded", "text/csv; charset=utf-8"],
+)
+def test_a_body_not_sent_as_json_is_415(handler, champion, content_type):
+    status, answer = call(
+        handler,
+        "POST",
+        "/predict",
+        {"specimens": [features()]},
+        headers={"content-type": content_type},
+    )
+    assert status == 415 and "application/json" in answer["message"]
+
+
+def test_a_body_that_is_not_utf8_is_400(handler, champion):
+    event = api_gateway_request("POST", "/predict", base64.b64encode(b"\xff").decode())
+    event["isBase64Encoded"] = True
+    response = handler.lambda_handler(event, LambdaContext("mushroom-predict"))
+    assert response["statusCode"] == 400 and "UTF-8" in json.loads(response["body"])["message"]
+
+
+def test_json_with_a_charset_is_accepted(handler, champion):
+    status, _ = call(
+        handler,
+        "POST",
+        "/predict",
+        {"specimens": [features()]},
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
+    assert status == 200
+
+
 def test_no_champion_is_503_and_validation_still_comes_first(handler):
     assert call(handler, "POST", "/predict", {"specimens": [features()]})[0] == 503
     assert call(handler, "POST", "/predict", {"specimens": [features(cap_shape="z")]})[0] == 422
@@ -276,3 +310,44 @@ def test_batch_file_that_is_not_a_table_is_reported(handler, champion, aws):
         ].read()
     )
     assert report["refused"]["rule"] == "empty"
+
+
+# Bodies that used to crash the function (502 through API Gateway): found by
+# tests/integration/test_bad_requests.py, fixed in api_errors.json_body / api_errors.response.
+@pytest.mark.parametrize("body, status, words", [
+    ("[" * 5000 + "]" * 5000, 400, "nested too deeply"),
+    ('{"specimens": [{"cap-diameter": 1' + "0" * 5000 + "}]}", 400, "too large"),
+    ('{"specimens": [{"cap-diameter": 1' + "0" * 400 + "}]}", 400, "too large"),
+    ('{"specimens": [{"cap-shape": "\\ud800"}]}', 400, "surrogate"),
+    ('{"specimens": [{"\\udc00": "x"}]}', 400, "surrogate"),
+    ('{"specimens": [{"gill-spacing": NaN}]}', 400, "NaN"),
+    ('{"specimens": [{"cap-diameter": -Infinity}]}', 400, "Infinity"),
+    ('{"specimens": [{"cap-shape": ' + "[" * 600 + "]" * 600 + "}]}", 422, "cap-shape"),
+    ('{"specimens": [{"cap-shape": "' + "z" * 5000 + '"}]}', 422, "cap-shape"),
+])  # fmt: skip
+def test_hostile_json_is_a_client_error_not_a_crash(handler, champion, body, status, words):
+    code, answer = call(handler, "POST", "/predict", body)
+    assert code == status, answer
+    assert words in json.dumps(answer)
+    echoed = [e["value"] for e in answer["errors"] if isinstance(e["value"], str)]
+    assert all(len(v) <= 201 for v in echoed)  # echoed client text is cut
+
+
+def test_a_valid_surrogate_pair_is_still_json(handler, champion):
+    code, answer = call(
+        handler, "POST", "/predict", '{"specimens": [{"cap-shape": "\\ud83d\\ude00"}]}'
+    )
+    assert code == 422 and any(e["field"] == "cap-shape" for e in answer["errors"])
+
+
+def test_a_json_subtype_is_415_with_the_error_shape(handler, champion):
+    status, answer = call(handler, "POST", "/predict", {"specimens": [features()]},
+                          headers={"content-type": "application/ld+json"})  # fmt: skip
+    assert status == 415 and "application/json" in answer["message"] and answer["errors"] == []
+
+
+def test_the_error_list_is_capped_and_says_how_many_there_were(handler, champion):
+    junk = {name: "??" for name in ("cap-shape", "cap-color", "gill-color", "habitat", "season")}
+    status, answer = call(handler, "POST", "/predict", {"specimens": [junk] * 1000})
+    assert status == 422 and len(answer["errors"]) == 1000
+    assert "the first 1000 of" in answer["message"]

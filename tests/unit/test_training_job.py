@@ -148,3 +148,41 @@ def test_a_stop_before_training_interrupts_the_job(aws, tmp_path):
             TrainingRequest(["new-data"], [], []), stop, settings, s3=aws["s3"], ssm=aws["ssm"]
         )
     assert not aws["ssm"].describe_parameters()["Parameters"]
+
+
+def test_a_down_tracking_server_fails_fast_before_training(aws):
+    settings = WorkerSettings(
+        queue_url="unused",
+        alerts_topic_arn=None,
+        data_bucket=BUCKET,
+        tracking_uri="http://127.0.0.1:9",
+    )  # nothing listens there
+    with pytest.raises(job.DependencyUnavailable, match="127.0.0.1:9 is not answering"):
+        job.run_job(
+            TrainingRequest(["new-data"], [], []),
+            threading.Event(),
+            settings,
+            s3=aws["s3"],
+            ssm=aws["ssm"],
+        )
+
+
+def test_an_empty_bucket_is_a_finished_request_not_a_failure(aws, tmp_path):
+    settings = WorkerSettings(
+        queue_url="unused",
+        alerts_topic_arn=aws["topic"],
+        data_bucket=BUCKET,
+        tracking_uri=f"sqlite:///{tmp_path}/m.db",
+    )
+    outcome = job.run_job(
+        TrainingRequest(["alarm:f1-low"], [], []),
+        threading.Event(),
+        settings,
+        s3=aws["s3"],
+        ssm=aws["ssm"],
+    )
+    assert outcome["status"] == "no-data" and "raw/" in outcome["reason"]
+    notification = json.loads(
+        aws["sqs"].receive_message(QueueUrl=aws["inbox"])["Messages"][0]["Body"]
+    )
+    assert notification["Subject"] == "Mushroom training: nothing to train on"

@@ -97,9 +97,19 @@ def test_a_failed_run_keeps_the_message_and_tells_operators(aws):
     def broken(request, stop):
         raise ConnectionError("MLflow at 127.0.0.1:5000 refused the connection")
 
-    outcome = make_worker(aws, broken).poll_once()
+    worker = make_worker(aws, broken)
+    worker.settings = WorkerSettings(
+        queue_url=aws["queue"],
+        alerts_topic_arn=aws["topic"],
+        wait_seconds=0,
+        max_receive_count=2,
+        retry_backoff_seconds=0,
+    )
+    outcome = worker.poll_once()
     assert outcome["status"] == "failed" and not outcome["final_attempt"]
-    assert waiting(aws) == 1  # not deleted: it will be redelivered
+    # not deleted, and visible again after the backoff (0 s here) for the next attempt
+    again = aws["sqs"].receive_message(QueueUrl=aws["queue"], WaitTimeSeconds=0)
+    assert len(again.get("Messages", [])) == 1
     (alert,) = alerts(aws)
     assert "MLflow" in alert["message"] and "will be retried" in alert["message"]
     assert alert["dataset_ids"] == ["a"]

@@ -1,0 +1,98 @@
+"""The whole loop on the real local stack, as users and operators meet it.
+
+upload → dataset → training → champion → prediction → feedback → monitor → alarm →
+operators notified → retraining → gate decision.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from mushroom import contract, datafile, storage
+from scripts import localaws
+from tests import stack
+
+pytestmark = pytest.mark.integration
+SPECIMENS_PER_CLASS = 30
+
+
+def api(outputs: dict, method: str, path: str, body: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        outputs["api_local_url"].rstrip("/") + path, method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"x-api-key": outputs["api_key"], "content-type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def specimens_of(frame, label: str) -> list[dict]:
+    rows = frame.loc[frame[contract.LABEL] == label, list(contract.FEATURE_NAMES)]
+    rows = rows.iloc[:: max(1, len(rows) // SPECIMENS_PER_CLASS)].head(SPECIMENS_PER_CLASS)
+    return [{k: (None if v != v else v) for k, v in row.items()} for row in rows.to_dict("records")]
+
+
+def wait_for_alarm(name: str, state: str, timeout: float = 240) -> bool:
+    cloudwatch, deadline = localaws.client("cloudwatch"), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"] == state:
+            return True
+        time.sleep(3)
+    return False
+
+
+def test_the_full_loop(real_data_file, local_cloud):
+    outputs = stack.deployed_outputs()
+    s3, bucket = localaws.client("s3"), outputs["data_bucket_name"]
+    alarm = outputs["model_alarm_names"]["f1-low"]
+    # Given no retrain cooldown in force and the quality alarm at rest
+    s3.put_object(Bucket=bucket, Key=storage.RETRAIN_STATE, Body=json.dumps({"transitions": {}}))
+    localaws.client("cloudwatch").set_alarm_state(AlarmName=alarm, StateValue="OK",
+                                                  StateReason="full-loop test starts")  # fmt: skip
+
+    # upload → dataset
+    manifest = stack.upload_and_ingest(outputs, real_data_file, "e2e")
+    assert manifest["status"] == "accepted" and manifest["accepted"] == 61_069
+    # → training → gate → champion
+    decided = stack.alerts_about(outputs, manifest["dataset_id"], timeout=420)
+    assert any("mushroom-classifier" in a["subject"] for a in decided), decided
+    pointer = stack.champion_pointer(outputs)
+    assert pointer.get("version"), pointer
+
+    # → prediction (through API Gateway, with the key)
+    frame = datafile.load(real_data_file).accepted
+    specimens = specimens_of(frame, "p") + specimens_of(frame, "e")
+    answer = api(outputs, "POST", "/predict", {"specimens": specimens})
+    assert answer["model_version"] == pointer["version"]
+    results = answer["results"]
+    assert [r["prediction"] for r in results[:SPECIMENS_PER_CLASS]].count("poisonous") >= 27
+    assert all(r["decision"] != "edible" for r in results[:SPECIMENS_PER_CLASS])
+
+    # → feedback that contradicts the model (every label swapped): quality collapses
+    for result in results:
+        observed = "e" if result["prediction"] == "poisonous" else "p"
+        api(
+            outputs,
+            "POST",
+            "/feedback",
+            {"prediction_id": result["prediction_id"], "observed_class": observed},
+        )
+
+    # → monitor (the scheduled function, invoked now) → metrics → alarm
+    invoked = localaws.client("lambda").invoke(FunctionName=outputs["monitor_function_name"],
+                                               Payload=b"{}")  # fmt: skip
+    report = json.loads(invoked["Payload"].read())
+    assert report["quality_status"] == "ok", report
+    assert wait_for_alarm(alarm, "ALARM"), f"{alarm} did not fire"
+
+    # → operators notified, retraining requested by the alarm, and the gate decides again
+    notified = stack.alerts_about(outputs, alarm, timeout=120,
+                                  done=lambda a: a.get("NewStateValue") == "ALARM")  # fmt: skip
+    assert any(a.get("NewStateValue") == "ALARM" for a in notified), notified
+    retrained = stack.alerts_about(outputs, "alarm:", timeout=420)
+    decision = [a for a in retrained if "mushroom-classifier" in a["subject"]]
+    assert decision and any(r.startswith("alarm:") for r in decision[0]["reasons"]), retrained
