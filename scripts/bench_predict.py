@@ -183,8 +183,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def mlflow_peers(bundle: dict) -> dict:
-    """The same booster through mlflow.pyfunc in-process and `mlflow models serve`."""
+def mlflow_peers(bundle: dict, registered: str | None) -> dict:
+    """The same model through mlflow.pyfunc in-process and `mlflow models serve` (HTTP).
+
+    With a deployed stack, ``registered`` is the champion's registered version on the tracking
+    server (``models:/mushroom-classifier/<n>``), the very model the prediction Lambda serves;
+    otherwise the bench's booster is saved locally.
+    """
     import lightgbm
     import mlflow
     import numpy as np
@@ -192,15 +197,46 @@ def mlflow_peers(bundle: dict) -> dict:
     from mushroom.encoding import Vocabulary
 
     vocabulary = Vocabulary.from_json(bundle["vocabulary.json"].decode())
-    booster = lightgbm.Booster(model_str=bundle["model.lgb"].decode())
     row = vocabulary.encode_records([specimen_json()])
     with tempfile.TemporaryDirectory() as folder:
-        path = f"{folder}/model"
-        mlflow.lightgbm.save_model(booster, path)
-        model = mlflow.pyfunc.load_model(path)
-        result = {"pyfunc_in_process": timed(lambda: model.predict(row), 2000)}
-        result["serve_http"] = serve_http(path, np.asarray(row).tolist())
+        source = registered
+        if source is None:
+            source = f"{folder}/model"
+            mlflow.lightgbm.save_model(lightgbm.Booster(model_str=bundle["model.lgb"].decode()),
+                                       source)  # fmt: skip
+        model = mlflow.pyfunc.load_model(source)
+        result = {"model": source, "pyfunc_in_process": timed(lambda: model.predict(row), 2000)}
+        result["serve_http"] = serve_http(source, np.asarray(row).tolist())
     return result
+
+
+def champion_bundle() -> tuple[dict, str | None]:
+    """The served champion's files from S3 (deployed stack), else the tests' small bundle."""
+    from tests.unit.predict_support import bundle_files
+
+    if not (OUTPUTS.exists() and localstack_up()):
+        return bundle_files(), None
+    import boto3
+
+    outputs = {k: v.get("value") for k, v in json.loads(OUTPUTS.read_text()).items()}
+    ssm, s3 = (boto3.client(name, endpoint_url=localstack_url()) for name in ("ssm", "s3"))
+    pointer = json.loads(ssm.get_parameter(Name=outputs["champion_parameter_name"])
+                         ["Parameter"]["Value"])  # fmt: skip
+    if not pointer.get("version"):
+        return bundle_files(), None
+    files = {}
+    for name, uri in (
+        ("model.lgb", pointer["model_uri"]),
+        ("vocabulary.json", pointer["vocabulary_uri"]),
+        ("safety.json", pointer["safety_uri"]),
+    ):
+        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        files[name] = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    os.environ.setdefault(
+        "MLFLOW_TRACKING_URI", f"http://127.0.0.1:{os.environ.get('MLFLOW_PORT', '5000')}"
+    )
+    os.environ.setdefault("MLFLOW_S3_ENDPOINT_URL", localstack_url())
+    return files, f"models:/mushroom-classifier/{pointer['version']}"
 
 
 def serve_http(path: str, rows: list) -> dict:
@@ -262,16 +298,15 @@ def run() -> dict:
     """Every benchmark; ratios are peer p50 / our in-handler p50 for one specimen."""
     warnings.simplefilter("ignore")
     aws_env()
-    from tests.unit.predict_support import bundle_files
-
-    bundle = bundle_files()
-    result = {"in_handler": in_handler(bundle), "log_write": log_write(),
+    bundle, registered = champion_bundle()
+    result = {"model": registered or "small test bundle (no deployed champion)",
+              "in_handler": in_handler(bundle), "log_write": log_write(),
               "cold_start": cold_start(bundle), "end_to_end": end_to_end()}  # fmt: skip
     if not os.environ.get("BENCH_SKIP_MLFLOW"):
-        result["mlflow"] = mlflow_peers(bundle)
+        result["mlflow"] = mlflow_peers(bundle, registered)
         ours = result["in_handler"]["specimens_1"]["p50_ms"]
-        result["ratios"] = {name: round(peer["p50_ms"] / ours, 1)
-                            for name, peer in result["mlflow"].items()}  # fmt: skip
+        result["ratios"] = {name: round(peer["p50_ms"] / ours, 1) for name, peer in
+                            result["mlflow"].items() if isinstance(peer, dict)}  # fmt: skip
     return result
 
 
