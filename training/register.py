@@ -138,8 +138,9 @@ def pointer(client, model_name: str, version: str, run_id: str, metrics: dict) -
     """What the prediction Lambda needs to load the champion without MLflow (SSM value)."""
     folder = client.get_model_version_download_uri(model_name, version).rstrip("/")
     run_artifacts = client.get_run(run_id).info.artifact_uri.rstrip("/")
-    chosen = ("random_accuracy", "species_accuracy", "served_false_edible_rate_unseen",
-              "edible_confirmed_rate_known")  # fmt: skip
+    chosen = ("random_accuracy", "random_f1", "random_roc_auc", "random_false_edible_rate",
+              "species_accuracy", "species_f1", "species_roc_auc", "species_false_edible_rate",
+              "served_false_edible_rate_unseen", "edible_confirmed_rate_known")  # fmt: skip
     return {"model_name": model_name, "version": str(version), "run_id": run_id,
             "model_uri": f"{folder}/{BUNDLE_FILES['model']}",
             "vocabulary_uri": f"{folder}/{BUNDLE_FILES['vocabulary']}",
