@@ -86,5 +86,12 @@ simulate: $(STAMP) data ## Healthy, then drifted traffic: metrics move, an alarm
 clean: ## Remove build outputs (not the data, the environments or the state)
 	rm -rf build .pytest_cache
 
+# Local defaults; against AWS, set your own credentials and MLFLOW_TRACKING_URI, unset AWS_ENDPOINT_URL.
+rollback: export AWS_ENDPOINT_URL ?= http://127.0.0.1:$(LOCALSTACK_PORT)
+rollback: export AWS_ACCESS_KEY_ID ?= test
+rollback: export AWS_SECRET_ACCESS_KEY ?= test
+rollback: export AWS_DEFAULT_REGION ?= us-east-1
+rollback: export MLFLOW_TRACKING_URI ?= http://127.0.0.1:$(MLFLOW_PORT)
+rollback: export MLFLOW_S3_ENDPOINT_URL ?= http://127.0.0.1:$(LOCALSTACK_PORT)
 rollback: $(STAMP) ## Restore the previous champion (or VERSION=n); the SSM pointer follows
 	$(PY) -m training.rollback $(if $(VERSION),--version $(VERSION))

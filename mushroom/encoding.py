@@ -62,6 +62,24 @@ class Vocabulary:
 
     def encode_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Encode specimens given as dicts (canonical names) without pandas: the serving path."""
+        try:
+            return self._encode_typed(records)
+        except (KeyError, TypeError, ValueError):  # text, blanks, unknown codes: the full rules
+            return self._encode_columns(records)
+
+    def _encode_typed(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Row by row, for records whose codes are known and numbers are numbers or None.
+
+        Anything else (unknown or padded codes, blank text) raises and takes the column path,
+        which applies every rule and raises the documented errors.
+        """
+        plan = self._plan
+        rows = [[lookup[record.get(name)] if lookup is not None else _number(record.get(name))
+                 for name, lookup in plan] for record in records]  # fmt: skip
+        return np.array(rows, dtype=float).reshape(len(records), len(plan))
+
+    def _encode_columns(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Column by column with the contract's notion of missing (any input)."""
         matrix = np.full((len(records), len(self.features)), np.nan)
         for position, name in enumerate(self.features):
             values = [record.get(name) for record in records]
@@ -87,6 +105,12 @@ class Vocabulary:
         return {name: {code: float(i) for i, code in enumerate(codes)}
                 for name, codes in self.categories.items()}  # fmt: skip
 
+    @cached_property
+    def _plan(self) -> tuple[tuple[str, dict | None], ...]:
+        """(name, code -> integer incl. None -> NaN) per feature; ``None`` for numerics."""
+        return tuple((name, {**self._lookups[name], None: math.nan} if name in self.categories
+                      else None) for name in self.features)  # fmt: skip
+
     def decode(self, name: str, code: float) -> str | None:
         """The original code of an encoded categorical value (NaN gives ``None``)."""
         return None if math.isnan(code) else self.categories[name][int(code)]
@@ -109,3 +133,12 @@ class Vocabulary:
         doc = json.loads(text)
         categories = {k: tuple(v) for k, v in doc["categories"].items()}
         return cls(tuple(doc["features"]), categories, doc["schema_version"])
+
+
+def _number(value: Any) -> float:
+    """A checked number as a float; ``None`` is NaN (text raises: the column path decides)."""
+    if value is None:
+        return math.nan
+    if type(value) is str:
+        raise ValueError(value)
+    return float(value)

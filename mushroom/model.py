@@ -39,8 +39,10 @@ class ModelBundle:
         import lightgbm  # imported here so that importing the package stays cheap
 
         booster = lightgbm.Booster(model_str=_text(model))  # predict() runs single-threaded
-        return cls(booster, Vocabulary.from_json(_text(vocabulary)),
-                   SafetyPolicy.from_json(_text(safety)))  # fmt: skip
+        bundle = cls(booster, Vocabulary.from_json(_text(vocabulary)),
+                     SafetyPolicy.from_json(_text(safety)))  # fmt: skip
+        bundle.policy.index(bundle.vocabulary)  # compiled now, not by the first request
+        return bundle
 
     @classmethod
     def from_folder(cls, folder: str | Path) -> "ModelBundle":

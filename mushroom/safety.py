@@ -60,28 +60,47 @@ class Profile:
 
 
 class ProfileIndex:
-    """Profiles compiled into numpy masks so a batch of encoded specimens is matched at once."""
+    """Profiles compiled once into bit tables, so a batch of specimens is matched in a few ops.
+
+    One bit per profile, packed into 64-bit words (padded with profiles that match nothing).
+    Categoricals: one table row per (feature, code or missing); a specimen's rows are gathered
+    and AND-ed. Numerics: (low, high, missing allowed) per (feature, profile), compared at once.
+    """
 
     def __init__(self, profiles: Sequence[Profile], vocabulary: Vocabulary):
         self.vocabulary = vocabulary
         self.poisonous = np.array([p.label == "p" for p in profiles], dtype=bool)
-        self._allowed = {name: self._code_mask(profiles, name) for name in vocabulary.categories}
-        numerics = [n for n in vocabulary.features if n not in vocabulary.categories]
-        self._bounds = {name: self._bounds_of(profiles, name) for name in numerics}
+        width = -(-len(profiles) // 64) * 64  # profiles, padded to whole words
+        features = vocabulary.features
+        categoricals = [n for n in features if n in vocabulary.categories]
+        numerics = [n for n in features if n not in vocabulary.categories]
+        self._categorical_positions = np.array([features.index(n) for n in categoricals], int)
+        self._numeric_positions = np.array([features.index(n) for n in numerics], int)
+        masks = [self._code_mask(profiles, name, width) for name in categoricals]
+        sizes = np.array([len(mask) for mask in masks], dtype=np.intp)
+        self._offsets = np.cumsum(sizes) - sizes  # first table row of each categorical
+        self._missing_rows = self._offsets + sizes - 1  # its 'missing' row
+        self._code_table = _pack(np.concatenate(masks or [np.zeros((0, width), dtype=bool)]))
+        bounds = np.array([self._bounds_of(profiles, name, width) for name in numerics])
+        bounds = bounds.reshape(len(numerics), width, 3)
+        self._low, self._high = bounds[:, :, 0], bounds[:, :, 1]
+        self._missing_ok = bounds[:, :, 2].astype(bool)
+        self._poisonous_bits = _pack(np.pad(self.poisonous, (0, width - len(profiles))))
 
-    def _code_mask(self, profiles: Sequence[Profile], name: str) -> np.ndarray:
-        """profiles x (codes + 1) booleans; the last column stands for 'missing'."""
+    def _code_mask(self, profiles: Sequence[Profile], name: str, width: int) -> np.ndarray:
+        """(codes + 1) x width booleans; the last row stands for 'missing'."""
         codes = self.vocabulary.categories[name]
-        mask = np.zeros((len(profiles), len(codes) + 1), dtype=bool)
-        for row, profile in enumerate(profiles):
+        mask = np.zeros((len(codes) + 1, width), dtype=bool)
+        for column, profile in enumerate(profiles):
             for code in profile.codes.get(name, (None,)):
-                mask[row, len(codes) if code is None else codes.index(code)] = True
+                mask[len(codes) if code is None else codes.index(code), column] = True
         return mask
 
     @staticmethod
-    def _bounds_of(profiles: Sequence[Profile], name: str) -> np.ndarray:
-        """profiles x (low, high, missing allowed); no range means no number is consistent."""
-        bounds = np.zeros((len(profiles), 3))
+    def _bounds_of(profiles: Sequence[Profile], name: str, width: int) -> np.ndarray:
+        """width x (low, high, missing allowed); no range means no number is consistent."""
+        bounds = np.zeros((width, 3))
+        bounds[:, :2] = (math.inf, -math.inf)
         for row, profile in enumerate(profiles):
             low_high = profile.ranges.get(name)
             bounds[row, :2] = low_high if low_high else (math.inf, -math.inf)
@@ -90,25 +109,35 @@ class ProfileIndex:
 
     def matches(self, matrix: np.ndarray) -> np.ndarray:
         """specimens x profiles: True where a specimen is consistent with a profile."""
-        result = np.ones((len(matrix), len(self.poisonous)), dtype=bool)
-        for position, name in enumerate(self.vocabulary.features):
-            values = matrix[:, position]
-            if name in self._allowed:
-                result &= self._categorical_match(name, values)
-            else:
-                result &= self._numeric_match(name, values)
-        return result
+        bits = self.match_bits(matrix).view(np.uint8)
+        return np.unpackbits(bits, axis=1, count=len(self.poisonous)).astype(bool)
 
-    def _categorical_match(self, name: str, values: np.ndarray) -> np.ndarray:
-        allowed = self._allowed[name]
-        index = np.where(np.isnan(values), allowed.shape[1] - 1, np.nan_to_num(values))
-        return allowed[:, index.astype(int)].T
+    def grounds(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per specimen: known (matches a profile) and clear (matches no poisonous profile)."""
+        bits = self.match_bits(matrix)
+        return bits.any(axis=1), ~(bits & self._poisonous_bits).any(axis=1)
 
-    def _numeric_match(self, name: str, values: np.ndarray) -> np.ndarray:
-        low, high, missing = self._bounds[name].T
-        column = values[:, None]
-        inside = (column >= low) & (column <= high)
-        return np.where(np.isnan(column), missing.astype(bool), inside)
+    def match_bits(self, matrix: np.ndarray) -> np.ndarray:
+        """specimens x words: the profiles each specimen is consistent with, as bits."""
+        return self._categorical_bits(matrix) & self._numeric_bits(matrix)
+
+    def _categorical_bits(self, matrix: np.ndarray) -> np.ndarray:
+        """Every code (or missing) of the specimen is allowed by the profile."""
+        codes = matrix[:, self._categorical_positions]
+        rows = np.where(np.isnan(codes), self._missing_rows, codes + self._offsets)
+        return np.bitwise_and.reduce(self._code_table[rows.astype(np.intp)], axis=1)
+
+    def _numeric_bits(self, matrix: np.ndarray) -> np.ndarray:
+        """Every number of the specimen is inside the profile's range (or missing allowed)."""
+        numbers = matrix[:, self._numeric_positions, None]
+        inside = (numbers >= self._low) & (numbers <= self._high)
+        return np.bitwise_and.reduce(_pack(np.where(np.isnan(numbers), self._missing_ok, inside)),
+                                     axis=1)  # fmt: skip
+
+
+def _pack(bits: np.ndarray) -> np.ndarray:
+    """Booleans along the last axis (a multiple of 64 long) as 64-bit words."""
+    return np.packbits(bits, axis=-1).view(np.uint64)
 
 
 @dataclass
@@ -124,17 +153,14 @@ class SafetyPolicy:
 
     def index(self, vocabulary: Vocabulary) -> ProfileIndex:
         """The compiled profiles (built once per vocabulary)."""
-        if self._index is None or self._index.vocabulary != vocabulary:
+        index = self._index
+        if index is None or (index.vocabulary is not vocabulary and index.vocabulary != vocabulary):
             self._index = ProfileIndex(self.profiles, vocabulary)
         return self._index
 
     def grounds(self, matrix: np.ndarray, vocabulary: Vocabulary) -> tuple[np.ndarray, np.ndarray]:
         """Per specimen: known (matches a profile) and clear (matches no poisonous profile)."""
-        index = self.index(vocabulary)
-        matched = index.matches(matrix)
-        known = matched.any(axis=1)
-        clear = ~(matched & index.poisonous).any(axis=1)
-        return known, clear
+        return self.index(vocabulary).grounds(matrix)
 
     def decide(self, probability: np.ndarray, matrix: np.ndarray, vocabulary: Vocabulary) -> list:
         """The served decision for each specimen."""

@@ -17,6 +17,7 @@ import random
 import sys
 import time
 import urllib.request
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +35,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--drifted", type=int, default=200)
     parser.add_argument("--wait", type=int, default=300, help="seconds to wait for an alarm")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--keep-cooldown",
+        action="store_true",
+        help="leave the retrain cooldown as it is (by default the demo clears it)",
+    )
     return parser.parse_args(argv)
 
 
@@ -104,46 +110,85 @@ def wait_for_alarm(out: dict, seconds: int) -> list[str]:
     return []
 
 
-def show_alerts(out: dict, seconds: int = 30) -> None:
+def inbox(out: dict, wanted, seconds: float) -> dict | None:
+    """The first operators' notification for which ``wanted(subject, doc)`` holds; None if none
+    came in time. Other notifications are printed briefly and consumed."""
     sqs, url, deadline = client("sqs"), out["alerts_inbox_url"], time.monotonic() + seconds
     while time.monotonic() < deadline:
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
                                        WaitTimeSeconds=5).get("Messages", [])  # fmt: skip
         for message in messages:
-            subject, text = alert_text(message)
-            print(f"   SNS: {subject}\n        {text[:400]}")
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        if messages:
-            return
+            subject, text = alert_text(message)
+            doc = json.loads(text) if text.startswith("{") else {"message": text}
+            if wanted(subject, doc):
+                return {"subject": subject, **doc}
+            print(f"   (other notification: {subject})")
+    return None
 
 
-def show_retrain(out: dict) -> None:
-    body = client("s3").get_object(Bucket=out["data_bucket_name"], Key=storage.RETRAIN_STATE)
-    state = json.loads(body["Body"].read())
-    print(
-        f"   retrain state: last job {state.get('last_enqueued_at')} "
-        f"reason={state.get('last_reason')} correlation={state.get('last_correlation_id')}"
-    )
-    attributes = client("sqs").get_queue_attributes(
-        QueueUrl=out["training_queue_url"], AttributeNames=["All"])["Attributes"]  # fmt: skip
-    print(
-        f"   training-jobs: {attributes.get('ApproximateNumberOfMessages')} waiting, "
-        f"{attributes.get('ApproximateNumberOfMessagesNotVisible')} in progress"
-    )
+def show_alert(out: dict, firing: list[str]) -> None:
+    """The operators' notification of the alarm that fired."""
+    alert = inbox(out, lambda _, doc: doc.get("AlarmName") in firing
+                  and doc.get("NewStateValue") == "ALARM", 90)  # fmt: skip
+    if alert:
+        print(f"   SNS → operators: {alert['subject']}\n   reason: {alert.get('NewStateReason')}")
+    else:
+        print("   no ALARM notification arrived within 90 s (see `make alerts`)")
 
 
-def show_gate(out: dict, before: str, seconds: int = 300) -> None:
-    """The champion pointer after the worker's run (the gate promotes or keeps the champion)."""
-    ssm, deadline = client("ssm"), time.monotonic() + seconds
+def retrain_state(out: dict) -> dict:
+    try:
+        body = client("s3").get_object(Bucket=out["data_bucket_name"], Key=storage.RETRAIN_STATE)
+    except client("s3").exceptions.NoSuchKey:
+        return {}
+    return json.loads(body["Body"].read())
+
+
+def show_retrain(out: dict, since: str, seconds: float = 60) -> None:
+    """What the retrain Lambda did with the alarm: a training job, or the cooldown held."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        value = ssm.get_parameter(Name=out["champion_parameter_name"])["Parameter"]["Value"]
-        if value != before:
-            print(f"   gate promoted a new champion: {value}")
+        state = retrain_state(out)
+        if (state.get("last_enqueued_at") or "") >= since:
+            print(
+                f"   training job enqueued: reason={state.get('last_reason')} "
+                f"correlation={state.get('last_correlation_id')}"
+            )
             return
-        time.sleep(15)
+        time.sleep(3)
     print(
-        "   champion unchanged: the gate kept the champion, or the worker is still training "
-        "(see `make logs SERVICE=trainer` and the SNS alerts above)"
+        f"   no new job: the cooldown holds (last job at {state.get('last_enqueued_at')}); "
+        "see monitoring/retrain/state.json"
+    )
+
+
+def show_gate(out: dict, seconds: float = 420) -> None:
+    """The gate's decision on the model retrained for the alarm, as operators are told."""
+    decision = inbox(out, lambda subject, doc: "mushroom-classifier" in subject and any(
+        str(r).startswith("alarm:") for r in doc.get("reasons", [])), seconds)  # fmt: skip
+    if decision:
+        print(f"   {decision['summary']}")
+    else:
+        print(f"   no decision within {seconds:.0f} s (see `make logs SERVICE=trainer`)")
+
+
+def reset_demo(out: dict) -> None:
+    """A clean start: model alarms at OK, no retrain cooldown, older notifications set aside."""
+    cloudwatch = client("cloudwatch")
+    for name in out["model_alarm_names"].values():
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="simulate: reset")
+    client("s3").put_object(Bucket=out["data_bucket_name"], Key=storage.RETRAIN_STATE,
+                            Body=json.dumps({"transitions": {}}))  # fmt: skip
+    time.sleep(2)  # let the OK notifications arrive, then set them aside with the older ones
+    sqs, url, drained = client("sqs"), out["alerts_inbox_url"], 0
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        for message in batch:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        drained += len(batch)
+    print(
+        f"   (demo reset: model alarms set to OK, retrain cooldown cleared, {drained} older "
+        "notifications set aside; --keep-cooldown skips this)"
     )
 
 
@@ -151,8 +196,11 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     out, rng = outputs(), random.Random(args.seed)
     api = Api(out)
-    before = client("ssm").get_parameter(Name=out["champion_parameter_name"])["Parameter"]["Value"]
-    step(f"champion pointer: {before}")
+    started = datetime.now(timezone.utc).isoformat()
+    pointer = client("ssm").get_parameter(Name=out["champion_parameter_name"])["Parameter"]["Value"]
+    step(f"champion serving: version {json.loads(pointer).get('version')}")
+    if not args.keep_cooldown:
+        reset_demo(out)
     step(f"sending {args.healthy} healthy specimens with their true labels")
     print(f"   {send(api, load_specimens(args.healthy, rng))}")
     step(f"monitor on healthy traffic: {json.dumps(run_monitor(out))}")
@@ -162,13 +210,15 @@ def main(argv=None) -> int:
     step(f"waiting up to {args.wait} s for a model alarm")
     firing = wait_for_alarm(out, args.wait)
     print(f"   in ALARM: {firing or 'none (see the report under monitoring/)'}")
-    step("alerts received on alerts-inbox")
-    show_alerts(out)
-    step("retraining requested by the alarm")
-    show_retrain(out)
-    step("the gate's decision (training worker)")
-    show_gate(out, before)
-    return 0 if firing else 1
+    if not firing:
+        return 1
+    step("operators notified (SNS alerts → alerts-inbox)")
+    show_alert(out, firing)
+    step("retraining requested by the alarm (retrain Lambda)")
+    show_retrain(out, started)
+    step("the gate's decision on the retrained model (training worker)")
+    show_gate(out)
+    return 0
 
 
 if __name__ == "__main__":

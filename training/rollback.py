@@ -38,7 +38,7 @@ def rollback(client, publish, version: str | None = None, model_name: str = MODE
     restored = pointer(client, model_name, target.version, target.run_id, _metrics(target))
     publish(restored)
     log("champion restored", version=target.version,
-        previous=current.version if current else None)  # fmt: skip
+        replaced=current.version if current else None)  # fmt: skip
     return restored
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlparse
@@ -66,12 +67,15 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
 
 
 def read_artifacts(s3, pointer: Pointer) -> dict[str, bytes]:
-    """The bundle's files, by pointer field name."""
-    texts = {}
-    for name in ARTIFACTS:
-        bucket, key = split_s3_uri(getattr(pointer, name))
-        texts[name] = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    return texts
+    """The bundle's files, by pointer field name (fetched in parallel: a cold start waits)."""
+    locations = [split_s3_uri(getattr(pointer, name)) for name in ARTIFACTS]
+
+    def read(location: tuple[str, str]) -> bytes:
+        bucket, key = location
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    with ThreadPoolExecutor(max_workers=len(ARTIFACTS)) as pool:
+        return dict(zip(ARTIFACTS, pool.map(read, locations)))
 
 
 class ChampionCache:

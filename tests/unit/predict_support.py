@@ -64,7 +64,9 @@ def bundle_files(rounds: int = 20, seed: int = 7) -> dict[str, bytes]:
             "safety.json": policy.to_json().encode()}  # fmt: skip
 
 
-def publish(s3, ssm, version: str, files: dict[str, bytes] | None = None) -> dict:
+def publish(
+    s3, ssm, version: str, files: dict[str, bytes] | None = None, parameter: str = PARAMETER
+) -> dict:
     """Upload a bundle and point the SSM champion parameter at it (as promotion does)."""
     files = files or bundle_files()
     prefix = f"models/{version}"
@@ -81,7 +83,7 @@ def publish(s3, ssm, version: str, files: dict[str, bytes] | None = None) -> dic
         "trained_at": "2026-01-01T00:00:00+00:00",
         "metrics": {"random": {"accuracy": 0.99}, "species_grouped": {"accuracy": 0.8}},
     }
-    ssm.put_parameter(Name=PARAMETER, Value=json.dumps(pointer), Type="String", Overwrite=True)
+    ssm.put_parameter(Name=parameter, Value=json.dumps(pointer), Type="String", Overwrite=True)
     return pointer
 
 
