@@ -90,13 +90,13 @@ class DatasetKeys:
 
 # ------------------------------------------------------------ prediction API (lambdas/predict)
 def prediction_log_key(when: datetime, name: str) -> str:
-    """``predictions/date=YYYY-MM-DD/<HHMMSSffffff>-<name>.jsonl``: one object per request."""
-    return f"{PREDICTIONS}date={when:%Y-%m-%d}/{when:%H%M%S%f}-{name}.jsonl"
+    """``predictions/YYYY-MM-DD/<HHMMSSffffff>-<name>.jsonl``: one object per request."""
+    return f"{date_partition(PREDICTIONS, when)}{when:%H%M%S%f}-{name}.jsonl"
 
 
 def feedback_key(when: datetime, prediction_id: str) -> str:
-    """``feedback/date=YYYY-MM-DD/<HHMMSSffffff>-<prediction-id>.jsonl``: one label per object."""
-    return f"{FEEDBACK}date={when:%Y-%m-%d}/{when:%H%M%S%f}-{prediction_id}.jsonl"
+    """``feedback/YYYY-MM-DD/<HHMMSSffffff>-<prediction-id>.jsonl``: one label per object."""
+    return f"{date_partition(FEEDBACK, when)}{when:%H%M%S%f}-{prediction_id}.jsonl"
 
 
 def _batch_name(key: str) -> str:
@@ -211,9 +211,18 @@ def monitoring_report_prefix(when: datetime) -> str:
     return f"{MONITORING}{when:%Y-%m-%dT%H%M%SZ}/"
 
 
+def date_partition(prefix: str, when) -> str:
+    """``<prefix>YYYY-MM-DD/``: one folder per UTC day.
+
+    No ``date=`` (Hive style): LocalStack 4.9 compares url-encoded keys with raw continuation
+    tokens, so listings of keys holding ``=`` stop after the first 1,000.
+    """
+    return f"{prefix}{when:%Y-%m-%d}/"
+
+
 def date_partitions(prefix: str, start: datetime, end: datetime) -> list[str]:
-    """``<prefix>date=YYYY-MM-DD/`` for every UTC day from start to end (both included)."""
+    """``<prefix>YYYY-MM-DD/`` for every UTC day from start to end (both included)."""
     from datetime import timedelta
 
     days = (end.date() - start.date()).days
-    return [f"{prefix}date={start.date() + timedelta(days=n):%Y-%m-%d}/" for n in range(days + 1)]
+    return [date_partition(prefix, start.date() + timedelta(days=n)) for n in range(days + 1)]

@@ -1,6 +1,6 @@
 """The prediction log and the feedback store: JSON Lines objects under date partitions.
 
-One object per request (``predictions/date=YYYY-MM-DD/<time>-<request>.jsonl``, one line per
+One object per request (``predictions/YYYY-MM-DD/<time>-<request>.jsonl``, one line per
 specimen) is written before the response leaves; if S3 refuses it, the lines go to the
 function's log with ``prediction_log_fallback`` and a metric counts it: never lost silently.
 """

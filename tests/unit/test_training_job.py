@@ -48,13 +48,13 @@ def put_feedback(s3, prediction_id, features, observed):
     line = {"prediction_id": prediction_id, "features": features, "prediction": "edible"}
     s3.put_object(
         Bucket=BUCKET,
-        Key=f"predictions/date=2026-11-24/{prediction_id}.jsonl",
+        Key=f"predictions/2026-11-24/{prediction_id}.jsonl",
         Body=json.dumps(line) + "\n",
     )
     label = {"prediction_id": prediction_id, "observed_class": observed, "time": "t"}
     s3.put_object(
         Bucket=BUCKET,
-        Key=f"feedback/date=2026-11-24/{prediction_id}.jsonl",
+        Key=f"feedback/2026-11-24/{prediction_id}.jsonl",
         Body=json.dumps(label) + "\n",
     )
 
@@ -71,7 +71,7 @@ def test_training_frames_use_trainable_manifests_and_labelled_feedback(aws):
     put_feedback(aws["s3"], "p2", features_of(specimen(cap_shape="zz")), "e")  # invalid code
     aws["s3"].put_object(
         Bucket=BUCKET,
-        Key="predictions/date=2026-11-24/p3.jsonl",
+        Key="predictions/2026-11-24/p3.jsonl",
         Body=json.dumps({"prediction_id": "p3", "features": {}}) + "\n",
     )
     # When the job gathers its data
