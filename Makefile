@@ -19,7 +19,7 @@ PYTEST := $(PY) -m pytest
 CODE := mushroom lambdas training scripts tests localcloud layers
 
 .PHONY: help venv run test test-unit test-integration lint fmt data up down status logs \
-	deploy destroy bench clean alerts simulate rollback
+	deploy destroy bench clean alerts simulate rollback train
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -76,6 +76,12 @@ destroy: $(STAMP) ## terraform destroy
 
 bench: $(STAMP) data ## Run the benchmarks; writes bench/results.json and bench/RESULTS.md
 	$(PY) scripts/bench.py
+
+# One training run on a local file, outside the queue (sqlite MLflow in .state/ unless
+# MLFLOW_TRACKING_URI names a server): python -m training.pipeline --data FILE
+train: $(STAMP) data ## Train once on data/secondary_data.csv (DATA=file) and print the outcome
+	@mkdir -p .state
+	$(PY) -m training.pipeline --data $(or $(DATA),data/secondary_data.csv) --outcome .state/last-training.json
 
 alerts: $(STAMP) ## Print the operators' alerts received on the local alerts-inbox queue
 	$(PY) scripts/alerts.py --wait 10
