@@ -67,7 +67,7 @@ def test_an_upload_becomes_a_version_with_both_cvs_and_a_served_champion(
     outputs, mlflow_client, ingested
 ):
     # Given the real file uploaded and ingested (its manifest exists)
-    assert ingested["rows_in"] == 61_069 and ingested["training_job"]
+    assert ingested["rows_in"] == 61_069 and ingested["status"] == "accepted"
     # Then the training run it requested ends in a gate decision that operators are told about
     (announcement,) = [a for a in stack.alerts_about(outputs, ingested["dataset_id"], timeout=420)
                        if "mushroom-classifier" in a["subject"]]  # fmt: skip
