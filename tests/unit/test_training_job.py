@@ -19,13 +19,7 @@ BUCKET = "data"
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws(fake_aws_credentials):
     with mock_aws():
         s3, sqs, sns = boto3.client("s3"), boto3.client("sqs"), boto3.client("sns")
         s3.create_bucket(Bucket=BUCKET)

@@ -12,13 +12,7 @@ from training.worker import Interrupted, TrainingRequest, Worker, check_stop
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws(fake_aws_credentials):
     with mock_aws():
         sqs, sns = boto3.client("sqs"), boto3.client("sns")
         dlq = sqs.create_queue(QueueName="training-jobs-dlq")["QueueUrl"]
