@@ -45,6 +45,17 @@ def flatten(figures: dict, prefix: str = "") -> dict:
     return flat
 
 
+NOTES = [
+    "local cloud: `up_to_healthy_s` is the figure the last real `make up` recorded; the Lambda "
+    "cold start is a small function's first invoke (the prediction function's own cold start is "
+    "`prediction | cold_start.*`).",
+    "prediction: `in_handler` is parse, validate, encode, predict, safety policy and response "
+    "in the handler (prediction log write measured apart as `log_write`); `mlflow.*` run the "
+    "same registered version; `pyfunc_in_process` is `predict` on an already encoded row only, "
+    "so its ratio is not like for like; `serve_http` is a whole HTTP request.",
+]
+
+
 def machine() -> dict:
     """What the figures were measured on."""
     return {
@@ -96,6 +107,7 @@ def markdown(results: dict) -> str:
             shown = f"{value:.4g}" if isinstance(value, float) else value
             target = verdict(value, targets[figure]) if figure in targets else ""
             lines.append(f"| {name} | {figure} | {shown} | {target} |")
+    lines += ["", *(f"- {note}" for note in NOTES)]
     return "\n".join(lines) + "\n"
 
 

@@ -140,10 +140,7 @@ def follow_training(dataset_id: str, tracking_uri: str) -> dict:
 
     version = wait_for("training decision", decided, timeout=600, every=2.0)
     log.show_new()
-    say(
-        f"gate: version {version.version} {version.tags['promotion_decision']}: "
-        f"{version.tags.get('promotion_reason', '')}"
-    )
+    say(f"gate: version {version.version}: {version.tags.get('promotion_reason', '')}")
     return {"version": version.version, "decision": version.tags["promotion_decision"]}
 
 
