@@ -28,6 +28,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from mushroom import metrics
+from mushroom.contract import is_missing
 
 DRIFT_THRESHOLD = 0.2  # PSI above this: the feature has drifted (the usual rule of thumb)
 EPSILON = 1e-4  # smoothing of shares before the logarithm
@@ -144,17 +145,9 @@ def psi(reference: Sequence[float], live: Sequence[float], epsilon: float = EPSI
     return float(np.sum((actual - expected) * np.log(actual / expected)))
 
 
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float):
-        return math.isnan(value)
-    return isinstance(value, str) and not value.strip()
-
-
 def numeric_counts(values: Sequence[Any], edges: Sequence[float]) -> np.ndarray:
     """Counts per reference bin, then one count for missing; outliers go to the outer bins."""
-    present = np.array([float(v) for v in values if not _is_missing(v)], dtype=float)
+    present = np.array([float(v) for v in values if not is_missing(v)], dtype=float)
     clipped = np.clip(present, edges[0], edges[-1])
     counts, _ = np.histogram(clipped, bins=np.asarray(edges, dtype=float))
     return np.append(counts, len(values) - len(present)).astype(float)
@@ -165,7 +158,7 @@ def categorical_counts(values: Sequence[Any], codes: Sequence[str]) -> np.ndarra
     position = {code: i for i, code in enumerate(codes)}
     counts = np.zeros(len(codes) + 2)
     for value in values:
-        if _is_missing(value):
+        if is_missing(value):
             counts[-1] += 1
         else:
             counts[position.get(str(value), len(codes))] += 1

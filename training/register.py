@@ -109,16 +109,17 @@ def champion_of(client, model_name: str):
         return None
 
 
-def _champion_metrics(champion) -> dict[str, float] | None:
-    if champion is None:
+def recorded_metrics(version) -> dict[str, float] | None:
+    """The metrics recorded as tags on a model version (None for no version)."""
+    if version is None:
         return None
-    return {k[len(METRIC_TAG):]: float(v) for k, v in champion.tags.items()
+    return {k[len(METRIC_TAG):]: float(v) for k, v in version.tags.items()
             if k.startswith(METRIC_TAG)}  # fmt: skip
 
 
 def _promote(client, model_name: str, version: str, run_id: str, metrics: dict) -> dict:
     champion = champion_of(client, model_name)
-    promote, reason = gate.decide(metrics, _champion_metrics(champion))
+    promote, reason = gate.decide(metrics, recorded_metrics(champion))
     if champion is not None and champion.tags.get("evaluation_protocol") != EVALUATION_PROTOCOL:
         reason += " (champion was evaluated under another protocol)"
     client.set_model_version_tag(model_name, version, "promotion_decision",

@@ -10,13 +10,8 @@ import argparse
 import sys
 
 from training.job import ChampionPublisher
-from training.register import CHAMPION, MODEL_NAME, PREVIOUS, champion_of, pointer
+from training.register import CHAMPION, MODEL_NAME, PREVIOUS, champion_of, pointer, recorded_metrics
 from training.settings import WorkerSettings, aws_client, log
-
-
-def _metrics(version) -> dict[str, float]:
-    prefix = "metric."
-    return {k[len(prefix) :]: float(v) for k, v in version.tags.items() if k.startswith(prefix)}
 
 
 def rollback(client, publish, version: str | None = None, model_name: str = MODEL_NAME) -> dict:
@@ -35,7 +30,7 @@ def rollback(client, publish, version: str | None = None, model_name: str = MODE
     client.set_model_version_tag(model_name, target.version, "promotion_reason",
                                  f"restored by rollback from version "
                                  f"{current.version if current else 'none'}")  # fmt: skip
-    restored = pointer(client, model_name, target.version, target.run_id, _metrics(target))
+    restored = pointer(client, model_name, target.version, target.run_id, recorded_metrics(target))
     publish(restored)
     log("champion restored", version=target.version,
         replaced=current.version if current else None)  # fmt: skip
