@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 OUTPUTS = Path(__file__).resolve().parents[1] / ".state" / "outputs.json"
 
@@ -40,3 +41,59 @@ def alert_text(message: dict) -> tuple[str, str]:
     if isinstance(body, dict) and body.get("Type") == "Notification":
         return body.get("Subject") or "", body.get("Message") or ""
     return "", message["Body"]
+
+
+def read_alert(message: dict) -> dict:
+    """An operators' notification as {"subject", "message", **the fields of a JSON message}."""
+    subject, text = alert_text(message)
+    try:
+        fields = json.loads(text)
+    except ValueError:
+        fields = None
+    return {"subject": subject, "message": text, **(fields if isinstance(fields, dict) else {})}
+
+
+Alert = Callable[[dict], bool]
+
+
+def collect_alerts(out: dict, relevant: Alert, done: Alert, seconds: float,
+                   on_other: Callable[[dict], None] | None = None) -> list[dict]:  # fmt: skip
+    """Consume the alerts inbox's ``relevant`` notifications until one is ``done`` (or time runs
+    out) and return them. Others are handed to ``on_other`` (and consumed) when it is given,
+    otherwise left in the inbox for whoever waits for them."""
+    sqs, url, found = client("sqs"), out["alerts_inbox_url"], []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2,
+                                    VisibilityTimeout=1).get("Messages", [])  # fmt: skip
+        for message in batch:
+            alert = read_alert(message)
+            if relevant(alert):
+                found.append(alert)
+            elif on_other:
+                on_other(alert)
+            else:
+                continue
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        if any(done(alert) for alert in found):
+            break
+    return found
+
+
+def first_alert(out: dict, wanted: Alert, seconds: float,
+                on_other: Callable[[dict], None] | None = None) -> dict | None:  # fmt: skip
+    """The first operators' notification for which ``wanted`` holds (None if none came)."""
+    found = collect_alerts(out, wanted, wanted, seconds, on_other)
+    return found[0] if found else None
+
+
+def is_alarm(name: str, state: str) -> Alert:
+    """Whether a notification announces alarm ``name`` entering ``state``."""
+    return lambda alert: alert.get("AlarmName") == name and alert.get("NewStateValue") == state
+
+
+def rest_alarms(names, reason: str) -> None:
+    """Set alarms to OK so that the next breach is a new transition (and a new notification)."""
+    cloudwatch = client("cloudwatch")
+    for name in names:
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason=reason)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mushroom import storage  # noqa: E402
-from scripts.localaws import alert_text, client, outputs  # noqa: E402
+from scripts.localaws import client, first_alert, outputs, rest_alarms  # noqa: E402
 
 BATCH = 50
 
@@ -111,26 +111,20 @@ def wait_for_alarm(out: dict, seconds: int) -> list[str]:
 
 
 def inbox(out: dict, wanted, seconds: float) -> dict | None:
-    """The first operators' notification for which ``wanted(subject, doc)`` holds; None if none
-    came in time. Other notifications are printed briefly and consumed."""
-    sqs, url, deadline = client("sqs"), out["alerts_inbox_url"], time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                       WaitTimeSeconds=5).get("Messages", [])  # fmt: skip
-        for message in messages:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-            subject, text = alert_text(message)
-            doc = json.loads(text) if text.startswith("{") else {"message": text}
-            if wanted(subject, doc):
-                return {"subject": subject, **doc}
-            print(f"   (other notification: {subject})")
-    return None
+    """The first operators' notification for which ``wanted(alert)`` holds; None if none came in
+    time. Other notifications are printed briefly and consumed."""
+    return first_alert(
+        out,
+        wanted,
+        seconds,
+        on_other=lambda alert: print(f"   (other notification: {alert['subject']})"),
+    )
 
 
 def show_alert(out: dict, firing: list[str]) -> None:
     """The operators' notification of the alarm that fired."""
-    alert = inbox(out, lambda _, doc: doc.get("AlarmName") in firing
-                  and doc.get("NewStateValue") == "ALARM", 90)  # fmt: skip
+    alert = inbox(out, lambda a: a.get("AlarmName") in firing
+                  and a.get("NewStateValue") == "ALARM", 90)  # fmt: skip
     if alert:
         print(f"   SNS → operators: {alert['subject']}\n   reason: {alert.get('NewStateReason')}")
     else:
@@ -165,8 +159,8 @@ def show_retrain(out: dict, since: str, seconds: float = 60) -> None:
 
 def show_gate(out: dict, seconds: float = 420) -> None:
     """The gate's decision on the model retrained for the alarm, as operators are told."""
-    decision = inbox(out, lambda subject, doc: "mushroom-classifier" in subject and any(
-        str(r).startswith("alarm:") for r in doc.get("reasons", [])), seconds)  # fmt: skip
+    decision = inbox(out, lambda a: "mushroom-classifier" in a["subject"] and any(
+        str(r).startswith("alarm:") for r in a.get("reasons", [])), seconds)  # fmt: skip
     if decision:
         print(f"   {decision['summary']}")
     else:
@@ -175,9 +169,7 @@ def show_gate(out: dict, seconds: float = 420) -> None:
 
 def reset_demo(out: dict) -> None:
     """A clean start: model alarms at OK, no retrain cooldown, older notifications set aside."""
-    cloudwatch = client("cloudwatch")
-    for name in out["model_alarm_names"].values():
-        cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="simulate: reset")
+    rest_alarms(out["model_alarm_names"].values(), "simulate: reset")
     client("s3").put_object(Bucket=out["data_bucket_name"], Key=storage.RETRAIN_STATE,
                             Body=json.dumps({"transitions": {}}))  # fmt: skip
     time.sleep(2)  # let the OK notifications arrive, then set them aside with the older ones

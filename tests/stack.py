@@ -48,20 +48,7 @@ def alerts_about(outputs: dict, needle: str, timeout: float,
                  done: Callable[[dict], bool] = is_decision) -> list[dict]:  # fmt: skip
     """Operator notifications (SNS → alerts-inbox) whose text contains ``needle``, until one is
     ``done`` or the timeout; matching messages are consumed, others left for their tests."""
-    sqs, url, found = localaws.client("sqs"), outputs["alerts_inbox_url"], []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2,
-                                    VisibilityTimeout=1).get("Messages", [])  # fmt: skip
-        for message in batch:
-            subject, text = localaws.alert_text(message)
-            if needle in text:
-                body = json.loads(text) if text.startswith("{") else {"message": text}
-                found.append({"subject": subject, **body})
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        if any(done(alert) for alert in found):
-            return found
-    return found
+    return localaws.collect_alerts(outputs, lambda alert: needle in alert["message"], done, timeout)
 
 
 def champion_pointer(outputs: dict) -> dict:

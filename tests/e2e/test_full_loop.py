@@ -51,8 +51,7 @@ def test_the_full_loop(real_data_file, local_cloud):
     alarm = outputs["model_alarm_names"]["f1-low"]
     # Given no retrain cooldown in force and the quality alarm at rest
     s3.put_object(Bucket=bucket, Key=storage.RETRAIN_STATE, Body=json.dumps({"transitions": {}}))
-    localaws.client("cloudwatch").set_alarm_state(AlarmName=alarm, StateValue="OK",
-                                                  StateReason="full-loop test starts")  # fmt: skip
+    localaws.rest_alarms([alarm], "full-loop test starts")
 
     # upload → dataset
     manifest = stack.upload_and_ingest(outputs, real_data_file, "e2e")
@@ -90,9 +89,7 @@ def test_the_full_loop(real_data_file, local_cloud):
     assert wait_for_alarm(alarm, "ALARM"), f"{alarm} did not fire"
 
     # → operators notified, retraining requested by the alarm, and the gate decides again
-    notified = stack.alerts_about(outputs, alarm, timeout=120,
-                                  done=lambda a: a.get("NewStateValue") == "ALARM")  # fmt: skip
-    assert any(a.get("NewStateValue") == "ALARM" for a in notified), notified
+    assert localaws.first_alert(outputs, localaws.is_alarm(alarm, "ALARM"), 120), "not notified"
     retrained = stack.alerts_about(outputs, "alarm:", timeout=420)
     decision = [a for a in retrained if "mushroom-classifier" in a["subject"]]
     assert decision and any(r.startswith("alarm:") for r in decision[0]["reasons"]), retrained

@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 import pytest
 
 from mushroom import storage
-from scripts.localaws import alert_text, client, outputs
+from scripts import localaws
+from scripts.localaws import client, outputs
 
 pytestmark = pytest.mark.integration
 ALARM_WAIT_SECONDS = 240
@@ -73,23 +74,12 @@ def wait_for(condition, seconds: float, every: float = 3.0):
     return None
 
 
-def inbox_alarm(stack, alarm: str, state: str):
-    """Consume the alerts inbox until the notification of alarm -> state arrives."""
-    sqs, url = client("sqs"), stack["alerts_inbox_url"]
-    for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                       WaitTimeSeconds=2).get("Messages", []):  # fmt: skip
-        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        _, text = alert_text(message)
-        doc = json.loads(text) if text.startswith("{") else {}
-        if doc.get("AlarmName") == alarm and doc.get("NewStateValue") == state:
-            return doc
-    return None
-
-
 @pytest.fixture
 def degraded(stack):
-    """A degraded window, a retrain state outside any cooldown, and cleanup afterwards."""
+    """A degraded window, the model alarms at rest, a retrain state outside any cooldown, and
+    cleanup afterwards (an earlier test may have left an alarm firing: no new transition then)."""
     s3, bucket = client("s3"), stack["data_bucket_name"]
+    localaws.rest_alarms(stack["model_alarm_names"].values(), "monitoring test starts")
     s3.put_object(Bucket=bucket, Key=storage.RETRAIN_STATE, Body=json.dumps({"transitions": {}}))
     keys = write_degraded_window(stack)
     yield keys
@@ -108,7 +98,7 @@ def test_degraded_feedback_raises_alarm_notifies_and_enqueues_once(stack, degrad
     state = wait_for(lambda: cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]
                      ["StateValue"] == "ALARM", ALARM_WAIT_SECONDS)  # fmt: skip
     assert state, f"{alarm} did not reach ALARM within {ALARM_WAIT_SECONDS} s"
-    assert wait_for(lambda: inbox_alarm(stack, alarm, "ALARM"), 60), "no SNS alert in the inbox"
+    assert localaws.first_alert(stack, localaws.is_alarm(alarm, "ALARM"), 60), "no SNS alert"
     first = wait_for(
         lambda: retrain_state(stack).get("last_enqueued_at") and retrain_state(stack), 60
     )
