@@ -1,7 +1,8 @@
 """The model bundle the prediction Lambda serves: LightGBM text model, vocabulary, safety policy.
 
-Numpy + lightgbm only (no pandas, no MLflow): the bundle is three files, ``model.lgb``,
-``vocabulary.json`` and ``safety.json``, read from bytes or from a folder.
+Numpy + LightGBM's C library only (no pandas, no MLflow, not even the lightgbm Python package:
+see :mod:`mushroom.booster`): the bundle is three files, ``model.lgb``, ``vocabulary.json`` and
+``safety.json``, read from bytes or from a folder.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from mushroom.booster import NativeBooster
 from mushroom.encoding import Vocabulary
 from mushroom.safety import SafetyPolicy
 
@@ -29,17 +31,14 @@ def _text(data: bytes | str) -> str:
 class ModelBundle:
     """A trained booster with the vocabulary it was trained on and its safety policy."""
 
-    booster: Any  # lightgbm.Booster
+    booster: NativeBooster
     vocabulary: Vocabulary
     policy: SafetyPolicy
 
     @classmethod
     def from_bytes(cls, model: bytes | str, vocabulary: bytes | str, safety: bytes | str):
         """Build from the three files' contents (e.g. read from S3)."""
-        import lightgbm  # imported here so that importing the package stays cheap
-
-        booster = lightgbm.Booster(model_str=_text(model))  # predict() runs single-threaded
-        bundle = cls(booster, Vocabulary.from_json(_text(vocabulary)),
+        bundle = cls(NativeBooster(_text(model)), Vocabulary.from_json(_text(vocabulary)),
                      SafetyPolicy.from_json(_text(safety)))  # fmt: skip
         bundle.policy.index(bundle.vocabulary)  # compiled now, not by the first request
         return bundle

@@ -223,8 +223,11 @@ def champion_bundle() -> tuple[dict, str | None]:
 
     outputs = {k: v.get("value") for k, v in json.loads(OUTPUTS.read_text()).items()}
     ssm, s3 = (boto3.client(name, endpoint_url=localstack_url()) for name in ("ssm", "s3"))
-    pointer = json.loads(ssm.get_parameter(Name=outputs["champion_parameter_name"])
-                         ["Parameter"]["Value"])  # fmt: skip
+    try:
+        pointer = json.loads(ssm.get_parameter(Name=outputs["champion_parameter_name"])
+                             ["Parameter"]["Value"])  # fmt: skip
+    except ssm.exceptions.ParameterNotFound:  # outputs of an earlier LocalStack session
+        pointer = {}
     if not pointer.get("version"):
         return bundle_files(), None
     files = {}

@@ -44,13 +44,15 @@ def alert_text(message: dict) -> tuple[str, str]:
 
 
 def read_alert(message: dict) -> dict:
-    """An operators' notification as {"subject", "message", **the fields of a JSON message}."""
+    """An operators' notification: its subject, its raw text, and the fields of a JSON message
+    (a plain-text message becomes the field "message")."""
     subject, text = alert_text(message)
     try:
         fields = json.loads(text)
     except ValueError:
         fields = None
-    return {"subject": subject, "message": text, **(fields if isinstance(fields, dict) else {})}
+    fields = fields if isinstance(fields, dict) else {"message": text}
+    return {**fields, "subject": subject, "text": text}
 
 
 Alert = Callable[[dict], bool]

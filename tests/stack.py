@@ -48,7 +48,7 @@ def alerts_about(outputs: dict, needle: str, timeout: float,
                  done: Callable[[dict], bool] = is_decision) -> list[dict]:  # fmt: skip
     """Operator notifications (SNS → alerts-inbox) whose text contains ``needle``, until one is
     ``done`` or the timeout; matching messages are consumed, others left for their tests."""
-    return localaws.collect_alerts(outputs, lambda alert: needle in alert["message"], done, timeout)
+    return localaws.collect_alerts(outputs, lambda alert: needle in alert["text"], done, timeout)
 
 
 def champion_pointer(outputs: dict) -> dict:

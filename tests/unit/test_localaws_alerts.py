@@ -41,6 +41,7 @@ def test_read_alert_merges_the_fields_of_an_alarm_notification():
     alert = localaws.read_alert({"Body": json.dumps(body)})
     assert alert["subject"] == "ALARM: f1-low"
     assert localaws.is_alarm("f1-low", "ALARM")(alert)
+    assert "message" not in alert and alert["text"] == body["Message"]
     assert not localaws.is_alarm("f1-low", "OK")(alert)
 
 
@@ -72,6 +73,13 @@ def test_collect_alerts_returns_every_relevant_one_up_to_the_done_one(inbox):
     for n in range(3):
         notify(sqs, out, f"retry {n}", f"job xyz attempt {n}")
     notify(sqs, out, "dead-letter", "job xyz in the dead-letter queue")
-    about_xyz, final = (lambda a: "xyz" in a["message"]), (lambda a: "dead-letter" in a["message"])
+    about_xyz, final = (lambda a: "xyz" in a["text"]), (lambda a: "dead-letter" in a["message"])
     found = localaws.collect_alerts(out, about_xyz, final, seconds=10)
     assert len(found) == 4 and left_in(sqs, out) == []
+
+
+def test_a_json_message_keeps_its_own_message_field_and_the_raw_text():
+    text = json.dumps({"message": "training failed", "reasons": ["it-abc"]})
+    body = {"Type": "Notification", "Subject": "failed", "Message": text}
+    alert = localaws.read_alert({"Body": json.dumps(body)})
+    assert alert["message"] == "training failed" and "it-abc" in alert["text"]

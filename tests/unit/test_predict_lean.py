@@ -1,4 +1,5 @@
-"""The predict function stays lean: no pandas, scikit-learn or MLflow on its import path."""
+"""The predict function stays lean: no pandas, scikit-learn or MLflow on its import path, and
+not the lightgbm Python package either (scipy, narwhals): it serves through lib_lightgbm."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 
 from tests.unit.predict_support import PREDICT_DIR, bundle_files, features
 
-BLOCKED = ("pandas", "sklearn", "mlflow", "matplotlib", "pyarrow")
+BLOCKED = ("pandas", "sklearn", "mlflow", "matplotlib", "pyarrow", "scipy", "narwhals")
 PROBE = """
 import importlib.abc, json, sys
 BLOCKED, FOLDER, BUNDLE, SPECIMEN = json.loads(sys.stdin.read())
