@@ -78,6 +78,70 @@ EXCLUDE_FILE = "exclude.txt"
 STRIP_FILE = "strip.txt"
 # Libraries AWS's runtime lacks, shipped under the layer's lib/ (on LD_LIBRARY_PATH).
 NATIVE_FILE = "native.json"
+# Marker: pip installs only the layer's listed pins, not the dependencies they declare (ml:
+# lightgbm's scipy and narwhals serve only `import lightgbm`, which serving never does).
+NO_DEPS_FILE = "no-deps"
+# A one-tree binary model (feature 0 <= 0.5: leaf -1, else +1; NaN goes left), so the ml
+# check predicts without lightgbm's Python package: P(class 1) = sigmoid(leaf).
+CHECK_MODEL = """tree
+version=v4
+num_class=1
+num_tree_per_iteration=1
+label_index=0
+max_feature_idx=1
+objective=binary sigmoid:1
+feature_names=a b
+feature_infos=[0:1] [0:1]
+
+Tree=0
+num_leaves=2
+num_cat=0
+split_feature=0
+split_gain=1
+threshold=0.5
+decision_type=2
+left_child=-1
+right_child=-2
+leaf_value=-1 1
+leaf_weight=1 1
+leaf_count=1 1
+internal_value=0
+internal_weight=2
+internal_count=2
+is_linear=0
+shrinkage=1
+
+end of trees
+"""
+# The ml layer serves as the predict function does (mushroom/booster.py: lib_lightgbm through
+# ctypes, with the domain package), and the lightgbm Python package cannot even be imported.
+ML_CHECK = f"""
+import importlib.util, math
+sys.path.append(DOMAIN_PYTHON)
+import numpy as np
+from mushroom.booster import NativeBooster, library_path
+booster = NativeBooster({CHECK_MODEL!r})
+got = booster.predict(np.array([[0.0, 7.0], [1.0, 7.0], [np.nan, 7.0]]), num_threads=2)
+want = [1 / (1 + math.exp(1)), 1 / (1 + math.exp(-1)), 1 / (1 + math.exp(1))]
+assert np.allclose(got, want), f'predictions {{got}}, expected {{want}}'
+assert np.__file__.startswith(LAYER_PYTHON + '/'), np.__file__
+assert str(library_path()).startswith(LAYER_PYTHON + '/lightgbm/'), library_path()
+maps = open('/proc/self/maps').read()
+assert str(library_path()) in maps, 'lib_lightgbm not loaded from the layer'
+assert LAYER_LIB + '/libgomp.so.1' in maps, 'libgomp not loaded from the layer'
+heavy = ('lightgbm', 'scipy', 'narwhals')
+loaded = sorted({{m.split('.')[0] for m in sys.modules}} & set(heavy))
+assert not loaded, f'serving imported {{loaded}}'
+shipped = [n for n in heavy[1:] if importlib.util.find_spec(n)]
+assert not shipped, f'the layer ships {{shipped}}'
+try:
+    import lightgbm
+except ImportError as error:
+    print(f'ml layer: predicted {{got.round(4).tolist()}} via {{library_path().name}};',
+          f'import lightgbm is not possible ({{error}}), and not needed')
+else:
+    raise AssertionError('import lightgbm works: its dependencies are in the layer')
+"""
 # What each layer must import on the target Python once unzipped (checked after zipping).
 IMPORT_CHECKS = {
     "powertools": (
@@ -85,16 +149,7 @@ IMPORT_CHECKS = {
         "from aws_lambda_powertools.event_handler import APIGatewayRestResolver;"
         "APIGatewayRestResolver(enable_validation=True)"
     ),
-    "ml": (
-        "import numpy as np, lightgbm as lgb;"
-        "x = np.arange(40, dtype=float).reshape(20, 2); y = (x[:, 0] > 20).astype(int);"
-        "b = lgb.train({'verbose': -1, 'min_data_in_leaf': 1, 'num_threads': 1},"
-        " lgb.Dataset(x, y), num_boost_round=2);"
-        "b = lgb.Booster(model_str=b.model_to_string()); b.predict(x[:1]);"
-        "import scipy.sparse; scipy.sparse.csr_matrix(x); b.predict(scipy.sparse.csr_matrix(x));"
-        "maps = open('/proc/self/maps').read();"
-        "assert LAYER_LIB + '/libgomp.so.1' in maps, 'libgomp not loaded from the layer'"
-    ),
+    "ml": ML_CHECK,
     "data": (
         "import numpy, pandas as pd;"
         "assert pd.DataFrame({'a': [1, 2]}).astype('category')['a'].cat.codes.sum() == 1"
@@ -192,7 +247,7 @@ def install_stamp(name: str) -> str:
     """What decides the pip install of a layer: its pins, native libs, platform and recipe."""
     layer_dir = LAYERS_DIR / name
     parts = [RECIPE_VERSION, json.dumps(PIP_PLATFORM_ARGS), str(bool(shutil.which("strip")))]
-    for file in ("requirements.txt", NATIVE_FILE, STRIP_FILE):
+    for file in ("requirements.txt", NATIVE_FILE, STRIP_FILE, NO_DEPS_FILE):
         if (layer_dir / file).exists():
             parts.append((layer_dir / file).read_text())
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -233,7 +288,8 @@ def install_layer(name: str, cache: Path) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     requirements = LAYERS_DIR / name / "requirements.txt"
     requirement_pins(requirements)  # fail early on unpinned lines
-    log(f"layer {name}: pip install -r {rel(requirements)}")
+    no_deps = ["--no-deps"] if (LAYERS_DIR / name / NO_DEPS_FILE).exists() else []
+    log(f"layer {name}: pip install {' '.join(no_deps + ['-r'])} {rel(requirements)}")
     pip(
         "install",
         "--target",
@@ -241,6 +297,7 @@ def install_layer(name: str, cache: Path) -> Path:
         "--no-compile",
         "--ignore-installed",
         "--no-warn-conflicts",
+        *no_deps,
         *PIP_PLATFORM_ARGS,
         "-r",
         str(requirements),
@@ -305,7 +362,12 @@ def target_python() -> str | None:
 
 
 def check_layer(name: str, zip_path: Path) -> None:
-    """Unzip the layer alone and import it with the runtime's Python (no site-packages)."""
+    """Unzip the layer alone and import it with the runtime's Python (no site-packages).
+
+    The check's code gets LAYER_PYTHON and LAYER_LIB (the unzipped layer's python/ and lib/,
+    python/ first on sys.path) and DOMAIN_PYTHON (a copy of the domain package's folder, for
+    checks that add it to sys.path, as every function has the domain layer).
+    """
     code = IMPORT_CHECKS.get(name)
     python = target_python()
     if not code or not python:
@@ -319,9 +381,16 @@ def check_layer(name: str, zip_path: Path) -> None:
         with zipfile.ZipFile(zip_path) as archive:
             archive.extractall(tmp)
         layer_python, layer_lib = Path(tmp, "python"), Path(tmp, "lib")
+        domain_python = Path(tmp, "domain", "python")
+        shutil.copytree(
+            REPO / DOMAIN_PACKAGE,
+            domain_python / DOMAIN_PACKAGE,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo"),
+        )
         prelude = (
             f"import sys; sys.path[:0] = [{str(layer_python)!r}];"
-            f"LAYER_LIB = {str(layer_lib)!r};"
+            f"LAYER_PYTHON = {str(layer_python)!r}; LAYER_LIB = {str(layer_lib)!r};"
+            f"DOMAIN_PYTHON = {str(domain_python)!r};"
         )
         env = {
             "PATH": os.environ.get("PATH", ""),

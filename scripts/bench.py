@@ -49,6 +49,10 @@ NOTES = [
     "local cloud: `up_to_healthy_s` is the figure the last real `make up` recorded; the Lambda "
     "cold start is a small function's first invoke (the prediction function's own cold start is "
     "`prediction | cold_start.*`).",
+    "prediction: `cold_start` is a fresh interpreter importing the handler and loading the "
+    "champion from S3 on LocalStack (the target's definition); `deployed_function` is the "
+    "deployed function's first request on a fresh container through LocalStack's Lambda "
+    "service (process start, imports, champion, answer) against the next, warm request.",
     "prediction: `in_handler` is parse, validate, encode, predict, safety policy and response "
     "in the handler (prediction log write measured apart as `log_write`); `mlflow.*` run the "
     "same registered version; `pyfunc_in_process` is `predict` on an already encoded row only, "

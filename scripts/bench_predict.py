@@ -133,13 +133,14 @@ def log_write(repeats: int = 200) -> dict:
     return result
 
 
-# As on Lambda, where the ml layer has no pandas/scikit-learn for lightgbm to pull in.
+# As on Lambda, whose layers have no pandas, scikit-learn, MLflow or scipy (nor narwhals, so
+# no lightgbm Python package either: serving goes through lib_lightgbm).
 COLD_START_PROBE = """
 import importlib.abc, json, sys, time
 started = time.perf_counter()
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("pandas", "sklearn", "mlflow"):
+        if name.split(".")[0] in ("pandas", "sklearn", "mlflow", "scipy", "narwhals"):
             raise ImportError(name)
 sys.meta_path.insert(0, Block())
 sys.path.insert(0, "{folder}")
@@ -283,6 +284,55 @@ def wait_for(url: str, seconds: float) -> None:
     raise TimeoutError(url)
 
 
+def deployed_outputs() -> dict | None:
+    """Terraform outputs of the deployed stack, or None when nothing is deployed."""
+    if not (OUTPUTS.exists() and localstack_up()):
+        return None
+    return {k: v.get("value") for k, v in json.loads(OUTPUTS.read_text()).items()}
+
+
+def first_request(repeats: int = 3) -> dict:
+    """The deployed predict function's first request on a fresh container, through LocalStack's
+    Lambda service and the project's executor: process start, imports, the champion from S3 and
+    the answer, against the next (warm) request. A configuration change retires the container;
+    the function's own configuration is restored afterwards (no drift for Terraform)."""
+    outputs = deployed_outputs()
+    if not outputs or not outputs.get("predict_function_name"):
+        return {"skipped": "no deployed prediction function (run `make deploy`)"}
+    import boto3
+
+    from tests.events import api_gateway_request
+
+    lam, name = (
+        boto3.client("lambda", endpoint_url=localstack_url()),
+        outputs["predict_function_name"],
+    )
+    original = lam.get_function_configuration(FunctionName=name).get("Environment", {})
+    event = json.dumps(api_gateway_request("POST", "/predict", {"specimens": [specimen_json()]}))
+
+    def call() -> float:
+        started = time.perf_counter()
+        answer = json.loads(lam.invoke(FunctionName=name, Payload=event)["Payload"].read())
+        if answer.get("statusCode") != 200:
+            raise RuntimeError(f"the predict function answered {answer}")
+        return time.perf_counter() - started
+
+    def configure(variables: dict) -> None:
+        lam.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
+        lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+
+    first, warm = [], []
+    try:
+        for attempt in range(repeats):
+            configure({**original.get("Variables", {}), "BENCH_FRESH_CONTAINER": str(attempt)})
+            first.append(call())
+            warm.append(call())
+    finally:
+        configure(original.get("Variables", {}))
+    return {"first_request_s": round(statistics.median(first), 3),
+            "warm_request_ms": round(statistics.median(warm) * 1e3, 1), "n": repeats}  # fmt: skip
+
+
 def end_to_end(repeats: int = 200) -> dict:
     """POST /predict through API Gateway on LocalStack (needs `make deploy`)."""
     if not OUTPUTS.exists():
@@ -307,7 +357,8 @@ def run() -> dict:
     bundle, registered = champion_bundle()
     result = {"model": registered or "small test bundle (no deployed champion)",
               "in_handler": in_handler(bundle), "log_write": log_write(),
-              "cold_start": cold_start(bundle), "end_to_end": end_to_end()}  # fmt: skip
+              "cold_start": cold_start(bundle), "deployed_function": first_request(),
+              "end_to_end": end_to_end()}  # fmt: skip
     if not os.environ.get("BENCH_SKIP_MLFLOW"):
         result["mlflow"] = mlflow_peers(bundle, registered)
         ours = result["in_handler"]["specimens_1"]["p50_ms"]

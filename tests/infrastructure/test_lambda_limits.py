@@ -61,6 +61,21 @@ def test_ml_layer_ships_libgomp(built):
         assert "lib/libgomp.so.1" in archive.namelist()
 
 
+def test_ml_layer_ships_what_serving_needs_and_no_more(built):
+    # Given the ml layer (installed no-deps: predict calls lib_lightgbm through ctypes and never
+    # imports the lightgbm Python package, see mushroom/booster.py)
+    with zipfile.ZipFile(built / "layers" / "ml.zip") as archive:
+        names = archive.namelist()
+    tops = {name.split("/")[1] for name in names if name.startswith("python/")}
+    # Then it holds LightGBM's C library and numpy, without scipy or narwhals
+    assert "python/lightgbm/lib/lib_lightgbm.so" in names
+    assert {top for top in tops if not top.endswith(".dist-info")} == {
+        "lightgbm",
+        "numpy",
+        "numpy.libs",
+    }
+
+
 def test_layers_follow_the_aws_layout(built):
     for path in sorted((built / "layers").glob("*.zip")):
         with zipfile.ZipFile(path) as archive:
