@@ -25,6 +25,12 @@ variable "predict_max_body_bytes" {
   default     = 1048576
 }
 
+variable "batch_max_bytes" {
+  description = "Largest batch/ upload scored (stored or decompressed); larger files get a too_large report."
+  type        = number
+  default     = 33554432
+}
+
 locals {
   predict_zip = "${local.build_dir}/lambdas/predict.zip"
 }
@@ -48,6 +54,7 @@ resource "aws_lambda_function" "predict" {
       CHAMPION_PARAMETER           = aws_ssm_parameter.champion.name
       CHAMPION_REFRESH_SECONDS     = tostring(var.champion_refresh_seconds)
       MAX_BODY_BYTES               = tostring(var.predict_max_body_bytes)
+      MAX_BATCH_BYTES              = tostring(var.batch_max_bytes)
       POWERTOOLS_SERVICE_NAME      = "predict"
       POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
       POWERTOOLS_LOG_LEVEL         = "INFO"

@@ -21,6 +21,7 @@ from api_errors import ChampionUnavailable
 from mushroom import contract, storage
 from mushroom.csvtext import TextTable, read_text_table
 from mushroom.errors import NotATableError
+from mushroom.textfile import Refusal
 from observability import logger
 from service import PredictionService, log_entries
 
@@ -36,14 +37,15 @@ def is_s3_event(event: dict[str, Any]) -> bool:
     return bool(records) and all(r.get("eventSource") == "aws:s3" for r in records)
 
 
-def handle(event: dict[str, Any], service: PredictionService) -> dict[str, Any]:
-    """Score every uploaded object of the notification."""
-    summaries = [score_upload(service, record) for record in event["Records"]
+def handle(event: dict[str, Any], service: PredictionService, max_bytes: int) -> dict[str, Any]:
+    """Score every uploaded object of the notification (files above ``max_bytes`` refused)."""
+    summaries = [score_upload(service, record, max_bytes) for record in event["Records"]
                  if record.get("eventName", "").startswith("ObjectCreated")]  # fmt: skip
     return {"scored": summaries}
 
 
-def score_upload(service: PredictionService, record: dict[str, Any]) -> dict[str, Any]:
+def score_upload(service: PredictionService, record: dict[str, Any],
+                 max_bytes: int) -> dict[str, Any]:  # fmt: skip
     """Read, check, score and write one upload; returns the report's counts."""
     bucket = record["s3"]["bucket"]["name"]
     key = unquote_plus(record["s3"]["object"]["key"])
@@ -52,7 +54,7 @@ def score_upload(service: PredictionService, record: dict[str, Any]) -> dict[str
     etag = source["ETag"].strip('"')
     report = {"source": {"bucket": bucket, "key": key, "etag": etag}}
     try:
-        table = read_text_table(source["Body"].read())
+        table = read_text_table(_body(source, max_bytes), max_bytes=max_bytes)
     except NotATableError as error:
         report.update(refused={"rule": error.rule, "message": str(error)}, scored=0, unscored=0)
         return _write_report(s3, bucket, key, report)
@@ -68,6 +70,19 @@ def score_upload(service: PredictionService, record: dict[str, Any]) -> dict[str
                   unknown_columns=list(table.header.unknown),
                   model_version=scored[0][1]["model_version"] if scored else None)  # fmt: skip
     return _write_report(s3, bucket, key, report)
+
+
+def _body(source: dict[str, Any], max_bytes: int) -> bytes:
+    """The object's bytes; one larger than the limit is refused without being read."""
+    size = source.get("ContentLength") or 0
+    if size > max_bytes:
+        source["Body"].close()
+        raise NotATableError(
+            Refusal.TOO_LARGE,
+            f"the batch file is {size:,} bytes; batch scoring reads at most {max_bytes:,} "
+            "bytes per file (MAX_BATCH_BYTES): split it into smaller files",
+        )
+    return source["Body"].read()
 
 
 def _score_table(service, table: TextTable, source: str, record) -> tuple[list, list]:

@@ -88,6 +88,6 @@ def openapi_document() -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """API Gateway requests go to the resolver; S3 notifications on batch/ are scored."""
     if batch_scoring.is_s3_event(event):
-        return batch_scoring.handle(event, service())
+        return batch_scoring.handle(event, service(), config().max_batch_bytes)
     refused = api_errors.refused_before_parsing(event, config().max_body_bytes)
     return refused or app.resolve(event, context)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 
 import boto3
@@ -310,6 +311,24 @@ def test_batch_file_that_is_not_a_table_is_reported(handler, champion, aws):
         ].read()
     )
     assert report["refused"]["rule"] == "empty"
+
+
+@pytest.mark.parametrize("body", [b"x" * 3000, gzip.compress(b"class;cap-diameter\n" * 400)])
+def test_batch_file_above_the_limit_is_refused_with_a_report(handler, champion, aws, monkeypatch,
+                                                              body):  # fmt: skip
+    # Given a limit of 2,048 bytes and a file above it (stored, or only once decompressed)
+    monkeypatch.setenv("MAX_BATCH_BYTES", "2048")
+    handler.config.cache_clear()
+    s3 = aws[0]
+    s3.put_object(Bucket=support.DATA_BUCKET, Key="batch/big.csv", Body=body)
+    # When it is uploaded
+    handler.lambda_handler(s3_object_created(support.DATA_BUCKET, "batch/big.csv"),
+                           LambdaContext())  # fmt: skip
+    # Then nothing is scored and the report says why, naming the limit
+    report = json.loads(s3.get_object(Bucket=support.DATA_BUCKET,
+                                      Key="batch-results/big.report.json")["Body"].read())  # fmt: skip
+    assert report["refused"]["rule"] == "too_large" and "2,048" in report["refused"]["message"]
+    assert report["scored"] == 0 and logged(s3) == []
 
 
 # Bodies that used to crash the function (502 through API Gateway): found by
