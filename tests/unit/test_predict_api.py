@@ -314,8 +314,9 @@ def test_batch_file_that_is_not_a_table_is_reported(handler, champion, aws):
 
 
 @pytest.mark.parametrize("body", [b"x" * 3000, gzip.compress(b"class;cap-diameter\n" * 400)])
-def test_batch_file_above_the_limit_is_refused_with_a_report(handler, champion, aws, monkeypatch,
-                                                              body):  # fmt: skip
+def test_batch_file_above_the_limit_is_refused_with_a_report(
+    handler, champion, aws, monkeypatch, body
+):
     # Given a limit of 2,048 bytes and a file above it (stored, or only once decompressed)
     monkeypatch.setenv("MAX_BATCH_BYTES", "2048")
     handler.config.cache_clear()
@@ -325,8 +326,8 @@ def test_batch_file_above_the_limit_is_refused_with_a_report(handler, champion, 
     handler.lambda_handler(s3_object_created(support.DATA_BUCKET, "batch/big.csv"),
                            LambdaContext())  # fmt: skip
     # Then nothing is scored and the report says why, naming the limit
-    report = json.loads(s3.get_object(Bucket=support.DATA_BUCKET,
-                                      Key="batch-results/big.report.json")["Body"].read())  # fmt: skip
+    stored = s3.get_object(Bucket=support.DATA_BUCKET, Key="batch-results/big.report.json")
+    report = json.loads(stored["Body"].read())
     assert report["refused"]["rule"] == "too_large" and "2,048" in report["refused"]["message"]
     assert report["scored"] == 0 and logged(s3) == []
 
