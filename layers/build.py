@@ -8,7 +8,9 @@ Usage (from the repository root, with the dev virtualenv's python):
 
 Layers are described by `layers/<name>/requirements.txt` (exact `==` pins), installed from
 manylinux x86_64 CPython wheels for the Lambda runtime's Python and laid out as `python/…`
-like AWS. The `domain` layer is the repository's own `mushroom/` package. Zips have sorted
+like AWS. The `domain` layer is the repository's own `mushroom/` package. Every .py ships with
+its byte code for the runtime's Python (AWS mounts layers and code read-only, so Python could
+not cache it there and would compile every module on every cold start). Zips have sorted
 entries, fixed timestamps and modes, so the same source gives the same bytes; pip runs only
 when a layer's requirements change (stamp file), so a second build is quick.
 Standard library only.
@@ -54,8 +56,29 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
 EXEC_MODE = 0o755
 
-# Never shipped: byte code is rebuilt at import, console scripts carry this machine's paths.
+# Never shipped as found: byte code is compiled afresh for the runtime (below), console
+# scripts carry this machine's paths.
 ALWAYS_EXCLUDED = ["*/__pycache__/*", "*.pyc", "*.pyo", "python/bin/*"]
+# Where AWS mounts layers and function code, both read-only: Python cannot write __pycache__
+# there, so byte code not in the zip is compiled again on every cold start (measured for the
+# predict function's imports: 0.75 s from source, 0.30 s with byte code).
+RUNTIME_ROOTS = {"layer": "/opt", "function": "/var/task"}
+# Compiles each (source, archive name) into staging/<cached name> with the runtime's Python:
+# unchecked-hash .pyc (valid whatever the zip's fixed timestamps, deterministic bytes).
+COMPILE = """
+import importlib.util, json, py_compile, sys
+staging, root, jobs = json.load(sys.stdin)
+done = []
+for source, arcname in jobs:
+    cached = importlib.util.cache_from_source(arcname)
+    try:
+        py_compile.compile(source, f"{staging}/{cached}", f"{root}/{arcname}", doraise=True,
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    except py_compile.PyCompileError:
+        continue  # not valid on this Python (e.g. a vendored Python 2 file): never imported
+    done.append(cached)
+json.dump(done, sys.stdout)
+"""
 # Not needed at run time, and large: tests, C headers, Cython sources.
 TRIMMED = [
     "*/tests/*",
@@ -215,6 +238,23 @@ def write_zip(entries: list[tuple[str, Path]], dest: Path) -> None:
     tmp.replace(dest)
 
 
+def with_bytecode(entries: list[tuple[str, Path]], root: str,
+                  staging: Path) -> list[tuple[str, Path]]:  # fmt: skip
+    """The entries plus the runtime Python's byte code of their .py files (as __pycache__/…
+    .pyc beside them); the entries alone when no interpreter of the runtime's version exists."""
+    python = target_python()
+    if not python:
+        log(f"no python{PYTHON_VERSION}: {staging.name} ships without byte code (slower starts)")
+        return entries
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    jobs = [(str(path), arcname) for arcname, path in entries if arcname.endswith(".py")]
+    compiled = subprocess.run([python, "-I", "-S", "-c", COMPILE], check=True, text=True,
+                              capture_output=True,
+                              input=json.dumps([str(staging), root, jobs])).stdout  # fmt: skip
+    return entries + [(name, staging / name) for name in json.loads(compiled)]
+
+
 def zip_sizes(path: Path) -> tuple[int, int]:
     """(zipped bytes, unzipped bytes) of an archive."""
     with zipfile.ZipFile(path) as archive:
@@ -329,6 +369,7 @@ def install_native(spec: dict, lib_dir: Path, cache: Path) -> None:
 
 
 def layer_entries(name: str, cache: Path) -> list[tuple[str, Path]]:
+    """The layer's files (sources only: byte code is added when the zip is written)."""
     if name == DOMAIN_LAYER:
         package = REPO / DOMAIN_PACKAGE
         if not package.is_dir():
@@ -416,7 +457,8 @@ def build_layer(name: str, cache: Path, check: bool = True) -> Path:
     if dest.exists() and stamp_file.exists() and stamp_file.read_text() == fingerprint.hexdigest():
         log(f"layer {name}: unchanged ({rel(dest)})")
         return dest
-    write_zip(entries, dest)
+    staging = BUILD_DIR / "bytecode" / "layers" / name
+    write_zip(with_bytecode(entries, RUNTIME_ROOTS["layer"], staging), dest)
     if check:
         check_layer(name, dest)
     stamp_file.write_text(fingerprint.hexdigest())
@@ -433,7 +475,9 @@ def build_layer(name: str, cache: Path, check: bool = True) -> Path:
 
 def build_function(src: Path, dest: Path) -> Path:
     """A function folder (handler.py etc.) as a zip with the files at its root."""
-    write_zip(collect(src, "", ALWAYS_EXCLUDED), dest)
+    staging = BUILD_DIR / "bytecode" / "functions" / src.name
+    write_zip(with_bytecode(collect(src, "", ALWAYS_EXCLUDED), RUNTIME_ROOTS["function"], staging),
+              dest)  # fmt: skip
     return dest
 
 

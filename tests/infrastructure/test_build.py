@@ -42,3 +42,24 @@ def test_layer_rebuild_is_byte_identical(built, tmp_path):
     after = {p.name: sha256(p) for p in (tmp_path / "layers").glob("*.zip")}
     # Then every layer has the same sha256
     assert after == before
+
+
+def cached_name(source: str) -> str:
+    """Where Python 3.12 looks for a module's byte code (PEP 3147)."""
+    folder, _, name = source.rpartition("/")
+    return f"{folder}/__pycache__/{name[:-3]}.cpython-312.pyc".lstrip("/")
+
+
+@pytest.mark.parametrize("kind", ["layers", "lambdas"])
+def test_every_module_ships_with_the_runtime_s_byte_code(built, kind):
+    # Given the built zips (AWS mounts them read-only: Python cannot cache byte code there)
+    for path in sorted((BUILD / kind).glob("*.zip")):
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            sources = sorted(n for n in names if n.endswith(".py"))
+            # Then every module has its python3.12 .pyc beside it
+            assert sources and not [s for s in sources if cached_name(s) not in names], path.name
+            # And the .pyc are hash-based and unchecked (flags 0b01): the zips' fixed 1980
+            # timestamps cannot invalidate them, and the same source gives the same bytes
+            header = archive.read(cached_name(sources[0]))[:16]
+            assert int.from_bytes(header[4:8], "little") == 0b01, path.name
