@@ -4,7 +4,8 @@ The lean prediction Lambda scores batch files with this reader. The bytes are re
 :mod:`mushroom.textfile`, the same reading ingest (:mod:`mushroom.table`, which needs pandas)
 uses, so a file is decoded, split into lines and fields and refused (gzip, UTF-8 with or without
 BOM, binary, UTF-16, empty, separator) alike whichever prefix it is uploaded to. Unlike ingest,
-the header is not checked against the contract here: rows are checked one by one when scored.
+the header's label is optional here (batch files are scored, not trained on); duplicated or
+missing required columns and a file without data rows are refused alike.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mushroom import contract
-from mushroom.textfile import is_blank, open_text, split_line
+from mushroom.textfile import Refusal, check_header, is_blank, open_text, refuse, split_line
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ def read_text_table(data: bytes, *, max_bytes: int | None = None) -> TextTable:
     """
     text = open_text(data, max_bytes=max_bytes)
     header = text.header
+    check_header(header, labelled=False)
     rows, malformed = [], {}
     for _, line in text.lines:
         if is_blank(line):
@@ -45,4 +47,6 @@ def read_text_table(data: bytes, *, max_bytes: int | None = None) -> TextTable:
         if reasons:
             malformed[len(rows)] = "; ".join(reason["message"] for reason in reasons)
         rows.append(dict(zip(header.fields, fields)))
+    if not rows:
+        raise refuse(Refusal.HEADER_ONLY, "the file has a header but no data rows")
     return TextTable(header.fields, rows, header.separator, header.match, malformed)

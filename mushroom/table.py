@@ -1,11 +1,11 @@
 """Read uploaded bytes into blocks of specimen rows with canonical column names (ingest).
 
-The bytes are read by :mod:`mushroom.textfile`, the reading batch scoring shares (gzip, UTF-8
-with or without BOM, line endings, separator, malformed lines). A file that is not a table of
-specimens is refused as a whole (:class:`NotATableError` with a rule from :class:`Refusal`);
-this module adds the contract's checks of the header (duplicated or missing columns, no label,
-no data rows). A line that cannot be split into the header's fields (wrong field count, bytes
-that are not UTF-8, an unbalanced quote) is a malformed row with a reason, never dropped: every
+The bytes and the header are read and checked by :mod:`mushroom.textfile`, the reading batch
+scoring shares (gzip, UTF-8 with or without BOM, line endings, separator, duplicated or missing
+columns, malformed lines). A file that is not a table of specimens is refused as a whole
+(:class:`NotATableError` with a rule from :class:`Refusal`); here a file without the label is
+refused too. A line that cannot be split into the header's fields (wrong field count, bytes that
+are not UTF-8, an unbalanced quote) is a malformed row with a reason, never dropped: every
 non-blank line after the header is one row, numbered by its line in the file. Rows are read in
 chunks, so memory does not grow with the file (gzip is decompressed as a stream).
 """
@@ -17,16 +17,14 @@ from itertools import chain
 from typing import TYPE_CHECKING, Iterator
 
 from mushroom import contract
-from mushroom.textfile import Content, Header, Refusal, is_blank, open_text, refuse, split_line
+from mushroom.textfile import (Content, Header, Refusal, check_header, is_blank, open_text, refuse,
+                               split_line)  # fmt: skip
 from mushroom.textfile import RowRule, numbered_lines  # noqa: F401 (re-exported for callers)
 
 if TYPE_CHECKING:  # pandas is imported where rows become frames: the lean Lambda never does
     import pandas as pd
 
 CHUNK_ROWS = 50_000
-REQUIRED_FEATURES = tuple(c.name for c in contract.FEATURES if c.required)
-# Columns of the 1987 UCI Mushroom data set that the secondary data set does not have.
-UCI_1987_COLUMNS = {"odor", "bruises", "gill-size", "stalk-shape", "population", "ring-number"}
 
 
 @dataclass
@@ -64,30 +62,6 @@ class TableReader:
                 batch = []
         if batch:
             yield parse_rows(batch, self.header)
-
-
-def check_header(header: Header, *, labelled: bool = True) -> None:
-    """Refuse a header that is not the contract's: duplicates, missing columns, no label."""
-    match = header.match
-    if match.duplicated:
-        raise refuse(Refusal.DUPLICATED_COLUMNS, "columns given more than once: "
-                     f"{', '.join(sorted(set(match.duplicated)))}")  # fmt: skip
-    missing = [name for name in REQUIRED_FEATURES if name not in match.columns.values()]
-    if missing:
-        raise refuse(Refusal.MISSING_COLUMNS, missing_columns_message(header, missing))
-    if labelled and not match.has_label:
-        raise refuse(Refusal.NO_LABEL, f"no '{contract.LABEL}' column: unlabelled specimens are "
-                     "not training data; upload them under batch/ to have them scored")  # fmt: skip
-
-
-def missing_columns_message(header: Header, missing: list[str]) -> str:
-    """Which required columns are absent, and a hint when the file is the 1987 data set."""
-    matched = len(header.match.columns)
-    message = (f"the header matches {matched} of the {len(contract.COLUMNS)} contract columns "
-               f"and lacks the required {', '.join(missing)}")  # fmt: skip
-    if UCI_1987_COLUMNS & {contract.canonical_name(f) for f in header.fields}:
-        message += " (this looks like the 1987 UCI Mushroom data set, a different schema)"
-    return message
 
 
 def open_table(data: bytes, *, max_bytes: int, labelled: bool = True) -> TableReader:

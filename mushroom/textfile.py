@@ -42,6 +42,9 @@ BLOCK_BYTES = 8 * 1024 * 1024
 MAX_CONTROL_SHARE = 0.01
 CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
 ROW = "(row)"  # the ``column`` of a reason about the whole row
+REQUIRED_FEATURES = tuple(c.name for c in contract.FEATURES if c.required)
+# Columns of the 1987 UCI Mushroom data set that the secondary data set does not have.
+UCI_1987_COLUMNS = {"odor", "bruises", "gill-size", "stalk-shape", "population", "ring-number"}
 
 
 class Refusal:
@@ -110,6 +113,30 @@ def open_text(data: bytes, *, max_bytes: int | None = None) -> TextFile:
     content = inspect(data, max_bytes)
     lines = numbered_lines(content_blocks(data))
     return TextFile(content, read_header(lines), lines)
+
+
+def check_header(header: Header, *, labelled: bool = True) -> None:
+    """Refuse a header that is not the contract's: duplicates, missing columns, no label."""
+    match = header.match
+    if match.duplicated:
+        raise refuse(Refusal.DUPLICATED_COLUMNS, "columns given more than once: "
+                     f"{', '.join(sorted(set(match.duplicated)))}")  # fmt: skip
+    missing = [name for name in REQUIRED_FEATURES if name not in match.columns.values()]
+    if missing:
+        raise refuse(Refusal.MISSING_COLUMNS, missing_columns_message(header, missing))
+    if labelled and not match.has_label:
+        raise refuse(Refusal.NO_LABEL, f"no '{contract.LABEL}' column: unlabelled specimens are "
+                     "not training data; upload them under batch/ to have them scored")  # fmt: skip
+
+
+def missing_columns_message(header: Header, missing: list[str]) -> str:
+    """Which required columns are absent, and a hint when the file is the 1987 data set."""
+    matched = len(header.match.columns)
+    message = (f"the header matches {matched} of the {len(contract.COLUMNS)} contract columns "
+               f"and lacks the required {', '.join(missing)}")  # fmt: skip
+    if UCI_1987_COLUMNS & {contract.canonical_name(f) for f in header.fields}:
+        message += " (this looks like the 1987 UCI Mushroom data set, a different schema)"
+    return message
 
 
 def content_blocks(data: bytes) -> Iterator[bytes]:

@@ -9,12 +9,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import boto3
 import pytest
 
+from tests.conftest import specimen
 from tests.unit import predict_support as support
+from tests.unit.ingest_support import HEADER, csv_bytes, good_rows
 from tests.unit.predict_support import features
 
 pytestmark = pytest.mark.integration
@@ -126,3 +129,50 @@ def test_schemathesis_finds_no_server_error(stack, champion, tmp_path):
                              "--checks", "not_a_server_error", "--max-examples", "50"],
                             capture_output=True, text=True, timeout=900)  # fmt: skip
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+# ------------------------------------------------------------ batch scoring (S3 batch/ → λ)
+def batch_outcome(stack, key: str, seconds: float = 120) -> dict:
+    """The report batch scoring writes for an upload (polled: S3 invokes the function)."""
+    s3, name = client("s3"), key.removeprefix("batch/").removesuffix(".csv")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            found = s3.get_object(Bucket=stack["data_bucket_name"],
+                                  Key=f"batch-results/{name}.report.json")  # fmt: skip
+            return json.loads(found["Body"].read())
+        except s3.exceptions.NoSuchKey:
+            time.sleep(1)
+    raise AssertionError(f"no batch-results/{name}.report.json within {seconds:.0f} s")
+
+
+def test_a_batch_upload_is_scored_and_what_could_not_be_is_reported(stack, champion):
+    # Given a file of four unlabelled specimens, one with a code the contract does not know
+    s3, bucket = client("s3"), stack["data_bucket_name"]
+    key = f"batch/it-{uuid.uuid4().hex[:8]}.csv"
+    rows = good_rows(3) + [specimen(cap_shape="zz")]
+    s3.put_object(Bucket=bucket, Key=key, Body=csv_bytes(rows, header=HEADER[1:]))
+    # When it is uploaded under batch/
+    report = batch_outcome(stack, key)
+    # Then three rows are scored and the fourth is reported with its reason
+    assert (report["scored"], report["unscored"]) == (3, 1), report
+    assert report["rows"][0]["row"] == 4
+    assert report["rows"][0]["reasons"][0]["rule"] == "unknown_code"
+    results = s3.get_object(Bucket=bucket, Key=key.replace("batch/", "batch-results/", 1))
+    lines = results["Body"].read().decode().splitlines()
+    assert len(lines) == 4 and lines[0].endswith("decision;prediction_id;model_version")
+    assert all(line.split(";")[-1] == report["model_version"] for line in lines[1:])
+    # And the upload itself is left as it was
+    assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
+
+
+def test_a_batch_upload_that_is_not_a_table_of_specimens_is_refused_in_its_report(stack):
+    # Given a tab-separated file (the contract's separators are ; and ,)
+    s3, bucket = client("s3"), stack["data_bucket_name"]
+    key = f"batch/it-{uuid.uuid4().hex[:8]}.csv"
+    body = csv_bytes(good_rows(2), header=HEADER[1:]).replace(b";", b"\t")
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+    # When it is uploaded, Then the report refuses it, naming the missing columns
+    report = batch_outcome(stack, key)
+    assert report["refused"]["rule"] == "missing_columns" and report["scored"] == 0, report
+    assert "cap-diameter" in report["refused"]["message"]

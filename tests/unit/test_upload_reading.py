@@ -15,7 +15,7 @@ from mushroom.csvtext import read_text_table
 from mushroom.errors import NotATableError
 from mushroom.table import open_table
 from mushroom.textfile import detect_separator
-from tests.unit.ingest_support import HEADER, csv_bytes, good_rows
+from tests.unit.ingest_support import HEADER, UCI_1987_HEADER, csv_bytes, good_rows
 
 LIMIT = 10 * 1024 * 1024
 GOOD = csv_bytes(good_rows(4))
@@ -102,6 +102,12 @@ REFUSED = {
     "latin-1 header": (b"\xe9" + GOOD, "encoding"),
     "corrupt gzip": (gzip.compress(GOOD)[:-6], "corrupt_compression"),
     "not gzip after the magic": (b"\x1f\x8b" + GOOD, "corrupt_compression"),
+    # the header against the contract: batch files need it as much as training files
+    "a column twice": (lines((0, LINES[0] + b";cap-shape")), "duplicated_columns"),
+    "tab-separated": (GOOD.replace(b";", b"\t"), "missing_columns"),
+    "the 1987 schema": (csv_bytes([], header=UCI_1987_HEADER.split(","), sep=","),
+                        "missing_columns"),  # fmt: skip
+    "header only": (LINES[0] + b"\n\n", "header_only"),
 }
 
 
