@@ -36,7 +36,7 @@ run: $(STAMP) data ## The main job, end to end
 
 test: lint test-unit test-integration ## Everything CI runs: lint, unit and integration tests
 
-test-unit: $(STAMP) ## Fast tests (moto, tiny fixtures, the real data file)
+test-unit: $(STAMP) data ## Fast tests (moto, tiny fixtures, the real data file)
 	$(PYTEST) tests/unit -q
 
 # Alarms evaluate every minute in the tests (5 minutes by default) so alarm paths finish quickly.
