@@ -148,6 +148,10 @@ class HeaderMatch:
     def has_species(self) -> bool:
         return SPECIES in self.columns.values()
 
+    def canonical(self, row: dict[str, str]) -> dict[str, str]:
+        """A row keyed by original header -> its contract columns under their canonical names."""
+        return {name: row.get(original, "") for original, name in self.columns.items()}
+
 
 def match_header(headers: Iterable[str]) -> HeaderMatch:
     """Map headers onto contract columns; any order, tolerant spelling."""

@@ -1,24 +1,72 @@
 """Read uploaded CSV bytes into rows of text with the standard library only (no pandas).
 
-The lean prediction Lambda scores batch files with this reader. The bytes are read by
-:mod:`mushroom.textfile`, the same reading ingest (:mod:`mushroom.table`, which needs pandas)
-uses, so a file is decoded, split into lines and fields and refused (gzip, UTF-8 with or without
-BOM, binary, UTF-16, empty, separator) alike whichever prefix it is uploaded to. Unlike ingest,
-the header's label is optional here (batch files are scored, not trained on); duplicated or
-missing required columns and a file without data rows are refused alike.
+The lean prediction Lambda scores batch files with this reader. The file is opened by
+:func:`mushroom.table.open_table`, as ingest opens it (that part needs no pandas; only ingest's
+row frames do), so a file is decoded, split into lines and fields and refused (gzip, UTF-8 with
+or without BOM, binary, UTF-16, empty, separator, duplicated or missing columns, no data rows)
+alike whichever prefix it is uploaded to. Only the label is optional here: batch files are
+scored, not trained on. Rows are read in blocks, so memory does not grow with the file.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
+from typing import Iterator
 
 from mushroom import contract
-from mushroom.textfile import Refusal, check_header, is_blank, open_text, refuse, split_line
+from mushroom.table import open_table
+from mushroom.textfile import Header, is_blank, split_line
+
+BLOCK_ROWS = 5000
+
+
+@dataclass(frozen=True)
+class TextRow:
+    """One data row: its place among the data rows (0-based), its fields by original header,
+    and why its line cannot be split into the header's fields (None when it can)."""
+
+    index: int
+    values: dict[str, str]
+    malformed: str | None
+
+
+class TextRows:
+    """An opened file whose rows are read once, in order, block by block."""
+
+    def __init__(self, header: Header, lines: Iterator[tuple[int, bytes]]):
+        self.headers, self.separator = header.fields, header.separator
+        self.header: contract.HeaderMatch = header.match
+        self._rows = self._read(lines)
+
+    def blocks(self, size: int | None = None) -> Iterator[list[TextRow]]:
+        """The rows not yet read, in blocks of at most ``size`` (default BLOCK_ROWS)."""
+        while block := list(islice(self._rows, size or BLOCK_ROWS)):
+            yield block
+
+    def _read(self, lines: Iterator[tuple[int, bytes]]) -> Iterator[TextRow]:
+        index = 0
+        for _, line in lines:
+            if is_blank(line):
+                continue
+            fields, _, reasons = split_line(line, self.separator, len(self.headers))
+            malformed = "; ".join(reason["message"] for reason in reasons) if reasons else None
+            yield TextRow(index, dict(zip(self.headers, fields)), malformed)
+            index += 1
+
+
+def open_text_table(data: bytes, *, max_bytes: int | None = None) -> TextRows:
+    """Check a file as a whole and its header (raising NotATableError), rows to be read.
+
+    ``max_bytes`` limits the (decompressed) CSV text, as ingest does; None means no limit.
+    """
+    reader = open_table(data, max_bytes=max_bytes, labelled=False)
+    return TextRows(reader.header, reader.lines)
 
 
 @dataclass(frozen=True)
 class TextTable:
-    """A parsed file: original headers, rows as dicts of text keyed by original header."""
+    """A whole small file at once (tests, scripts): rows by original header, malformed ones."""
 
     headers: tuple[str, ...]
     rows: list[dict[str, str]]
@@ -26,27 +74,11 @@ class TextTable:
     header: contract.HeaderMatch
     malformed: dict[int, str]  # row index -> why its line cannot be split into the header's fields
 
-    def specimen(self, row: dict[str, str]) -> dict[str, str]:
-        """The row's contract columns under their canonical names."""
-        return {name: row.get(original, "") for original, name in self.header.columns.items()}
-
 
 def read_text_table(data: bytes, *, max_bytes: int | None = None) -> TextTable:
-    """Parse CSV bytes into a :class:`TextTable`; blank lines are skipped, nothing converted.
-
-    ``max_bytes`` limits the (decompressed) CSV text, as ingest does; None means no limit.
-    """
-    text = open_text(data, max_bytes=max_bytes)
-    header = text.header
-    check_header(header, labelled=False)
-    rows, malformed = [], {}
-    for _, line in text.lines:
-        if is_blank(line):
-            continue
-        fields, _, reasons = split_line(line, header.separator, len(header.fields))
-        if reasons:
-            malformed[len(rows)] = "; ".join(reason["message"] for reason in reasons)
-        rows.append(dict(zip(header.fields, fields)))
-    if not rows:
-        raise refuse(Refusal.HEADER_ONLY, "the file has a header but no data rows")
-    return TextTable(header.fields, rows, header.separator, header.match, malformed)
+    """Read a whole file into a :class:`TextTable`; blank lines are skipped, nothing converted."""
+    opened = open_text_table(data, max_bytes=max_bytes)
+    rows = [row for block in opened.blocks() for row in block]
+    malformed = {row.index: row.malformed for row in rows if row.malformed}
+    return TextTable(opened.headers, [row.values for row in rows], opened.separator,
+                     opened.header, malformed)  # fmt: skip

@@ -64,8 +64,9 @@ class TableReader:
             yield parse_rows(batch, self.header)
 
 
-def open_table(data: bytes, *, max_bytes: int, labelled: bool = True) -> TableReader:
-    """Check the file as a whole and its header; rows are then read with ``chunks()``."""
+def open_table(data: bytes, *, max_bytes: int | None, labelled: bool = True) -> TableReader:
+    """Check the file as a whole and its header; rows are then read with ``chunks()`` (pandas)
+    or line by line from ``lines`` (no pandas: batch scoring). ``max_bytes=None``: no limit."""
     text = open_text(data, max_bytes=max_bytes)
     check_header(text.header, labelled=labelled)
     first = next(((n, line) for n, line in text.lines if not is_blank(line)), None)

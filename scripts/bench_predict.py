@@ -220,11 +220,11 @@ def champion_bundle() -> tuple[dict, str | None]:
     """The served champion's files from S3 (deployed stack), else the tests' small bundle."""
     from tests.unit.predict_support import bundle_files
 
-    if not (OUTPUTS.exists() and localstack_up()):
+    outputs = deployed_outputs()
+    if not outputs:
         return bundle_files(), None
     import boto3
 
-    outputs = {k: v.get("value") for k, v in json.loads(OUTPUTS.read_text()).items()}
     ssm, s3 = (boto3.client(name, endpoint_url=localstack_url()) for name in ("ssm", "s3"))
     try:
         pointer = json.loads(ssm.get_parameter(Name=outputs["champion_parameter_name"])
@@ -288,9 +288,9 @@ def wait_for(url: str, seconds: float) -> None:
 
 def deployed_outputs() -> dict | None:
     """Terraform outputs of the deployed stack, or None when nothing is deployed."""
-    if not (OUTPUTS.exists() and localstack_up()):
-        return None
-    return {k: v.get("value") for k, v in json.loads(OUTPUTS.read_text()).items()}
+    from scripts.localaws import outputs
+
+    return outputs() if OUTPUTS.exists() and localstack_up() else None
 
 
 def first_request(repeats: int = 3) -> dict:
@@ -337,9 +337,9 @@ def first_request(repeats: int = 3) -> dict:
 
 def end_to_end(repeats: int = 200) -> dict:
     """POST /predict through API Gateway on LocalStack (needs `make deploy`)."""
-    if not OUTPUTS.exists():
-        return {"skipped": ".state/outputs.json is missing: run `make deploy`"}
-    outputs = {k: v.get("value") for k, v in json.loads(OUTPUTS.read_text()).items()}
+    outputs = deployed_outputs()
+    if not outputs:
+        return {"skipped": "no deployed stack (run `make up deploy`)"}
     if not outputs.get("api_local_url"):
         return {"skipped": "the deployed stack has no prediction API"}
     body = json.dumps({"specimens": [specimen_json()]}).encode()

@@ -109,7 +109,7 @@ def alarm_period(out: dict) -> int:
     alarms = client("cloudwatch").describe_alarms(
         AlarmNames=list(out["model_alarm_names"].values())
     )
-    return max(a["Period"] * a["EvaluationPeriods"] for a in alarms["MetricAlarms"])
+    return max((a["Period"] * a["EvaluationPeriods"] for a in alarms["MetricAlarms"]), default=300)
 
 
 def wait_for_alarm(out: dict, seconds: int) -> list[str]:
@@ -215,7 +215,7 @@ def main(argv=None) -> int:
     step(f"sending {args.drifted} drifted specimens with flipped labels")
     print(f"   {send(api, [drifted(s) for s in load_specimens(args.drifted, rng)])}")
     step(f"monitor on degraded traffic: {json.dumps(run_monitor(out))}")
-    wait = args.wait or alarm_period(out) + 60
+    wait = alarm_period(out) + 60 if args.wait is None else args.wait
     step(f"waiting up to {wait} s for a model alarm (evaluated once per alarm period)")
     firing = wait_for_alarm(out, wait)
     print(f"   in ALARM: {firing or 'none (see the report under monitoring/)'}")

@@ -2,8 +2,10 @@
 
 Results go to ``batch-results/<name>.csv`` (the scored input rows plus prediction, probability,
 decision, prediction id and model version); ``batch-results/<name>.report.json`` lists every
-row that could not be scored with its reasons. Names and prediction ids derive from the upload
-(key + ETag), so a repeated notification rewrites the same objects instead of adding new ones.
+row that could not be scored with its reasons. Rows are read, scored, logged and written in
+blocks (results spill to /tmp past 8 MB), so memory does not grow with the file; the file itself
+is limited to ``MAX_BATCH_BYTES``. Names and prediction ids derive from the upload (key + ETag),
+so a repeated notification rewrites the same objects instead of adding new ones.
 """
 
 from __future__ import annotations
@@ -11,21 +13,24 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import unquote_plus
 
 import specimens as contract_check
 from api_errors import ChampionUnavailable
+from champion import Champion
 from mushroom import contract, storage
-from mushroom.csvtext import TextTable, read_text_table
+from mushroom.csvtext import TextRow, TextRows, open_text_table
 from mushroom.errors import NotATableError
 from mushroom.textfile import Refusal
 from observability import logger
 from service import PredictionService, log_entries
 
-CHUNK = 5000
+SPOOL_BYTES = 8 * 1024 * 1024  # results beyond this spill to /tmp instead of memory
 OUTPUT_COLUMNS = ("row", "prediction", "probability_poisonous", "decision", "prediction_id",
                   "model_version")  # fmt: skip
 IDS = uuid.UUID("6b1f1c2e-3c55-4a39-9a61-5f0d3e1b8a10")  # namespace of batch prediction ids
@@ -46,7 +51,7 @@ def handle(event: dict[str, Any], service: PredictionService, max_bytes: int) ->
 
 def score_upload(service: PredictionService, record: dict[str, Any],
                  max_bytes: int) -> dict[str, Any]:  # fmt: skip
-    """Read, check, score and write one upload; returns the report's counts."""
+    """Read, check, score and write one upload, block by block; returns the report's counts."""
     bucket = record["s3"]["bucket"]["name"]
     key = unquote_plus(record["s3"]["object"]["key"])
     s3 = service.log.s3
@@ -54,21 +59,24 @@ def score_upload(service: PredictionService, record: dict[str, Any],
     etag = source["ETag"].strip('"')
     report = {"source": {"bucket": bucket, "key": key, "etag": etag}}
     try:
-        table = read_text_table(_body(source, max_bytes), max_bytes=max_bytes)
+        table = open_text_table(_body(source, max_bytes), max_bytes=max_bytes)
+        champion = service.champions.current()
     except NotATableError as error:
         report.update(refused={"rule": error.rule, "message": str(error)}, scored=0, unscored=0)
         return _write_report(s3, bucket, key, report)
-    try:
-        scored, unscored = _score_table(service, table, f"{bucket}/{key}@{etag}", record)
     except ChampionUnavailable as error:  # reported, then raised so S3's retries try again
         report.update(refused={"rule": "no_champion", "message": error.message}, scored=0)
         _write_report(s3, bucket, key, report)
         raise
-    s3.put_object(Bucket=bucket, Key=storage.batch_results_key(key),
-                  Body=_results_csv(table, scored), ContentType="text/csv")  # fmt: skip
-    report.update(scored=len(scored), unscored=len(unscored), rows=unscored,
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as results:
+        batch = Batch(service, champion, f"{bucket}/{key}@{etag}", _event_time(record))
+        unscored = batch.score(table, results)
+        results.seek(0)
+        s3.put_object(Bucket=bucket, Key=storage.batch_results_key(key), Body=results,
+                      ContentType="text/csv")  # fmt: skip
+    report.update(scored=batch.scored, unscored=len(unscored), rows=unscored,
                   unknown_columns=list(table.header.unknown),
-                  model_version=scored[0][1]["model_version"] if scored else None)  # fmt: skip
+                  model_version=champion.version if batch.scored else None)  # fmt: skip
     return _write_report(s3, bucket, key, report)
 
 
@@ -85,36 +93,64 @@ def _body(source: dict[str, Any], max_bytes: int) -> bytes:
     return source["Body"].read()
 
 
-def _score_table(service, table: TextTable, source: str, record) -> tuple[list, list]:
-    """(row index, result) of the scored rows and a reason list per unscored row."""
-    checked, unscored = [], []
-    for index, row in enumerate(table.rows):
-        fields = {n: v for n, v in table.specimen(row).items() if n in contract.FEATURE_NAMES}
-        specimen, problems = contract_check.check(index + 1, fields)
-        if index in table.malformed:
-            problems.append(contract_check.Problem(index + 1, "", None, "malformed_row",
-                                                   table.malformed[index]))  # fmt: skip
-            specimen = None
-        if specimen is None:
-            unscored.append({"row": index + 1, "reasons": [p.as_dict() for p in problems]})
-        else:
-            checked.append((index, specimen))
-    champion = service.champions.current()
-    when = _event_time(record)
-    scored = []
-    for part, chunk in enumerate(_chunks(checked)):
-        ids = [str(uuid.uuid5(IDS, f"{source}#{index}")) for index, _ in chunk]
-        records = [specimen for _, specimen in chunk]
-        results = service.classify(champion, records, ids)
-        entries = log_entries(records, results, when.isoformat(), f"batch:{source}")
-        service.log.record_predictions(entries, _log_name(source, part), when)
-        scored.extend(zip((index for index, _ in chunk), results))
-    return scored, unscored
+@dataclass
+class Batch:
+    """Scores one upload's rows block by block: results written as they come, each block's
+    predictions logged under a name derived from the upload (a repeat overwrites)."""
+
+    service: PredictionService
+    champion: Champion
+    source: str
+    when: datetime
+    scored: int = 0
+
+    def score(self, table: TextRows, out) -> list[dict[str, Any]]:
+        """Write the results CSV to ``out`` (bytes); returns the unscored rows with reasons."""
+        unscored: list[dict[str, Any]] = []
+        out.write(_csv_lines(table.separator, [[*table.headers, *OUTPUT_COLUMNS]]))
+        for part, block in enumerate(table.blocks()):
+            checked = []
+            for row in block:
+                specimen, problems = _check(table, row)
+                if specimen is None:
+                    unscored.append(
+                        {"row": row.index + 1, "reasons": [p.as_dict() for p in problems]}
+                    )
+                else:
+                    checked.append((row, specimen))
+            if checked:
+                out.write(self._score_block(table, checked, part))
+        return unscored
+
+    def _score_block(self, table: TextRows, checked: list, part: int) -> bytes:
+        ids = [str(uuid.uuid5(IDS, f"{self.source}#{row.index}")) for row, _ in checked]
+        records = [specimen for _, specimen in checked]
+        results = self.service.classify(self.champion, records, ids)
+        entries = log_entries(records, results, self.when.isoformat(), f"batch:{self.source}")
+        self.service.log.record_predictions(entries, _log_name(self.source, part), self.when)
+        self.scored += len(checked)
+        lines = [[*(row.values.get(h, "") for h in table.headers), row.index + 1,
+                  *(result[c] for c in OUTPUT_COLUMNS[1:])]
+                 for (row, _), result in zip(checked, results)]  # fmt: skip
+        return _csv_lines(table.separator, lines)
 
 
-def _chunks(items: list) -> Iterator[list]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
+def _check(table: TextRows, row: TextRow):
+    """(specimen or None, problems) of a row: the API's checks, plus a malformed line."""
+    values = table.header.canonical(row.values)
+    fields = {name: value for name, value in values.items() if name in contract.FEATURE_NAMES}
+    specimen, problems = contract_check.check(row.index + 1, fields)
+    if row.malformed:
+        problems.append(contract_check.Problem(row.index + 1, "", None, "malformed_row",
+                                               row.malformed))  # fmt: skip
+        specimen = None
+    return specimen, problems
+
+
+def _csv_lines(separator: str, rows: list[list]) -> bytes:
+    text = io.StringIO()
+    csv.writer(text, delimiter=separator, lineterminator="\n").writerows(rows)
+    return text.getvalue().encode()
 
 
 def _log_name(source: str, part: int) -> str:
@@ -132,18 +168,6 @@ def _event_time(record: dict[str, Any]) -> datetime:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _results_csv(table: TextTable, scored: list) -> bytes:
-    """The scored rows: original columns, then the outcome columns."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=table.separator, lineterminator="\n")
-    writer.writerow([*table.headers, *OUTPUT_COLUMNS])
-    for index, result in scored:
-        row = table.rows[index]
-        writer.writerow([*(row.get(h, "") for h in table.headers), index + 1,
-                         *(result[c] for c in OUTPUT_COLUMNS[1:])])  # fmt: skip
-    return out.getvalue().encode()
 
 
 def _write_report(s3, bucket: str, key: str, report: dict[str, Any]) -> dict[str, Any]:

@@ -300,6 +300,29 @@ def test_batch_upload_is_scored_with_a_report_of_unscored_rows(handler, champion
     assert len(logged(s3)) == 2  # logged once despite the repeated notification
 
 
+def test_a_batch_larger_than_a_block_is_scored_block_by_block(handler, champion, aws, monkeypatch):
+    # Given blocks of two rows and a file of five specimens, the third with an unknown code
+    monkeypatch.setattr("mushroom.csvtext.BLOCK_ROWS", 2)
+    s3 = aws[0]
+    header = ";".join(features())
+    rows = [";".join(map(str, features(**EDIBLE).values()))] * 5
+    rows[2] = ";".join(map(str, features(cap_shape="zz").values()))
+    s3.put_object(Bucket=support.DATA_BUCKET, Key="batch/walk.csv",
+                  Body="\n".join([header, *rows]).encode())  # fmt: skip
+    # When it is uploaded
+    handler.lambda_handler(s3_object_created(support.DATA_BUCKET, "batch/walk.csv"),
+                           LambdaContext())  # fmt: skip
+    # Then every good row is scored once, in file order, and each block logged on its own
+    results = s3.get_object(Bucket=support.DATA_BUCKET, Key="batch-results/walk.csv")
+    lines = results["Body"].read().decode().splitlines()[1:]
+    assert [line.split(";")[len(features())] for line in lines] == ["1", "2", "4", "5"]
+    objects = s3.list_objects_v2(Bucket=support.DATA_BUCKET, Prefix="predictions/")["Contents"]
+    assert len(objects) == 3 and len(logged(s3)) == 4  # blocks [1, 2], [3 (unscored), 4], [5]
+    stored = s3.get_object(Bucket=support.DATA_BUCKET, Key="batch-results/walk.report.json")
+    report = json.loads(stored["Body"].read())
+    assert (report["scored"], report["unscored"], report["rows"][0]["row"]) == (4, 1, 3)
+
+
 def test_batch_file_that_is_not_a_table_is_reported(handler, champion, aws):
     s3 = aws[0]
     s3.put_object(Bucket=support.DATA_BUCKET, Key="batch/empty.csv", Body=b"")

@@ -44,7 +44,9 @@ def ingest_view(data: bytes, max_bytes: int = LIMIT) -> tuple:
 def batch_view(data: bytes, max_bytes: int | None = None) -> tuple:
     """The same view of the batch reader's table."""
     table = read_text_table(data, max_bytes=max_bytes)
-    rows = [table.malformed.get(i) or table.specimen(row) for i, row in enumerate(table.rows)]
+    rows = [
+        table.malformed.get(i) or table.header.canonical(row) for i, row in enumerate(table.rows)
+    ]
     return table.separator, table.headers, rows
 
 
