@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import functools
 import hashlib
 import json
 import os
@@ -381,8 +382,10 @@ def layer_entries(name: str, cache: Path) -> list[tuple[str, Path]]:
     return collect(root, "", ALWAYS_EXCLUDED + TRIMMED + patterns)
 
 
+@functools.lru_cache(maxsize=1)
 def target_python() -> str | None:
-    """An interpreter of the runtime's Python version, to check the layers import."""
+    """An interpreter of the runtime's Python version, to compile byte code and check the
+    layers import (looked for once per build: each candidate is a subprocess)."""
     candidates = [os.environ.get("LAYER_CHECK_PYTHON"), shutil.which(f"python{PYTHON_VERSION}")]
     candidates.append(str(Path.home() / f".pyenv/versions/{PYTHON_VERSION}.1/bin/python"))
     pyenv = Path.home() / ".pyenv" / "versions"
