@@ -20,6 +20,7 @@ from moto import mock_aws
 
 from mushroom import messaging, storage
 from tests.conftest import specimen
+from tests.infrastructure.test_iam import broad_statements
 from tests.events import LambdaContext, api_gateway_request, merge_records, s3_event_for_object
 from tests.unit import predict_support
 from tests.unit import terraform_policies as names
@@ -294,6 +295,10 @@ def test_retrain_runs_with_its_role(cloud, monkeypatch):
     assert len(cloud.messages(cloud.queue_url)) == 1
     state = json.loads(cloud.s3.get_object(Bucket=DATA, Key=storage.RETRAIN_STATE)["Body"].read())
     assert set(state["transitions"]) == {"mushroom-f1-low", "mushroom-drift-high"}
+
+
+def test_the_rendered_policies_are_narrow(policies):
+    assert not broad_statements(policies), json.dumps(broad_statements(policies), indent=1)
 
 
 LIST_DATA = {
