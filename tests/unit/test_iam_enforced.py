@@ -14,6 +14,7 @@ import json
 import shutil
 from datetime import datetime, timezone
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
@@ -128,6 +129,7 @@ def worker_settings(cloud: EnforcedCloud, tmp_path) -> WorkerSettings:
         tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
         wait_seconds=0,
         retry_backoff_seconds=0,
+        visibility_seconds=3,  # the heartbeat extends it every second while training
     )
 
 
@@ -167,6 +169,7 @@ def test_training_worker_runs_with_its_role(cloud, tmp_path, small_training):
     actions = cloud.actions(names.TRAINING_WORKER)
     assert {
         "sqs:ReceiveMessage",
+        "sqs:ChangeMessageVisibility",
         "sqs:DeleteMessage",
         "s3:ListBucket",
         "s3:GetObject",
@@ -197,7 +200,7 @@ def test_the_worker_policy_without_predictions_fails_the_training_data(cloud, po
     put_labelled_prediction(cloud, "p1")
     # When it gathers the training data, Then AWS (here moto) refuses the predictions/ listing
     with cloud.role("worker-before-fix"), pytest.raises(ClientError, match="AccessDenied"):
-        datasets.training_frames(aws_client("s3", WorkerSettings("q", None)), DATA)
+        datasets.training_frames(boto3.client("s3"), DATA)
     assert cloud.denied() == [
         f"DENIED: arn:aws:iam::{names.ACCOUNT}:user/worker-before-fix s3:ListBucket on "
         f"arn:aws:s3:::{DATA} s3:prefix='predictions/'"
@@ -295,6 +298,26 @@ def test_retrain_runs_with_its_role(cloud, monkeypatch):
     assert len(cloud.messages(cloud.queue_url)) == 1
     state = json.loads(cloud.s3.get_object(Bucket=DATA, Key=storage.RETRAIN_STATE)["Body"].read())
     assert set(state["transitions"]) == {"mushroom-f1-low", "mushroom-drift-high"}
+
+
+def test_a_missing_key_is_403_without_bucket_listing_and_404_with_it(cloud):
+    lister = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:ListBucket"],
+                "Resource": [f"arn:aws:s3:::{DATA}", f"arn:aws:s3:::{DATA}/*"],
+            }
+        ],
+    }
+    cloud.add_role("lister", lister)
+    codes = {}
+    for role in ("retrain", "lister"):  # retrain lists only monitoring/retrain/
+        with cloud.role(role), pytest.raises(ClientError) as raised:
+            boto3.client("s3").get_object(Bucket=DATA, Key=storage.RETRAIN_STATE)
+        codes[role] = raised.value.response["Error"]["Code"]
+    assert codes == {"retrain": "AccessDenied", "lister": "NoSuchKey"}
 
 
 def test_the_rendered_policies_are_narrow(policies):
