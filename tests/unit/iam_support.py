@@ -82,8 +82,9 @@ def applies(statement: dict, call: Call) -> bool:
     """Whether the statement speaks about this call (action, resource and conditions match)."""
     if "NotAction" in statement or "NotResource" in statement:
         raise NotImplementedError("NotAction/NotResource are not evaluated here")
+    actions = [action.lower() for action in _as_list(statement["Action"])]
     return (
-        _matches(statement["Action"], call.action)
+        _matches(actions, call.action.lower())  # action names are case-insensitive
         and _matches(statement["Resource"], call.resource)
         and _conditions_hold(statement.get("Condition", {}), call.context)
     )
@@ -118,12 +119,14 @@ def _resource(request: IAMRequestBase, service: str, resource: str, parameters: 
 def describe(request: IAMRequestBase, resource: str) -> Call:
     """The IAM action, resource and condition keys of a request moto received."""
     service, _, operation = request._action.partition(":")
-    query = {k: v[0] for k, v in parse_qs(urlparse(request._path).query).items()}
+    query = {
+        k: v[0] for k, v in parse_qs(urlparse(request._path).query, keep_blank_values=True).items()
+    }
     if service == "s3" and operation == "GetObject" and "versionId" in query:
         operation = "GetObjectVersion"  # moto maps GET ?versionId, but not HEAD ?versionId
     service = SIGNING_NAMES.get(service, service)
     action = IAM_ACTIONS.get(f"{service}:{operation}", f"{service}:{operation}")
-    parameters = _parameters(request)
+    parameters = {} if service == "s3" else _parameters(request)  # an S3 body is the object
     context = {}
     if action in ("s3:ListBucket", "s3:ListBucketVersions") and "prefix" in query:
         context["s3:prefix"] = query["prefix"]
