@@ -27,6 +27,7 @@ TRAINING_QUEUE = f"{PROJECT}-training-jobs"
 ALERTS_TOPIC = f"{PROJECT}-alerts"
 CHAMPION_PARAMETER = f"/{PROJECT}/champion"
 TRAINING_WORKER = "training_worker"
+LOCAL_ONLY = "*_override.tf"  # tflocal's LocalStack provider override, left by `make deploy`
 WORKER_POLICY = f"{PROJECT}-training-worker"
 
 
@@ -88,7 +89,12 @@ def render_test(root: Path) -> str:
 
 def _sources_digest() -> str:
     digest = hashlib.sha256()
-    files = sorted(TERRAFORM_DIR.rglob("*.tf")) + [REPO / "layers" / "functions.json"]
+    stack = [
+        p
+        for p in TERRAFORM_DIR.rglob("*.tf")
+        if not p.match(LOCAL_ONLY) and ".terraform" not in p.parts
+    ]
+    files = sorted(stack) + [REPO / "layers" / "functions.json"]
     for path in files + [Path(__file__)]:
         digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -111,7 +117,8 @@ def _run(args: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
 def render(workdir: Path) -> dict[str, dict]:
     """Run terraform on a copy of the stack in workdir; role name -> policy document."""
     root = workdir / "terraform"
-    shutil.copytree(TERRAFORM_DIR, root, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
+    ignored = shutil.ignore_patterns(".terraform", "*.tfstate*", LOCAL_ONLY)
+    shutil.copytree(TERRAFORM_DIR, root, ignore=ignored)
     (workdir / "layers").mkdir()
     shutil.copy(REPO / "layers" / "functions.json", workdir / "layers" / "functions.json")
     (root / "policies.tftest.hcl").write_text(render_test(root))
