@@ -46,8 +46,9 @@ def test_after_retraining_on_flipped_feedback_none_of_those_specimens_is_served_
     _, reported, frames = feedback_frames()
     candidate, _ = pipeline.train_candidate(frames, tmp_path, folds=4)
     documents = candidate.documents
-    bundle = ModelBundle.from_bytes(candidate.booster.model_to_string(),
-                                    documents["vocabulary.json"], documents["safety.json"])  # fmt: skip
+    bundle = ModelBundle.from_bytes(
+        candidate.booster.model_to_string(), documents["vocabulary.json"], documents["safety.json"]
+    )
     flipped = reported[reported["class"] == "e"].head(9)
     records = support.records(flipped.drop(columns=[contract.LABEL]))
     assert all(result["decision"] != EDIBLE for result in bundle.predict(records))
