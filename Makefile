@@ -44,10 +44,20 @@ test-integration: export TF_VAR_alarm_period_seconds = 60
 test-integration: $(STAMP) data up deploy ## Tests against the real local cloud
 	LOCALCLOUD_LIFECYCLE_TEST=1 $(PYTEST) tests -q -m integration
 
-lint: $(STAMP) ## flake8 + black --check + terraform fmt -check
+# checkov has its own environment: it pins boto3 1.35 and packaging<24, which clash with ours.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
+lint: $(STAMP) $(CHECKOV_STAMP) ## flake8 + black --check + terraform fmt -check + checkov (offline)
 	$(PY) -m flake8 $(wildcard $(CODE))
 	$(PY) -m black --check --quiet $(wildcard $(CODE))
 	@if [ -d terraform ] && command -v terraform >/dev/null; then TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive terraform; fi
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
 fmt: $(STAMP) ## Format the code (black, terraform fmt)
 	$(PY) -m black --quiet $(wildcard $(CODE))
