@@ -19,7 +19,7 @@ PYTEST := $(PY) -m pytest
 CODE := mushroom lambdas training scripts tests localcloud layers
 
 .PHONY: help venv run test test-unit test-integration lint fmt data up down status logs \
-	deploy destroy bench clean alerts simulate rollback train
+	deploy destroy bench clean alerts simulate rollback train redrive
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -92,6 +92,10 @@ bench: $(STAMP) data ## Run the benchmarks; writes bench/results.json and bench/
 train: $(STAMP) data ## Train once on data/secondary_data.csv (DATA=file) and print the outcome
 	@mkdir -p .state
 	$(PY) -m training.pipeline --data $(or $(DATA),data/secondary_data.csv) --outcome .state/last-training.json
+
+# Against AWS: DEPLOY_TARGET=aws make redrive (your credentials, outputs of the AWS deploy).
+redrive: $(STAMP) ## Failed events back to their function, training jobs to their queue (ONLY=, FUNCTION=, DRY_RUN=1)
+	$(PY) scripts/redrive.py $(if $(ONLY),--only $(ONLY)) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(DRY_RUN),--dry-run)
 
 alerts: $(STAMP) ## Print the operators' alerts received on the local alerts-inbox queue
 	$(PY) scripts/alerts.py --wait 10
