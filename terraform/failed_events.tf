@@ -4,6 +4,7 @@
 # on-failure destination record: it names the function (requestContext.functionArn), why it
 # failed (condition, attempts) and the original event (requestPayload), so one queue keeps the
 # source and `make redrive` (scripts/redrive.py) sends each event back to its own function.
+# Its alarm (failed-events-not-empty) is in monitoring.tf, beside the training DLQ's.
 
 locals {
   # Every function invoked asynchronously (the API's synchronous calls to predict are unaffected).
@@ -52,23 +53,6 @@ resource "aws_lambda_function_event_invoke_config" "async" {
 
   # AWS checks that the execution role may send to the destination.
   depends_on = [aws_iam_role_policy.failed_events]
-}
-
-# An event that failed every attempt (missing data: the queue reported nothing, not a failure).
-resource "aws_cloudwatch_metric_alarm" "failed_events" {
-  alarm_name          = "${var.project}-failed-events-not-empty"
-  alarm_description   = "Asynchronous events (uploads, batch files, alarms, schedules) failed every attempt and wait in ${aws_sqs_queue.failed_events.name}: fix the cause, then make redrive."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = aws_sqs_queue.failed_events.name }
-  statistic           = "Maximum"
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  period              = var.alarm_period_seconds
-  evaluation_periods  = 1
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alerts.arn]
-  ok_actions          = [aws_sns_topic.alerts.arn]
 }
 
 output "failed_events_queue_url" {

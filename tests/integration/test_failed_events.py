@@ -83,6 +83,18 @@ def manifest_of(outputs: dict, source: Source, timeout: float) -> dict | None:
             time.sleep(1)
 
 
+def alarm_state(alarm_name: str, wanted: str) -> str:
+    """The alarm's state once it is ``wanted``, or after two of its periods and a margin."""
+    cloudwatch = localaws.client("cloudwatch")
+    deadline = None
+    while True:
+        alarm = cloudwatch.describe_alarms(AlarmNames=[alarm_name])["MetricAlarms"][0]
+        deadline = deadline or time.monotonic() + 2 * alarm["Period"] + 90
+        if alarm["StateValue"] == wanted or time.monotonic() > deadline:
+            return alarm["StateValue"]
+        time.sleep(5)
+
+
 def upload(outputs: dict) -> Source:
     """Rows that are all rejected: ingested, they ask for no training run."""
     s3, bucket = localaws.client("s3"), outputs["data_bucket_name"]
@@ -109,6 +121,9 @@ def test_an_upload_ingest_failed_three_times_waits_in_failed_events_and_redrive_
     s3_object = records[0]["requestPayload"]["Records"][0]["s3"]["object"]
     assert (s3_object["key"], s3_object["versionId"]) == (source.key, source.version_id)
     assert manifest_of(outputs, source, 0) is None  # nothing was ingested
+    # And the operators' alarm on the queue fires
+    queue = outputs["failed_events_queue_url"].rsplit("/", 1)[1]  # <project>-failed-events
+    assert alarm_state(f"{queue}-not-empty", "ALARM") == "ALARM"
     # When the setting is fixed (above) and the failed events of ingest are redriven
     assert redrive.main(["--only", "failed-events", "--function", ingest]) == 0
     # Then the upload is ingested from the original event, and its record is gone
