@@ -79,11 +79,13 @@ def policies() -> dict[str, dict]:
     return found
 
 
+@pytest.mark.integration  # reads the deployed stack's state
 def test_every_planned_function_has_a_role_policy(policies):
     for function in ("ingest", "predict", "monitor", "retrain"):
         assert any(f'["{function}"]' in address or function in address for address in policies)
 
 
+@pytest.mark.integration  # reads the deployed stack's state
 def test_policies_are_narrow(policies):
     broad = {
         f"{address} {s.get('Sid', '')}": problems(s)
