@@ -62,11 +62,18 @@ NOTES = [
     "same registered version; `pyfunc_in_process` is `predict` on an already encoded row only, "
     "so its ratio is not like for like; `serve_http` is a whole HTTP request.",
     "load: `predict` is POST /predict through API Gateway (API key, usage plan) on LocalStack, "
-    "open loop: a request is due every 1/rate s, half with 1 real specimen, half with 100; "
-    "latency counts from the due time, `late_starts` are requests the client sent over 0.1 s "
-    "late. `uploads` are the real file in 10 slices with 1-10 bad rows each, put to raw/ at "
-    "once; rows written = accepted + rejected from the manifests, and the training runs and "
-    "registered versions created after the uploads, once the training queue is empty.",
+    "open loop after warming 10 execution environments: a request is due every 1/rate s, half "
+    "with 1 real specimen, half with 100; latency counts from the due time (client queueing "
+    "included), `late_starts` are requests sent over 0.1 s late (32 client threads all busy), "
+    "`not_sent` those over 60 s late (dropped, so the run stays bounded). `predict_steady` is "
+    "the same at 15/s for 30 s. LocalStack serves API Gateway, the Lambda runtime API and S3 "
+    "in one Python process: `localstack_cpu_ms_per_request` bounds the local rate to about "
+    "1000 / that figure per second, whatever the cores. `environments` are the function's "
+    "execution environments alive afterwards (LocalStack starts one per request in flight).",
+    "load: `uploads` are the real file in 10 slices with 1-10 bad rows each, put to raw/ at "
+    "once; rows written = accepted + rejected from the manifests (`quarantined_rows` counted "
+    "in the rejected CSVs), then the training runs and registered versions created after the "
+    "uploads, once the training queue is empty.",
 ]
 
 
