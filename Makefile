@@ -36,8 +36,10 @@ run: $(STAMP) data ## The main job, end to end
 
 test: lint test-unit test-integration ## Everything CI runs: lint, unit and integration tests
 
-test-unit: $(STAMP) data ## Fast tests (moto, tiny fixtures, the real data file)
-	$(PYTEST) tests/unit -q
+# The two halves split tests/ by the integration marker: every test runs in exactly one
+# (tests/unit/test_make_test_selection.py checks it).
+test-unit: $(STAMP) data ## Offline tests: moto, fixtures, the real data file, builds, Terraform
+	$(PYTEST) tests -q -m "not integration"
 
 # Alarms evaluate every minute in the tests (5 minutes by default) so alarm paths finish quickly.
 test-integration: export TF_VAR_alarm_period_seconds = 60
