@@ -156,8 +156,10 @@ def test_a_batch_upload_is_scored_and_what_could_not_be_is_reported(stack, champ
     report = batch_outcome(stack, key)
     # Then three rows are scored and the fourth is reported with its reason
     assert (report["scored"], report["unscored"]) == (3, 1), report
-    assert report["rows"][0]["row"] == 4
-    assert report["rows"][0]["reasons"][0]["rule"] == "unknown_code"
+    assert report["reasons"]["cap-shape/unknown_code"]["count"] == 1
+    assert report["reasons"]["cap-shape/unknown_code"]["examples"][0]["row"] == 4
+    rejected = s3.get_object(Bucket=bucket, Key=report["rejected_rows"])["Body"].read().decode()
+    assert rejected.splitlines()[1].endswith(";4;cap-shape/unknown_code")
     results = s3.get_object(Bucket=bucket, Key=key.replace("batch/", "batch-results/", 1))
     lines = results["Body"].read().decode().splitlines()
     assert len(lines) == 4 and lines[0].endswith("decision;prediction_id;model_version")
