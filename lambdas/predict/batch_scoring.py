@@ -38,7 +38,7 @@ OUTPUT_COLUMNS = ("row", "prediction", "probability_poisonous", "decision", "pre
                   "model_version")  # fmt: skip
 REJECTED_COLUMNS = ("row", "reasons")
 CSV = "text/csv"
-IDS = uuid.UUID("6b1f1c2e-3c55-4a39-9a61-5f0d3e1b8a10")  # namespace of batch prediction ids
+IDS = uuid.UUID("6b1f1c2e-3c55-4a39-9a61-5f0d3e1b8a10")  # namespace of batch log names
 
 
 def is_s3_event(event: dict[str, Any]) -> bool:
@@ -129,7 +129,9 @@ class Batch:
                 results.write(self._score_block(table, checked, part))
 
     def _score_block(self, table: TextRows, checked: list, part: int) -> bytes:
-        ids = [str(uuid.uuid5(IDS, f"{self.source}#{row.index}")) for row, _ in checked]
+        ids = [
+            self.service.ids.derived(f"{self.source}#{row.index}", self.when) for row, _ in checked
+        ]
         records = [specimen for _, specimen in checked]
         results = self.service.classify(self.champion, records, ids)
         entries = log_entries(records, results, self.when.isoformat(), f"batch:{self.source}")

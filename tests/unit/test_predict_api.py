@@ -34,6 +34,7 @@ def aws(monkeypatch):
         s3.create_bucket(Bucket=support.ARTIFACT_BUCKET)
         s3.create_bucket(Bucket=support.DATA_BUCKET)
         ssm.put_parameter(Name=support.PARAMETER, Value='{"status": "none"}', Type="String")
+        ssm.put_parameter(Name=support.KEY_PARAMETER, Value=support.KEY, Type="SecureString")
         yield s3, ssm
 
 
