@@ -19,12 +19,20 @@ resource "aws_lambda_permission" "retrain_deferred_schedule" {
 }
 
 # The check reads the state of the model alarms only (a second inline policy on the role, so
-# iam.tf stays as it is).
+# iam.tf stays as it is). Their ARNs are spelled out from their names rather than read from the
+# alarms, which would tie the policy to the function the alarms invoke.
+locals {
+  model_alarm_arns = [
+    for key in keys(local.model_alarms) :
+    "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.project}-${key}"
+  ]
+}
+
 data "aws_iam_policy_document" "retrain_deferred" {
   statement {
     sid       = "ReadModelAlarmStates"
     actions   = ["cloudwatch:DescribeAlarms"]
-    resources = [for alarm in aws_cloudwatch_metric_alarm.model : alarm.arn]
+    resources = local.model_alarm_arns
   }
 }
 

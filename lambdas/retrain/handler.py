@@ -31,9 +31,12 @@ def cloudwatch():
 
 
 def alarms_in_alarm(names: list[str]) -> set[str]:
-    """Which of the named alarms are in state ALARM now (an alarm that no longer exists is not;
-    the state keeps at most 50 names, DescribeAlarms takes 100)."""
-    found = cloudwatch().describe_alarms(AlarmNames=names[:100]).get("MetricAlarms", [])
+    """Which of the named alarms are in state ALARM now (an alarm that no longer exists is not).
+    One call per alarm, so that IAM authorises each against its own ARN (the role may describe
+    the model alarms only); called only after a cooldown with alarms deferred, usually one."""
+    found = []
+    for name in names:
+        found += cloudwatch().describe_alarms(AlarmNames=[name]).get("MetricAlarms", [])
     return {alarm["AlarmName"] for alarm in found if alarm.get("StateValue") == "ALARM"}
 
 

@@ -300,6 +300,38 @@ def test_retrain_runs_with_its_role(cloud, monkeypatch):
     assert set(state["transitions"]) == {"mushroom-f1-low", "mushroom-drift-high"}
 
 
+def test_the_deferred_retrain_check_runs_with_its_role(cloud, monkeypatch):
+    # Given an alarm deferred by the cooldown, still in ALARM when the cooldown is over
+    monkeypatch.setenv("COOLDOWN_SECONDS", "3600")
+    with cloud.role("retrain"):
+        load_handler("retrain", monkeypatch).lambda_handler(alarm_event(), FakeContext())
+        drift = alarm_event(stamp="2026-11-24T06:05:00.000+0000", name="mushroom-drift-high")
+        load_handler("retrain", monkeypatch).lambda_handler(drift, FakeContext())
+    cloudwatch = boto3.client("cloudwatch", region_name=names.REGION)
+    cloudwatch.put_metric_alarm(
+        AlarmName="mushroom-drift-high",
+        Namespace="Mushroom",
+        MetricName="Drift",
+        Statistic="Maximum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=0.2,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cloudwatch.set_alarm_state(
+        AlarmName="mushroom-drift-high", StateValue="ALARM", StateReason="test"
+    )
+    # When the schedule's check runs after the cooldown, as retrain
+    monkeypatch.setenv("COOLDOWN_SECONDS", "0")
+    with cloud.role("retrain"):
+        handler = load_handler("retrain", monkeypatch)
+        outcome = handler.lambda_handler({"check": "deferred"}, FakeContext())
+    # Then it could read the alarm's state and queued the deferred job
+    assert outcome["action"] == "enqueue" and outcome["reason"] == "alarm:mushroom-drift-high"
+    assert "cloudwatch:DescribeAlarms" in cloud.actions("retrain")
+    assert len(cloud.messages(cloud.queue_url)) == 2
+
+
 def test_a_missing_key_is_403_without_bucket_listing_and_404_with_it(cloud):
     lister = {
         "Version": "2012-10-17",
