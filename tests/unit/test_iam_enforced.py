@@ -32,7 +32,7 @@ from tests.unit.ingest_support import csv_bytes, good_rows
 from tests.unit.lambda_loading import FakeContext, load_handler
 from tests.unit.test_ingest_handler import load_handler as load_ingest_handler
 from tests.unit.test_ingest_handler import mixed_file
-from tests.unit.test_retrain_handler import alarm_event
+from tests.unit.test_retrain_handler import alarm_event, alarm_in
 from tests.unit.test_training_register import _small_search
 from training import datasets, gate, job, pipeline
 from training.settings import WorkerSettings, aws_client
@@ -307,20 +307,7 @@ def test_the_deferred_retrain_check_runs_with_its_role(cloud, monkeypatch):
         load_handler("retrain", monkeypatch).lambda_handler(alarm_event(), FakeContext())
         drift = alarm_event(stamp="2026-11-24T06:05:00.000+0000", name="mushroom-drift-high")
         load_handler("retrain", monkeypatch).lambda_handler(drift, FakeContext())
-    cloudwatch = boto3.client("cloudwatch", region_name=names.REGION)
-    cloudwatch.put_metric_alarm(
-        AlarmName="mushroom-drift-high",
-        Namespace="Mushroom",
-        MetricName="Drift",
-        Statistic="Maximum",
-        Period=300,
-        EvaluationPeriods=1,
-        Threshold=0.2,
-        ComparisonOperator="GreaterThanThreshold",
-    )
-    cloudwatch.set_alarm_state(
-        AlarmName="mushroom-drift-high", StateValue="ALARM", StateReason="test"
-    )
+    alarm_in("ALARM", "mushroom-drift-high")
     # When the schedule's check runs after the cooldown, as retrain
     monkeypatch.setenv("COOLDOWN_SECONDS", "0")
     with cloud.role("retrain"):
