@@ -439,8 +439,10 @@ def build_profiles(
     unique, inverse = np.unique(names.astype(str), return_inverse=True)
     order = np.argsort(inverse, kind="stable")
     bounds = np.searchsorted(inverse[order], np.arange(len(unique) + 1))
-    return [_profile(str(name), matrix[order[a:b]], labels[order[a:b]], vocabulary, numeric_margin)
-            for name, a, b in zip(unique, bounds[:-1], bounds[1:])]  # fmt: skip
+    return [
+        _profile(str(name), matrix[order[a:b]], labels[order[a:b]], vocabulary, numeric_margin)
+        for name, a, b in zip(unique, bounds[:-1], bounds[1:])
+    ]
 
 
 def assign_groups(matrix, labels, groups, vocabulary, numeric_margin=DEFAULT_MARGIN) -> np.ndarray:
@@ -464,8 +466,10 @@ def _absent(value: Any) -> bool:
 def _join_species(matrix, labels, names, unknown, vocabulary, numeric_margin) -> np.ndarray:
     """A row without species joins the first known species of its class it is consistent with."""
     known_names = sorted(set(names[~unknown].tolist()))
-    profiles = [_profile(n, matrix[names == n], labels[names == n], vocabulary, numeric_margin)
-                for n in known_names]  # fmt: skip
+    profiles = [
+        _profile(n, matrix[names == n], labels[names == n], vocabulary, numeric_margin)
+        for n in known_names
+    ]
     matched = ProfileIndex(profiles, vocabulary).matches(matrix[unknown])
     matched &= np.array([p.label for p in profiles])[None, :] == labels[unknown][:, None]
     first = matched.argmax(axis=1)

@@ -23,9 +23,11 @@ SPECIMENS_PER_CLASS = 30
 
 def api(outputs: dict, method: str, path: str, body: dict | None = None) -> dict:
     request = urllib.request.Request(
-        outputs["api_local_url"].rstrip("/") + path, method=method,
+        outputs["api_local_url"].rstrip("/") + path,
+        method=method,
         data=None if body is None else json.dumps(body).encode(),
-        headers={"x-api-key": outputs["api_key"], "content-type": "application/json"})  # fmt: skip
+        headers={"x-api-key": outputs["api_key"], "content-type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
@@ -85,17 +87,25 @@ def test_the_full_loop(real_data_file, local_cloud):
     # → feedback that contradicts the model (every label swapped), and drifted specimens of a
     # poisonous species reported edible: quality collapses
     drifted = [{**row, "cap-diameter": row["cap-diameter"] * 4} for row in turban[:20]]
-    drifted_ids = [r["prediction_id"] for r in
-                   api(outputs, "POST", "/predict", {"specimens": drifted})["results"]]  # fmt: skip
-    swapped = [(r["prediction_id"], "e" if r["prediction"] == "poisonous" else "p")
-               for r in results]  # fmt: skip
+    drifted_ids = [
+        r["prediction_id"]
+        for r in api(outputs, "POST", "/predict", {"specimens": drifted})["results"]
+    ]
+    swapped = [
+        (r["prediction_id"], "e" if r["prediction"] == "poisonous" else "p") for r in results
+    ]
     for prediction_id, observed in swapped + [(i, "e") for i in drifted_ids]:
-        api(outputs, "POST", "/feedback",
-            {"prediction_id": prediction_id, "observed_class": observed})  # fmt: skip
+        api(
+            outputs,
+            "POST",
+            "/feedback",
+            {"prediction_id": prediction_id, "observed_class": observed},
+        )
 
     # → monitor (the scheduled function, invoked now) → metrics → alarm
-    invoked = localaws.client("lambda").invoke(FunctionName=outputs["monitor_function_name"],
-                                               Payload=b"{}")  # fmt: skip
+    invoked = localaws.client("lambda").invoke(
+        FunctionName=outputs["monitor_function_name"], Payload=b"{}"
+    )
     report = json.loads(invoked["Payload"].read())
     assert report["quality_status"] == "ok", report
     assert wait_for_alarm(alarm, "ALARM"), f"{alarm} did not fire"

@@ -32,7 +32,7 @@ from tests.unit.ingest_support import csv_bytes, good_rows
 from tests.unit.lambda_loading import FakeContext, load_handler
 from tests.unit.test_ingest_handler import load_handler as load_ingest_handler
 from tests.unit.test_ingest_handler import mixed_file
-from tests.unit.test_retrain_handler import alarm_event
+from tests.unit.test_retrain_handler import alarm_event, alarm_in
 from tests.unit.test_training_register import _small_search
 from training import datasets, job, pipeline
 from training.settings import WorkerSettings, aws_client
@@ -304,6 +304,25 @@ def test_retrain_runs_with_its_role(cloud, monkeypatch):
     assert len(cloud.messages(cloud.queue_url)) == 1
     state = json.loads(cloud.s3.get_object(Bucket=DATA, Key=storage.RETRAIN_STATE)["Body"].read())
     assert set(state["transitions"]) == {"mushroom-f1-low", "mushroom-drift-high"}
+
+
+def test_the_deferred_retrain_check_runs_with_its_role(cloud, monkeypatch):
+    # Given an alarm deferred by the cooldown, still in ALARM when the cooldown is over
+    monkeypatch.setenv("COOLDOWN_SECONDS", "3600")
+    with cloud.role("retrain"):
+        load_handler("retrain", monkeypatch).lambda_handler(alarm_event(), FakeContext())
+        drift = alarm_event(stamp="2026-11-24T06:05:00.000+0000", name="mushroom-drift-high")
+        load_handler("retrain", monkeypatch).lambda_handler(drift, FakeContext())
+    alarm_in("ALARM", "mushroom-drift-high")
+    # When the schedule's check runs after the cooldown, as retrain
+    monkeypatch.setenv("COOLDOWN_SECONDS", "0")
+    with cloud.role("retrain"):
+        handler = load_handler("retrain", monkeypatch)
+        outcome = handler.lambda_handler({"check": "deferred"}, FakeContext())
+    # Then it could read the alarm's state and queued the deferred job
+    assert outcome["action"] == "enqueue" and outcome["reason"] == "alarm:mushroom-drift-high"
+    assert "cloudwatch:DescribeAlarms" in cloud.actions("retrain")
+    assert len(cloud.messages(cloud.queue_url)) == 2
 
 
 def test_a_missing_key_is_403_without_bucket_listing_and_404_with_it(cloud):

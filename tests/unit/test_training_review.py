@@ -33,8 +33,10 @@ def test_flipped_and_unexplained_labels_are_held_and_honest_ones_train():
     # Then the flipped and drifted are held with their reason, the honest ones train
     reasons = sorted({record["reason"] for record in held})
     assert len(held) == 9
-    assert reasons == ["labelled edible, but a poisonous species fits",
-                       "no species seen in training fits this specimen"]  # fmt: skip
+    assert reasons == [
+        "labelled edible, but a poisonous species fits",
+        "no species seen in training fits this specimen",
+    ]
     assert inputs.own.sum() == len(support.frame())  # scored rows: the data set's own
     assert (~inputs.own).sum() == 4
 
