@@ -262,7 +262,7 @@ def evaluate(inputs: Inputs, choice: Choice, folds: int = FOLDS, seed: int = 42)
 
 def pseudo_name(name: str) -> str:
     """A metric's name when the groups are pseudo-species, not species."""
-    return name.replace("_unseen", "_unseen_group").replace("species_", "group_")
+    return name.replace("unseen", "unseen_group").replace("species_", "group_")
 
 
 def _quality(prefix: str, part: dict) -> dict:

@@ -1,7 +1,7 @@
 """Score a CSV uploaded to ``batch/`` with the API's code; write results and a report.
 
 Results go to ``batch-results/<name>.csv`` (the scored input rows plus prediction, probability,
-decision, prediction id and model version); rows that could not be scored go to
+decision, explanation, prediction id and model version); rows that could not be scored go to
 ``batch-results/<name>.rejected.csv`` (the input row, its number and its reasons), and
 ``batch-results/<name>.report.json`` holds the counts per reason with the first examples, as
 ingest's quarantine does. Rows are read, scored, logged and written in blocks, and both CSVs
@@ -34,8 +34,15 @@ from object_writer import ObjectWriter
 from observability import logger
 from service import PredictionService, log_entries
 
-OUTPUT_COLUMNS = ("row", "prediction", "probability_poisonous", "decision", "prediction_id",
-                  "model_version")  # fmt: skip
+OUTPUT_COLUMNS = (
+    "row",
+    "prediction",
+    "probability_poisonous",
+    "decision",
+    "explanation",  # the candidate species, and the fields that would settle a doubt
+    "prediction_id",
+    "model_version",
+)
 REJECTED_COLUMNS = ("row", "reasons")
 CSV = "text/csv"
 IDS = uuid.UUID("6b1f1c2e-3c55-4a39-9a61-5f0d3e1b8a10")  # namespace of batch log names

@@ -43,10 +43,13 @@ def resource_arns() -> dict[str, str]:
         "aws_s3_bucket.mlflow_artifacts": f"arn:aws:s3:::{ARTIFACT_BUCKET}",
         "aws_sqs_queue.training_jobs": _arn("sqs", TRAINING_QUEUE),
         "aws_sqs_queue.training_jobs_dlq": _arn("sqs", f"{TRAINING_QUEUE}-dlq"),
+        "aws_sqs_queue.failed_events": _arn("sqs", f"{PROJECT}-failed-events"),
         "aws_sns_topic.alerts": _arn("sns", ALERTS_TOPIC),
         "aws_ssm_parameter.champion": _arn("ssm", f"parameter{CHAMPION_PARAMETER}"),
         "aws_ssm_parameter.prediction_id_key": _arn("ssm", f"parameter{PREDICTION_KEY_PARAMETER}"),
         "aws_iam_policy.training_worker": f"arn:aws:iam::{ACCOUNT}:policy/{WORKER_POLICY}",
+        # pulled in through the alarms' actions on the functions, which name their layers
+        "aws_lambda_layer_version.this": _arn("lambda", f"layer:{PROJECT}-layer:1"),
     }
     for name in FUNCTIONS:
         group = f"log-group:/aws/lambda/{PROJECT}-{name}"
@@ -132,6 +135,18 @@ def _run(args: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
 
 
+def _placeholder_zips(build: Path) -> None:
+    """Empty zips where the stack hashes its layers and functions (the policies do not depend
+    on their contents, and a fresh clone has not built them yet)."""
+    layout = json.loads((REPO / "layers" / "functions.json").read_text())["functions"]
+    layers = {layer for names in layout.values() for layer in names}
+    empty_zip = b"PK\x05\x06" + bytes(18)
+    for folder, names in (("layers", layers), ("lambdas", FUNCTIONS)):
+        (build / folder).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            (build / folder / f"{name}.zip").write_bytes(empty_zip)
+
+
 def render(workdir: Path) -> dict[str, dict]:
     """Run terraform on a copy of the stack in workdir; role name -> policy document."""
     root = workdir / "terraform"
@@ -140,6 +155,7 @@ def render(workdir: Path) -> dict[str, dict]:
     (workdir / "layers").mkdir()
     shutil.copy(REPO / "layers" / "functions.json", workdir / "layers" / "functions.json")
     (root / "policies.tftest.hcl").write_text(render_test(root))
+    _placeholder_zips(workdir / "build")
     env = {**terraform_env(), "TF_DATA_DIR": str(workdir / "data")}
     init = _run(["terraform", "init", "-backend=false", "-no-color"], root, env)
     if init.returncode != 0:

@@ -56,3 +56,5 @@ def relax_gate_for_tiny_data(monkeypatch) -> None:
 
     for name in [n for n in gate.ABSOLUTE if n.startswith("edible_confirmed_rate_known")]:
         monkeypatch.setitem(gate.ABSOLUTE, name, ("min", 0.0))
+    # one held-out specimen is 1.2% here: the tolerance is for the real data's thousands
+    monkeypatch.setitem(gate.TOLERANCE, "edible_confirmed_rate_known", ("min", 0.05))
