@@ -1,0 +1,77 @@
+"""The description a model version carries in the registry: its data, the gate's decision and
+the headline safety figures, readable on the MLflow UI's registry page without opening the run.
+
+Written generically over the metrics: every figure the gate checks is shown with its bound, and
+the other headline figures when the evaluation produced them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+from training import gate
+
+LABELS = {
+    "served_false_edible_rate_unseen": "poisonous served as edible, unseen species",
+    "edible_confirmed_rate_known": "edible confirmed, known species",
+    "unsure_rate_unseen": "unsure, unseen species",
+    "random_accuracy": "accuracy, random CV",
+    "random_roc_auc": "ROC-AUC, random CV",
+    "species_accuracy": "accuracy, species-grouped CV",
+    "species_false_edible_rate": "model alone: poisonous called edible, unseen species",
+}
+# Shown after the gate's figures when present: what the policy costs and what it guards against.
+CONTEXT = ("unsure_rate_unseen", "species_accuracy", "species_false_edible_rate")
+LIMIT = 5000  # MLflow stores a version description in at most 5,000 characters
+
+
+def describe(decision: str, reason: str, metrics: Mapping, lineage: Mapping, run_id: str) -> str:
+    """Markdown: decision and reason, data, safety figures, where the rest is."""
+    lines = [f"**{decision}** — {reason.removeprefix(decision + ': ')}", "", _data(lineage), ""]
+    lines += ["**Headline figures** (species-grouped CV for unseen species):"]
+    lines += [f"- {line}" for line in _figures(metrics)]
+    lines += ["", f"All metrics, plots and `lineage.json`: run `{run_id}`."]
+    return "\n".join(lines)[:LIMIT]
+
+
+def _data(lineage: Mapping) -> str:
+    ids = list(lineage.get("dataset_ids", []))
+    shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    sha = str(lineage.get("content_sha256", ""))[:12]
+    return (
+        f"**Data**: {lineage.get('rows', 0):,} specimens "
+        f"({lineage.get('duplicates_removed', 0):,} duplicates removed) from {len(ids)} "
+        f"data set(s): {shown}; content sha256 `{sha}…`"
+    )
+
+
+def _figures(metrics: Mapping) -> list[str]:
+    lines = []
+    for name, (direction, bound) in gate.ABSOLUTE.items():
+        sign = "≥" if direction == "min" else "≤"
+        lines.append(f"{_figure(name, metrics)} (gate {sign} {_value(name, bound)})")
+    return lines + [_figure(name, metrics) for name in CONTEXT if name in metrics]
+
+
+def _figure(name: str, metrics: Mapping) -> str:
+    value = metrics.get(name)
+    text = f"{LABELS.get(name, name)}: {_value(name, value)}"
+    if name == "served_false_edible_rate_unseen" and _finite(value):
+        count = metrics.get("unseen_poisonous_count")
+        if _finite(count):
+            text += f" ({round(value * count):,} of {int(count):,})"
+    return text
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _value(name: str, value) -> str:
+    """Rates as percentages (three decimals below 1%), other figures with four digits."""
+    if not _finite(value):
+        return "not measured"
+    if "rate" in name:
+        return f"{value:.3%}" if value < 0.01 else f"{value:.1%}"
+    return f"{value:.4f}"
