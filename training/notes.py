@@ -23,45 +23,50 @@ LABELS = {
 }
 # Shown after the gate's figures when present: what the policy costs and what it guards against.
 CONTEXT = ("unsure_rate_unseen", "species_accuracy", "species_false_edible_rate")
+SHOWN = 5  # data sets named in the description; lineage.json has them all
 LIMIT = 5000  # MLflow stores a version description in at most 5,000 characters
 
 
 def describe(decision: str, reason: str, metrics: Mapping, lineage: Mapping, run_id: str) -> str:
     """Markdown: decision and reason, data, safety figures, where the rest is."""
-    lines = [f"**{decision}** — {reason.removeprefix(decision + ': ')}", "", _data(lineage), ""]
-    lines += ["**Headline figures** (species-grouped CV for unseen species):"]
+    lines = [f"{decision} — {reason.removeprefix(decision + ': ')}", "", _data(lineage), ""]
+    lines += ["**Headline figures** (unseen species: species-grouped CV):"]
     lines += [f"- {line}" for line in _figures(metrics)]
     lines += ["", f"All metrics, plots and `lineage.json`: run `{run_id}`."]
     return "\n".join(lines)[:LIMIT]
 
 
 def _data(lineage: Mapping) -> str:
-    ids = list(lineage.get("dataset_ids", []))
-    shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    """The data sets, largest first, with their rows (the lineage names them all)."""
+    rows_in = lineage.get("rows_in") or {name: 0 for name in lineage.get("dataset_ids", [])}
+    largest = sorted(rows_in.items(), key=lambda item: -item[1])
+    shown = ", ".join(f"{name} ({rows:,} rows)" for name, rows in largest[:SHOWN])
+    if len(largest) > SHOWN:
+        shown += f" and {len(largest) - SHOWN} more"
     sha = str(lineage.get("content_sha256", ""))[:12]
     return (
         f"**Data**: {lineage.get('rows', 0):,} specimens "
-        f"({lineage.get('duplicates_removed', 0):,} duplicates removed) from {len(ids)} "
-        f"data set(s): {shown}; content sha256 `{sha}…`"
+        f"({lineage.get('duplicates_removed', 0):,} duplicates removed) from "
+        f"{len(largest)} data set(s): {shown}; content sha256 `{sha}…`"
     )
 
 
 def _figures(metrics: Mapping) -> list[str]:
+    """Every figure the gate checks, with its bound, then the context figures present."""
     lines = []
     for name, (direction, bound) in gate.ABSOLUTE.items():
         sign = "≥" if direction == "min" else "≤"
-        lines.append(f"{_figure(name, metrics)} (gate {sign} {_value(name, bound)})")
+        lines.append(_figure(name, metrics, f"gate {sign} {_value(name, bound)}"))
     return lines + [_figure(name, metrics) for name in CONTEXT if name in metrics]
 
 
-def _figure(name: str, metrics: Mapping) -> str:
+def _figure(name: str, metrics: Mapping, note: str = "") -> str:
     value = metrics.get(name)
+    count = metrics.get("unseen_poisonous_count")
+    if name == "served_false_edible_rate_unseen" and _finite(value) and _finite(count):
+        note = f"{round(value * count):,} of {int(count):,}" + (f"; {note}" if note else "")
     text = f"{LABELS.get(name, name)}: {_value(name, value)}"
-    if name == "served_false_edible_rate_unseen" and _finite(value):
-        count = metrics.get("unseen_poisonous_count")
-        if _finite(count):
-            text += f" ({round(value * count):,} of {int(count):,})"
-    return text
+    return f"{text} ({note})" if note else text
 
 
 def _finite(value) -> bool:

@@ -43,7 +43,7 @@ def _note_restore(client, model_name: str, target, replaced: str) -> None:
     reason = f"restored by rollback from version {replaced}"
     client.set_model_version_tag(model_name, target.version, "promotion_reason", reason)
     when = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    line = f"**{reason}** at {when}"
+    line = f"{reason} at {when}"
     text = f"{line}\n\n{target.description or ''}".strip()[:LIMIT]
     client.update_model_version(model_name, target.version, description=text)
 

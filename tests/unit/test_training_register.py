@@ -68,7 +68,7 @@ def test_champion_refusal_and_previous(registry, tmp_path, monkeypatch):
     assert (str(champion.version), str(previous.version)) == (second["version"], "1")
     # The registry page stays readable: two tags on the version, the figures in its description
     assert set(champion.tags) == {"promotion_decision", "promotion_reason"}
-    assert champion.description.startswith("**promoted** — passes absolute thresholds")
+    assert champion.description.startswith("promoted — passes absolute thresholds")
     assert "poisonous served as edible, unseen species: " in champion.description
     assert f"run `{second['run_id']}`" in champion.description
     # and the gate reads the champion's metrics from its run
@@ -85,16 +85,18 @@ def test_a_version_description_names_data_decision_and_every_gate_figure():
         "a_figure_added_later": 1.0,
     }
     lineage = {
-        "dataset_ids": ["secondary-data-0dd6b5f0605f"],
+        "dataset_ids": ["my-upload-4f1e2d3c4b5a", "secondary-data-0dd6b5f0605f"],
+        "rows_in": {"my-upload-4f1e2d3c4b5a": 5, "secondary-data-0dd6b5f0605f": 61069},
         "rows": 61069,
         "duplicates_removed": 146,
         "content_sha256": "ab" * 32,
     }
     reason = "refused: random_roc_auc=None misses >= 0.95"
     text = notes.describe("refused", reason, metrics, lineage, "run-1")
-    assert text.startswith("**refused** — random_roc_auc=None misses >= 0.95")
-    assert "61,069 specimens (146 duplicates removed) from 1 data set(s)" in text
-    served = "poisonous served as edible, unseen species: 0.000% (0 of 33,742) (gate ≤ 0.100%)"
+    assert text.startswith("refused — random_roc_auc=None misses >= 0.95")
+    data = "61,069 specimens (146 duplicates removed) from 2 data set(s): secondary-data-"
+    assert data in text and "(61,069 rows), my-upload-4f1e2d3c4b5a (5 rows)" in text
+    served = "poisonous served as edible, unseen species: 0.000% (0 of 33,742; gate ≤ 0.100%)"
     assert f"- {served}" in text
     assert "- edible confirmed, known species: 99.3% (gate ≥ 98.0%)" in text
     assert "- ROC-AUC, random CV: not measured (gate ≥ 0.9500)" in text
