@@ -124,13 +124,7 @@ class _Split:
         self.rejects.write(_csv_line([*self.header.fields, ROW_NUMBER, REASONS, RAW_LINE],
                                      self.header.separator))  # fmt: skip
         self.counts: dict[str, dict[str, Any]] = {}
-        self.rows_in = self.accepted = self.rejected = 0
-        self.species = self._species_names()
-
-    def _species_names(self) -> list[str] | None:
-        if species.is_canonical(self.reader.content.sha256):
-            return species.canonical_species()
-        return None
+        self.rows_in = self.accepted = self.rejected = self.with_species = 0
 
     def run(self, chunk_rows: int) -> Outcome:
         for chunk in self.reader.chunks(chunk_rows):
@@ -155,11 +149,9 @@ class _Split:
     def _typed(self, accepted):
         """Accepted rows in the dataset's columns: species when known, the source row number."""
         frame = accepted.copy()
-        if self.species is not None:
-            offset = self.header.line_number + 1  # first data line (the canonical file has no gaps)
-            frame[contract.SPECIES] = [self.species[n - offset] for n in frame.index]
-        elif contract.SPECIES not in frame:
-            frame[contract.SPECIES] = None
+        if contract.SPECIES not in frame:  # rows of the canonical data set, by content
+            frame[contract.SPECIES] = species.identify(frame) if len(frame) else []
+        self.with_species += int(frame[contract.SPECIES].notna().sum())
         frame[ROW_NUMBER] = frame.index.astype("int64")
         return frame[PARQUET_SCHEMA.names]
 
@@ -208,8 +200,11 @@ class _Split:
             "content_sha256": content.sha256, "content_bytes": content.size,
             "unknown_columns": list(match.unknown),
             "absent_optional_columns": list(match.missing_features),
-            "species": _species_origin(self.species is not None, match.has_species),
+            "species": _species_origin(self.with_species, match.has_species),
+            "rows_with_species": self.with_species,
         })  # fmt: skip
+        if self.with_species < self.accepted:
+            report["warnings"] = [species_warning(self.accepted - self.with_species)]
         return report
 
 
@@ -219,10 +214,19 @@ def _status(accepted: int, rejected: int) -> str:
     return Status.PARTIAL if accepted else Status.REJECTED
 
 
-def _species_origin(canonical: bool, column: bool) -> str | None:
-    if canonical:
-        return "canonical-file"
-    return "column" if column else None
+def _species_origin(rows_with_species: int, column: bool) -> str | None:
+    if column:
+        return "column"
+    return "canonical-rows" if rows_with_species else None
+
+
+def species_warning(rows: int) -> str:
+    """What a manifest says of rows whose species is unknown."""
+    return (
+        f"{rows} accepted rows have no species (no species column, and not rows of the "
+        "canonical data set): training groups them as pseudo-species, so its grouped figures "
+        "are no unseen-species evaluation for them"
+    )
 
 
 def _csv_line(fields: list, separator: str) -> bytes:

@@ -20,6 +20,15 @@ LABELS = {
     "random_roc_auc": "ROC-AUC, random CV",
     "species_accuracy": "accuracy, species-grouped CV",
     "species_false_edible_rate": "model alone: poisonous called edible, unseen species",
+    "known_poisonous_variants_served_edible": "known poisonous species served as edible with "
+    "any fields left out",
+}
+# How a specimen was described in the evaluation (a suffix of the served figures' names).
+DESCRIBED = {"one_out": "one field left out", "numbers_off": "numbers off"}
+# figure -> the count it is a share of (shown as "n of count")
+COUNTS = {
+    "served_false_edible_rate_unseen": "unseen_poisonous_count",
+    "known_poisonous_variants_served_edible": "known_poisonous_variants",
 }
 # Shown after the gate's figures when present: what the policy costs and what it guards against.
 CONTEXT = ("unsure_rate_unseen", "species_accuracy", "species_false_edible_rate")
@@ -61,12 +70,22 @@ def _figures(metrics: Mapping) -> list[str]:
 
 
 def _figure(name: str, metrics: Mapping, note: str = "") -> str:
-    value = metrics.get(name)
-    count = metrics.get("unseen_poisonous_count")
-    if name == "served_false_edible_rate_unseen" and _finite(value) and _finite(count):
-        note = f"{round(value * count):,} of {int(count):,}" + (f"; {note}" if note else "")
-    text = f"{LABELS.get(name, name)}: {_value(name, value)}"
+    value = gate.figure(metrics, name)  # species or, when species were unknown, pseudo-species
+    count = metrics.get(COUNTS.get(name, ""))
+    if _finite(value) and _finite(count):
+        share = f"{round(value * count):,} " if "rate" in name else ""
+        note = f"{share}of {int(count):,}" + (f"; {note}" if note else "")
+    text = f"{_label(name)}: {_value(name, value)}"
     return f"{text} ({note})" if note else text
+
+
+def _label(name: str) -> str:
+    """The readable name; a figure of another description names it after the label."""
+    base = max((key for key in LABELS if name.startswith(key)), key=len, default=None)
+    if base is None:
+        return name
+    rest = name[len(base) :].strip("_")
+    return LABELS[base] + (f" ({DESCRIBED.get(rest, rest.replace('_', ' '))})" if rest else "")
 
 
 def _finite(value) -> bool:
@@ -74,9 +93,9 @@ def _finite(value) -> bool:
 
 
 def _value(name: str, value) -> str:
-    """Rates as percentages (three decimals below 1%), other figures with four digits."""
+    """Rates as percentages (three decimals below 1%), counts whole, others with four digits."""
     if not _finite(value):
         return "not measured"
     if "rate" in name:
         return f"{value:.3%}" if value < 0.01 else f"{value:.1%}"
-    return f"{value:.4f}"
+    return f"{value:,}" if isinstance(value, int) else f"{value:.4f}"

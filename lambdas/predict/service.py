@@ -12,6 +12,7 @@ from api_errors import InvalidSpecimens, StorageUnavailable
 from champion import Champion, ChampionCache
 from mushroom.config import PredictConfig
 from mushroom.model import ModelBundle
+from mushroom.safety import RULE
 from observability import logger
 from prediction_log import PredictionLog, new_prediction_id, utc_now
 
@@ -85,7 +86,7 @@ class PredictionService:
         pointer = self.champions.current().pointer
         return {"model_version": pointer.version, "run_id": pointer.run_id,
                 "trained_at": pointer.trained_at, "threshold": pointer.threshold,
-                "metrics": pointer.metrics}  # fmt: skip
+                "decision_rule": RULE, "metrics": pointer.metrics}  # fmt: skip
 
     def health(self) -> dict[str, Any]:
         """Liveness; does not load a model."""

@@ -40,3 +40,10 @@ def records(typed: pd.DataFrame) -> list[dict]:
     """Typed rows as the dicts the prediction API passes to the model bundle."""
     features = typed.drop(columns=["class", "species"], errors="ignore")
     return features.astype(object).where(features.notna(), None).to_dict("records")
+
+
+def vocabulary():
+    """The contract's vocabulary (what training and serving encode with)."""
+    from mushroom.encoding import Vocabulary
+
+    return Vocabulary.from_contract()
