@@ -166,10 +166,11 @@ def test_a_dropped_file_has_a_manifest_a_quarantine_and_a_decided_version(droppe
     # the run holds the metrics, plots and lineage
     decision = version.tags["promotion_decision"]
     assert version.description.startswith(f"{decision} — ")
-    assert manifest["dataset_id"] in version.description
+    assert "\n**Data**: " in version.description
     assert "poisonous served as edible, unseen species:" in version.description
     assert len(version.tags) <= 3, version.tags
     run = mlflow.get_run(version.run_id)
+    assert manifest["dataset_id"] in run.data.tags["dataset_ids"]
     assert "served_false_edible_rate_unseen" in run.data.metrics
     artifacts = {item.path for item in mlflow.list_artifacts(version.run_id)}
     plots = {item.path for item in mlflow.list_artifacts(version.run_id, "plots")}
