@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 import mushroom
 from mushroom import contract, species
 from mushroom.errors import NotATableError
+from mushroom.reasons import ReasonTally
 from mushroom.storage import DatasetKeys, Source, dataset_id
 from mushroom.table import CHUNK_ROWS, Chunk, Header, TableReader, open_table
 from mushroom.validation import REASONS, validate
@@ -39,7 +40,6 @@ class Status:
 
 ROW_NUMBER = "row_number"
 RAW_LINE = "raw_line"
-EXAMPLES_PER_REASON = 3
 SPOOL_BYTES = 32 * 1024 * 1024  # rejected rows beyond this go to a temporary file, not memory
 PARQUET_SCHEMA = pa.schema(
     [(contract.LABEL, pa.string())]
@@ -123,7 +123,7 @@ class _Split:
         self.rejects = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b")
         self.rejects.write(_csv_line([*self.header.fields, ROW_NUMBER, REASONS, RAW_LINE],
                                      self.header.separator))  # fmt: skip
-        self.counts: dict[str, dict[str, Any]] = {}
+        self.reasons = ReasonTally(ROW_NUMBER)
         self.rows_in = self.accepted = self.rejected = self.with_species = 0
 
     def run(self, chunk_rows: int) -> Outcome:
@@ -162,17 +162,11 @@ class _Split:
             raw_line, reasons = rejected[number]
             fields = (chunk.fields[number] + [""] * width)[:width]
             writer.writerow([*fields, number, json.dumps(reasons), raw_line or ""])
-            self._count(number, reasons)
+            for reason in reasons:
+                self.reasons.add(
+                    number, reason["column"], reason["rule"], reason["value"], reason["message"]
+                )
         self.rejects.write(buffer.getvalue().encode("utf-8"))
-
-    def _count(self, number: int, reasons: list[dict]) -> None:
-        for reason in reasons:
-            entry = self.counts.setdefault(f"{reason['column']}/{reason['rule']}",
-                                           {"count": 0, "examples": []})  # fmt: skip
-            entry["count"] += 1
-            if len(entry["examples"]) < EXAMPLES_PER_REASON:
-                entry["examples"].append({ROW_NUMBER: number, "value": reason["value"],
-                                          "message": reason["message"]})  # fmt: skip
 
     def _outcome(self) -> Outcome:
         identity = dataset_id(self.source)
@@ -195,7 +189,7 @@ class _Split:
         report.update({
             "rows_in": self.rows_in, "accepted": self.accepted, "rejected": self.rejected,
             "blank_lines": self.reader.blank_lines, "header_line": self.header.line_number,
-            "reasons": dict(sorted(self.counts.items())),
+            "reasons": self.reasons.as_dict(),
             "separator": self.header.separator, "compression": content.compression,
             "content_sha256": content.sha256, "content_bytes": content.size,
             "unknown_columns": list(match.unknown),
@@ -261,6 +255,8 @@ def manifest(outcome: Outcome, keys: DatasetKeys, *, correlation_id: str | None,
         "reasons": {key: entry["count"] for key, entry in report.get("reasons", {}).items()},
         "refusal": outcome.refusal,
         "species": report.get("species"),
+        "rows_with_species": report.get("rows_with_species", 0),
+        "warnings": report.get("warnings", []),
         "outputs": output_keys(outcome, keys),
         "timings": {**timings, "ingest_s": outcome.seconds},
         "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

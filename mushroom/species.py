@@ -39,7 +39,7 @@ def canonical_species(row_count: int = CANONICAL_ROWS) -> list[str]:
     return [names[row // ROWS_PER_SPECIES] for row in range(row_count)]
 
 
-def fingerprints(frame) -> "np.ndarray":
+def fingerprints(frame):
     """64-bit fingerprint of each validated row: class and features, numbers to 2 decimals."""
     import numpy as np  # the ingest and training paths have it; the stdlib callers do not
 

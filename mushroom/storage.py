@@ -109,6 +109,11 @@ def batch_results_key(key: str) -> str:
     return f"{BATCH_RESULTS}{_batch_name(key)}.csv"
 
 
+def batch_rejected_key(key: str) -> str:
+    """``batch/<name>.csv`` → ``batch-results/<name>.rejected.csv`` (rows not scored)."""
+    return f"{BATCH_RESULTS}{_batch_name(key)}.rejected.csv"
+
+
 def batch_report_key(key: str) -> str:
     """``batch/<name>.csv`` → ``batch-results/<name>.report.json``."""
     return f"{BATCH_RESULTS}{_batch_name(key)}.report.json"

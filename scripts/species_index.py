@@ -1,6 +1,6 @@
 """Rebuild mushroom/resources/species_rows.bin from the canonical data file.
 
-    python -m scripts.species_index [data/secondary_data.csv]
+python -m scripts.species_index [data/secondary_data.csv]
 """
 
 import hashlib

@@ -100,8 +100,15 @@ locals {
       conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["processed/*", "feedback/*", "predictions/*", "manifests/*"] }]
     },
     {
+      # Reported labels the review did not trust are kept for a person (training/review.py).
+      sid       = "HoldFeedbackForReview"
+      actions   = ["s3:PutObject"]
+      resources = ["${local.data_bucket_arn}/${local.data_prefixes.quarantine}feedback/*"]
+    },
+    {
+      # No delete: the worker only adds artifacts, and the champion's files must survive it.
       sid       = "MlflowArtifacts"
-      actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+      actions   = ["s3:GetObject", "s3:PutObject"]
       resources = ["${local.mlflow_bucket_arn}/*"]
     },
     { sid = "ListMlflowArtifacts", actions = ["s3:ListBucket"], resources = [local.mlflow_bucket_arn] },

@@ -85,8 +85,13 @@ def random_cv(inputs: Inputs, choice: Choice, folds: int = FOLDS, seed: int = 42
     probability = np.zeros(len(inputs.labels))
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
     for train_rows, test_rows in splitter.split(inputs.matrix, inputs.target):
-        booster = fit(inputs.matrix[train_rows], inputs.target[train_rows], inputs.vocabulary,
-                      choice.params, choice.rounds)  # fmt: skip
+        booster = fit(
+            inputs.matrix[train_rows],
+            inputs.target[train_rows],
+            inputs.vocabulary,
+            choice.params,
+            choice.rounds,
+        )
         probability[test_rows] = booster.predict(inputs.matrix[test_rows])
     own = inputs.own
     return {"truth": inputs.labels[own], "probability": probability[own]}
@@ -101,8 +106,13 @@ class FoldModel:
 
     @classmethod
     def train(cls, inputs: Inputs, choice: Choice, rows: np.ndarray) -> "FoldModel":
-        booster = fit(inputs.matrix[rows], inputs.target[rows], inputs.vocabulary,
-                      choice.params, choice.rounds)  # fmt: skip
+        booster = fit(
+            inputs.matrix[rows],
+            inputs.target[rows],
+            inputs.vocabulary,
+            choice.params,
+            choice.rounds,
+        )
         own = rows[inputs.own[rows]]  # profiles from the data set's own labels only
         profiles = safety.build_profiles(
             inputs.matrix[own], inputs.labels[own], inputs.species[own], inputs.vocabulary
@@ -112,8 +122,12 @@ class FoldModel:
     def score(self, matrix: np.ndarray, truth: np.ndarray) -> dict:
         """What the policy needs to decide at any threshold."""
         grounds = self.index.grounds(matrix)
-        return {"truth": truth, "probability": self.booster.predict(matrix),
-                "trusted": grounds.trusted, "condemned": grounds.condemned}  # fmt: skip
+        return {
+            "truth": truth,
+            "probability": self.booster.predict(matrix),
+            "trusted": grounds.trusted,
+            "condemned": grounds.condemned,
+        }
 
 
 def variants(matrix: np.ndarray, truth: np.ndarray, vocabulary: Vocabulary, seed: int) -> dict:
@@ -128,8 +142,9 @@ def variants(matrix: np.ndarray, truth: np.ndarray, vocabulary: Vocabulary, seed
     owners = np.concatenate(owners) if owners else np.zeros(0, int)
     numbers = [i for i, name in enumerate(vocabulary.features) if name not in vocabulary.categories]
     off = matrix.copy()
-    factors = np.random.default_rng(seed).uniform(1 - NUMBERS_OFF, 1 + NUMBERS_OFF,
-                                                  (len(off), len(numbers)))  # fmt: skip
+    factors = np.random.default_rng(seed).uniform(
+        1 - NUMBERS_OFF, 1 + NUMBERS_OFF, (len(off), len(numbers))
+    )
     off[:, numbers] *= factors
     return {
         "": (matrix, truth),
@@ -203,13 +218,17 @@ def every_subset_left_out(model: FoldModel, inputs: Inputs, rows, edible_below: 
             variant[:, list(subset)] = np.nan
             scored = model.score(variant, inputs.labels[rows][open_rows])
             served += int(np.sum(_decide(scored, edible_below) == safety.EDIBLE))
-    return {"variants": int((2 ** given.sum(axis=1)).sum()), "served_edible": served,
-            "specimens": len(rows)}  # fmt: skip
+    return {
+        "variants": int((2 ** given.sum(axis=1)).sum()),
+        "served_edible": served,
+        "specimens": len(rows),
+    }
 
 
 def _decide(scored: dict, edible_below) -> np.ndarray:
-    decided = safety.decisions(scored["probability"], scored["trusted"], edible_below,
-                               condemned=scored["condemned"])  # fmt: skip
+    decided = safety.decisions(
+        scored["probability"], scored["trusted"], edible_below, condemned=scored["condemned"]
+    )
     return np.asarray(decided, dtype=object)
 
 
@@ -236,8 +255,9 @@ def evaluate(inputs: Inputs, choice: Choice, folds: int = FOLDS, seed: int = 42)
     }
     if inputs.grouping != "species":
         flat = {pseudo_name(name): value for name, value in flat.items()}
-    return Evaluation(flat, random, species, curve, edible_below, reason,
-                      {"grouping": inputs.grouping})  # fmt: skip
+    return Evaluation(
+        flat, random, species, curve, edible_below, reason, {"grouping": inputs.grouping}
+    )
 
 
 def pseudo_name(name: str) -> str:

@@ -17,8 +17,10 @@ from training.policy import TARGET_CONFIRMED, TARGET_FALSE_EDIBLE
 ABSOLUTE = {
     "random_accuracy": ("min", 0.95),
     "random_roc_auc": ("min", 0.95),
-    **{f"served_false_edible_rate_unseen{d}": ("max", TARGET_FALSE_EDIBLE)
-       for d in TARGET_CONFIRMED},  # fmt: skip
+    **{
+        f"served_false_edible_rate_unseen{d}": ("max", TARGET_FALSE_EDIBLE)
+        for d in TARGET_CONFIRMED
+    },
     **{f"edible_confirmed_rate_known{d}": ("min", bound) for d, bound in TARGET_CONFIRMED.items()},
     # poisonous specimens of known species, every subset of fields left out: none edible
     "known_poisonous_variants_served_edible": ("max", 0),
@@ -46,9 +48,11 @@ def figure(metrics: Mapping[str, float], name: str) -> float | None:
 
 def check_absolute(metrics: Mapping[str, float]) -> list[str]:
     """Every absolute threshold the metrics miss, as readable text."""
-    return [f"{name}={figure(metrics, name)} misses {'>=' if d == 'min' else '<='} {bound}"
-            for name, (d, bound) in ABSOLUTE.items()
-            if _fails(figure(metrics, name), d, bound)]  # fmt: skip
+    return [
+        f"{name}={figure(metrics, name)} misses {'>=' if d == 'min' else '<='} {bound}"
+        for name, (d, bound) in ABSOLUTE.items()
+        if _fails(figure(metrics, name), d, bound)
+    ]
 
 
 def check_against(metrics: Mapping[str, float], champion: Mapping[str, float]) -> list[str]:
@@ -60,8 +64,10 @@ def check_against(metrics: Mapping[str, float], champion: Mapping[str, float]) -
             continue
         bound = theirs - tolerance if direction == "min" else theirs + tolerance
         if _fails(figure(metrics, name), direction, bound):
-            problems.append(f"{name}={figure(metrics, name)} worse than champion "
-                            f"{theirs} beyond tolerance {tolerance}")  # fmt: skip
+            problems.append(
+                f"{name}={figure(metrics, name)} worse than champion "
+                f"{theirs} beyond tolerance {tolerance}"
+            )
     return problems
 
 

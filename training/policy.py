@@ -35,8 +35,9 @@ def tradeoff(scores: dict, thresholds: Sequence[float] = THRESHOLDS) -> list[dic
             point["unsure_rate_unseen" + description] = unseen["unsure_rate"]
             point["edible_confirmed_known" + description] = known["edible_confirmed_rate"]
         unseen = scores["unseen"]
-        model_alone = safety.decisions(unseen["probability"], np.ones(len(unseen["truth"])),
-                                       threshold)  # fmt: skip
+        model_alone = safety.decisions(
+            unseen["probability"], np.ones(len(unseen["truth"])), threshold
+        )
         point["model_alone_false_edible_rate_unseen"] = metrics.served_rates(
             unseen["truth"], model_alone
         )["served_false_edible_rate"]
@@ -45,8 +46,9 @@ def tradeoff(scores: dict, thresholds: Sequence[float] = THRESHOLDS) -> list[dic
 
 
 def _served(part: dict, threshold: float) -> dict:
-    decided = safety.decisions(part["probability"], part["trusted"], threshold,
-                               condemned=part["condemned"])  # fmt: skip
+    decided = safety.decisions(
+        part["probability"], part["trusted"], threshold, condemned=part["condemned"]
+    )
     return metrics.served_rates(part["truth"], decided)
 
 

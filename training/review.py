@@ -45,8 +45,9 @@ def reviewed_inputs(frame: pd.DataFrame, vocabulary: Vocabulary) -> tuple[Inputs
 def _held_records(frame: pd.DataFrame, reasons: np.ndarray) -> list[dict]:
     columns = [contract.LABEL, *contract.FEATURE_NAMES]
     rows = frame[columns].astype(object).where(frame[columns].notna(), None)
-    return [{"specimen": row, "reason": reason}
-            for row, reason in zip(rows.to_dict("records"), reasons)]  # fmt: skip
+    return [
+        {"specimen": row, "reason": reason} for row, reason in zip(rows.to_dict("records"), reasons)
+    ]
 
 
 def headline(metrics: dict) -> str:

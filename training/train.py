@@ -14,7 +14,6 @@ from mushroom.encoding import Vocabulary
 SEED = 42
 MAX_ROUNDS = 400
 EARLY_STOPPING = 20
-LEFT_OUT_SHARE = 0.25  # of optional fields, in the training copies with fields left out
 MIN_DELTA = 1e-4  # log-loss gains below this are noise at ~0.999 accuracy
 BASE_PARAMS = {
     "objective": "binary", "metric": "binary_logloss", "verbosity": -1, "seed": SEED,
@@ -56,23 +55,20 @@ def fit(matrix: np.ndarray, target: np.ndarray, vocabulary: Vocabulary, params: 
 def with_left_out_fields(
     matrix: np.ndarray, target: np.ndarray, vocabulary: Vocabulary, seed: int = SEED
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each row as given, and again with some of its optional fields left out (each with
-    probability 1/4, at least one).
+    """Each row as given, and again with one of its optional fields left out (at random).
 
     In this data a field's missingness is a species trait, so a model trained on the rows as
     given reads a left-out field as evidence. Measured on species-grouped CV: known edible
     specimens with one field left out were confirmed edible 90% of the time at the picked
     threshold without these copies, 98-99% with them, at the same unseen false-edible rate.
+    Leaving out several at once (each with probability 1/4) did worse on both.
     """
     optional = np.array(optional_positions(vocabulary))
     present = ~np.isnan(matrix[:, optional])
-    rng = np.random.default_rng(seed)
+    keys = np.where(present, np.random.default_rng(seed).random(present.shape), -1.0)
     rows = np.nonzero(present.any(axis=1))[0]
-    drop = present[rows] & (rng.random((len(rows), len(optional))) < LEFT_OUT_SHARE)
-    keys = np.where(present[rows], rng.random((len(rows), len(optional))), -1.0)
-    drop[np.arange(len(rows)), keys.argmax(axis=1)] = True  # at least one
     copies = matrix[rows].copy()
-    copies[:, optional] = np.where(drop, np.nan, copies[:, optional])
+    copies[np.arange(len(rows)), optional[keys[rows].argmax(axis=1)]] = np.nan
     return np.vstack([matrix, copies]), np.concatenate([target, target[rows]])
 
 

@@ -83,6 +83,7 @@ def policies() -> dict[str, dict]:
     return found
 
 
+@pytest.mark.integration  # reads the deployed stack's state
 def test_every_planned_function_has_a_role_policy(policies):
     for function in ("ingest", "predict", "monitor", "retrain"):
         assert any(f'["{function}"]' in address or function in address for address in policies)
@@ -98,6 +99,7 @@ def broad_statements(policies: dict[str, dict]) -> dict[str, list[str]]:
     return {key: found for key, found in broad.items() if found}
 
 
+@pytest.mark.integration  # reads the deployed stack's state
 def test_policies_are_narrow(policies):
     broad = broad_statements(policies)
     assert not broad, json.dumps(broad, indent=2)

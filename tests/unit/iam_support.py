@@ -113,6 +113,9 @@ def _resource(request: IAMRequestBase, service: str, resource: str, parameters: 
     if service == "ssm" and "Name" in parameters:
         name = parameters["Name"].lstrip("/")
         return f"arn:aws:ssm:{request._region}:{request.account_id}:parameter/{name}"
+    alarms = parameters.get("AlarmNames") or [parameters.get("AlarmNames.member.1")]
+    if service == "cloudwatch" and len(alarms) == 1 and alarms[0]:  # one alarm: its own ARN
+        return f"arn:aws:cloudwatch:{request._region}:{request.account_id}:alarm:{alarms[0]}"
     return resource
 
 
@@ -220,6 +223,11 @@ class EnforcedCloud:
         )
         self.ssm.put_parameter(
             Name=names.CHAMPION_PARAMETER, Value='{"status": "none"}', Type="String"
+        )
+        self.ssm.put_parameter(
+            Name=names.PREDICTION_KEY_PARAMETER,
+            Value="iam-test-key-0123456789",
+            Type="SecureString",
         )
 
     def add_role(self, role: str, document: dict) -> None:

@@ -26,6 +26,7 @@ ARTIFACT_BUCKET = f"{PROJECT}-mlflow-artifacts"
 TRAINING_QUEUE = f"{PROJECT}-training-jobs"
 ALERTS_TOPIC = f"{PROJECT}-alerts"
 CHAMPION_PARAMETER = f"/{PROJECT}/champion"
+PREDICTION_KEY_PARAMETER = f"/{PROJECT}/prediction-id-key"
 TRAINING_WORKER = "training_worker"
 LOCAL_ONLY = "*_override.tf"  # tflocal's LocalStack provider override, left by `make deploy`
 WORKER_POLICY = f"{PROJECT}-training-worker"
@@ -44,12 +45,19 @@ def resource_arns() -> dict[str, str]:
         "aws_sqs_queue.training_jobs_dlq": _arn("sqs", f"{TRAINING_QUEUE}-dlq"),
         "aws_sns_topic.alerts": _arn("sns", ALERTS_TOPIC),
         "aws_ssm_parameter.champion": _arn("ssm", f"parameter{CHAMPION_PARAMETER}"),
+        "aws_ssm_parameter.prediction_id_key": _arn("ssm", f"parameter{PREDICTION_KEY_PARAMETER}"),
         "aws_iam_policy.training_worker": f"arn:aws:iam::{ACCOUNT}:policy/{WORKER_POLICY}",
     }
     for name in FUNCTIONS:
         group = f"log-group:/aws/lambda/{PROJECT}-{name}"
         arns[f'aws_cloudwatch_log_group.function["{name}"]'] = _arn("logs", group)
     return arns
+
+
+def role_ids() -> dict[str, str]:
+    """Each function's role, given the function's name as id: an inline policy's ``role``
+    attribute then says whose it is (iam.tf's, or one kept in another file)."""
+    return {f'aws_iam_role.function["{name}"]': name for name in FUNCTIONS}
 
 
 def _managed_resources(root: Path) -> list[str]:
@@ -64,8 +72,8 @@ def _managed_resources(root: Path) -> list[str]:
 
 def render_test(root: Path) -> str:
     """A terraform test that applies only the policies, every managed resource overridden."""
-    arns = resource_arns()
-    with_instances = {address.split("[")[0] for address in arns if "[" in address}
+    arns, roles = resource_arns(), role_ids()
+    with_instances = {address.split("[")[0] for address in [*arns, *roles] if "[" in address}
     blocks = [
         'provider "aws" {\n  region = "%s"\n  access_key = "test"\n  secret_key = "test"\n'
         "  skip_credentials_validation = true\n  skip_requesting_account_id = true\n"
@@ -80,9 +88,16 @@ def render_test(root: Path) -> str:
         blocks.append(
             f'override_resource {{\n  target = {address}\n  values = {{ arn = "{arn}" }}\n}}\n'
         )
+    for address, role in roles.items():
+        blocks.append(
+            f"override_resource {{\n  target = {address}\n"
+            f'  values = {{ id = "{role}", arn = "arn:aws:iam::{ACCOUNT}:role/{role}" }}\n}}\n'
+        )
+    role_policies = [a for a in _managed_resources(root) if a.startswith("aws_iam_role_policy.")]
+    targets = ", ".join([*role_policies, "aws_iam_policy.training_worker"])
     blocks.append(
-        'run "policies" {\n  command = apply\n  plan_options {\n'
-        "    target = [aws_iam_role_policy.function, aws_iam_policy.training_worker]\n  }\n}\n"
+        f'run "policies" {{\n  command = apply\n  plan_options {{\n    target = [{targets}]\n'
+        "  }\n}\n"
     )
     return "\n".join(blocks)
 
@@ -101,10 +116,13 @@ def _sources_digest() -> str:
 
 
 def _policies_in_state(state: dict) -> dict[str, dict]:
+    """Role -> one document with the statements of all its inline policies (what AWS grants)."""
     policies = {}
     for resource in state["root_module"]["resources"]:
         if resource["type"] == "aws_iam_role_policy":
-            policies[resource["index"]] = json.loads(resource["values"]["policy"])
+            document = json.loads(resource["values"]["policy"])
+            role = policies.setdefault(resource["values"]["role"], {**document, "Statement": []})
+            role["Statement"] += document["Statement"]
         elif resource["address"] == "aws_iam_policy.training_worker":
             policies[TRAINING_WORKER] = json.loads(resource["values"]["policy"])
     return policies

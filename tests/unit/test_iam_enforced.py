@@ -32,9 +32,9 @@ from tests.unit.ingest_support import csv_bytes, good_rows
 from tests.unit.lambda_loading import FakeContext, load_handler
 from tests.unit.test_ingest_handler import load_handler as load_ingest_handler
 from tests.unit.test_ingest_handler import mixed_file
-from tests.unit.test_retrain_handler import alarm_event
+from tests.unit.test_retrain_handler import alarm_event, alarm_in
 from tests.unit.test_training_register import _small_search
-from training import datasets, gate, job, pipeline
+from training import datasets, job, pipeline
 from training.settings import WorkerSettings, aws_client
 from training.worker import Worker
 
@@ -107,14 +107,16 @@ def put_ingested_dataset(cloud: EnforcedCloud, dataset_id: str) -> None:
     cloud.s3.put_object(Bucket=DATA, Key=keys.manifest, Body=json.dumps(manifest))
 
 
-def put_labelled_prediction(cloud: EnforcedCloud, prediction_id: str) -> None:
+def put_labelled_prediction(
+    cloud: EnforcedCloud, prediction_id: str, observed: str = "p", **overrides
+) -> None:
     """A logged prediction and its feedback, as the prediction function writes them."""
     when = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
-    features = {k: v for k, v in specimen().items() if k != "class"}
+    features = {k: v for k, v in specimen(**overrides).items() if k != "class"}
     line = {"prediction_id": prediction_id, "features": features, "prediction": "edible"}
-    key = storage.prediction_log_key(when, "request-1")
+    key = storage.prediction_log_key(when, f"request-{prediction_id}")
     cloud.s3.put_object(Bucket=DATA, Key=key, Body=json.dumps(line) + "\n")
-    label = {"prediction_id": prediction_id, "observed_class": "p", "time": when.isoformat()}
+    label = {"prediction_id": prediction_id, "observed_class": observed, "time": when.isoformat()}
     cloud.s3.put_object(
         Bucket=DATA, Key=storage.feedback_key(when, prediction_id), Body=json.dumps(label)
     )
@@ -138,7 +140,7 @@ def small_training(monkeypatch):
     """A quick search and a gate the tiny data set can pass; MLflow artifacts in S3, as the
     stack's tracking server (--default-artifact-root s3://<artifact bucket>) makes clients do."""
     monkeypatch.setattr(pipeline, "search", _small_search)
-    monkeypatch.setitem(gate.ABSOLUTE, "edible_confirmed_rate_known", ("min", 0.9))
+    training_support.relax_gate_for_tiny_data(monkeypatch)
     artifacts = f"s3://{names.ARTIFACT_BUCKET}/iam-test"
     monkeypatch.setattr(pipeline, "local_artifacts", lambda uri: artifacts)
 
@@ -147,6 +149,7 @@ def test_training_worker_runs_with_its_role(cloud, tmp_path, small_training):
     # Given an ingested dataset, a labelled prediction and a training job on the queue
     put_ingested_dataset(cloud, "good")
     put_labelled_prediction(cloud, "p1")
+    put_labelled_prediction(cloud, "p2", "e", cap_diameter="90")  # no species fits: held
     job_message = messaging.training_job(messaging.NEW_DATA, ["good"], correlation_id="c1")
     cloud.sqs.send_message(QueueUrl=cloud.queue_url, MessageBody=json.dumps(job_message))
     settings = worker_settings(cloud, tmp_path)
@@ -159,7 +162,10 @@ def test_training_worker_runs_with_its_role(cloud, tmp_path, small_training):
         outcome = worker.poll_once()
     # Then it trained on the dataset and the feedback, promoted, announced, acknowledged
     assert outcome["status"] == "promoted", outcome
-    assert outcome["data"]["datasets"] == ["good"] and outcome["data"]["feedback_rows"] == 1
+    assert outcome["data"]["datasets"] == ["good"] and outcome["data"]["feedback_rows"] == 2
+    held = outcome["feedback_held"]
+    assert held["count"] >= 1 and held["key"].startswith("quarantine/feedback/")
+    assert cloud.keys_under("quarantine/feedback/") == [held["key"]]
     pointer = json.loads(
         cloud.ssm.get_parameter(Name=names.CHAMPION_PARAMETER)["Parameter"]["Value"]
     )
@@ -298,6 +304,25 @@ def test_retrain_runs_with_its_role(cloud, monkeypatch):
     assert len(cloud.messages(cloud.queue_url)) == 1
     state = json.loads(cloud.s3.get_object(Bucket=DATA, Key=storage.RETRAIN_STATE)["Body"].read())
     assert set(state["transitions"]) == {"mushroom-f1-low", "mushroom-drift-high"}
+
+
+def test_the_deferred_retrain_check_runs_with_its_role(cloud, monkeypatch):
+    # Given an alarm deferred by the cooldown, still in ALARM when the cooldown is over
+    monkeypatch.setenv("COOLDOWN_SECONDS", "3600")
+    with cloud.role("retrain"):
+        load_handler("retrain", monkeypatch).lambda_handler(alarm_event(), FakeContext())
+        drift = alarm_event(stamp="2026-11-24T06:05:00.000+0000", name="mushroom-drift-high")
+        load_handler("retrain", monkeypatch).lambda_handler(drift, FakeContext())
+    alarm_in("ALARM", "mushroom-drift-high")
+    # When the schedule's check runs after the cooldown, as retrain
+    monkeypatch.setenv("COOLDOWN_SECONDS", "0")
+    with cloud.role("retrain"):
+        handler = load_handler("retrain", monkeypatch)
+        outcome = handler.lambda_handler({"check": "deferred"}, FakeContext())
+    # Then it could read the alarm's state and queued the deferred job
+    assert outcome["action"] == "enqueue" and outcome["reason"] == "alarm:mushroom-drift-high"
+    assert "cloudwatch:DescribeAlarms" in cloud.actions("retrain")
+    assert len(cloud.messages(cloud.queue_url)) == 2
 
 
 def test_a_missing_key_is_403_without_bucket_listing_and_404_with_it(cloud):

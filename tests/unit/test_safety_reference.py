@@ -34,9 +34,7 @@ def reference_decide(policy: SafetyPolicy, probability, matrix, vocabulary) -> l
         matched = [p for p in policy.profiles if reference_match(p, row, vocabulary)]
         trusted.append(bool(matched) and all(p.label != "p" for p in matched))
         condemned.append(bool(matched) and all(p.label == "p" for p in matched))
-    return decisions(
-        probability, trusted, policy.edible_below, policy.poisonous_from, condemned
-    )
+    return decisions(probability, trusted, policy.edible_below, policy.poisonous_from, condemned)
 
 
 def random_profile(rng, index: int, vocabulary: Vocabulary) -> Profile:

@@ -66,9 +66,7 @@ def twin_specimen(**fields) -> np.ndarray:
     row = np.array([0.0 if n in VOCABULARY.categories else 3.0 for n in VOCABULARY.features])
     for name, value in fields.items():
         position = VOCABULARY.features.index(name)
-        row[position] = (
-            math.nan if value is None else VOCABULARY.categories[name].index(value)
-        )
+        row[position] = math.nan if value is None else VOCABULARY.categories[name].index(value)
     return row[None, :]
 
 

@@ -33,8 +33,10 @@ def test_flipped_and_unexplained_labels_are_held_and_honest_ones_train():
     # Then the flipped and drifted are held with their reason, the honest ones train
     reasons = sorted({record["reason"] for record in held})
     assert len(held) == 9
-    assert reasons == ["labelled edible, but a poisonous species fits",
-                       "no species seen in training fits this specimen"]  # fmt: skip
+    assert reasons == [
+        "labelled edible, but a poisonous species fits",
+        "no species seen in training fits this specimen",
+    ]
     assert inputs.own.sum() == len(support.frame())  # scored rows: the data set's own
     assert (~inputs.own).sum() == 4
 
@@ -46,8 +48,9 @@ def test_after_retraining_on_flipped_feedback_none_of_those_specimens_is_served_
     _, reported, frames = feedback_frames()
     candidate, _ = pipeline.train_candidate(frames, tmp_path, folds=4)
     documents = candidate.documents
-    bundle = ModelBundle.from_bytes(candidate.booster.model_to_string(),
-                                    documents["vocabulary.json"], documents["safety.json"])  # fmt: skip
+    bundle = ModelBundle.from_bytes(
+        candidate.booster.model_to_string(), documents["vocabulary.json"], documents["safety.json"]
+    )
     flipped = reported[reported["class"] == "e"].head(9)
     records = support.records(flipped.drop(columns=[contract.LABEL]))
     assert all(result["decision"] != EDIBLE for result in bundle.predict(records))

@@ -47,3 +47,12 @@ def vocabulary():
     from mushroom.encoding import Vocabulary
 
     return Vocabulary.from_contract()
+
+
+def relax_gate_for_tiny_data(monkeypatch) -> None:
+    """The eight synthetic species have constant stems, so numbers 10% off leave their ranges,
+    and a held-out fifth of 30 rows is few: the confirmation targets are for the real data."""
+    from training import gate
+
+    for name in [n for n in gate.ABSOLUTE if n.startswith("edible_confirmed_rate_known")]:
+        monkeypatch.setitem(gate.ABSOLUTE, name, ("min", 0.0))
