@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from mushroom import contract, datafile, storage  # noqa: E402
 from mushroom.summary import summarise  # noqa: E402
-from scripts import localaws  # noqa: E402
+from scripts import localaws, usage  # noqa: E402
 
 MODEL = "mushroom-classifier"
 TRAINER_LOG = ROOT / ".state" / "logs" / "trainer.log"
@@ -58,11 +58,12 @@ def run_step(title: str, command: list[str]) -> None:
 
 
 def upload(path: Path, bucket: str, key: str) -> storage.Source:
-    """Put the file under raw/ as a user would with `aws s3 cp`; returns the new version."""
-    s3 = localaws.client("s3")
-    say(f"upload: aws s3 cp {path} s3://{bucket}/{key}")
-    s3.upload_file(str(path), bucket, key)
-    head = s3.head_object(Bucket=bucket, Key=key)
+    """Put the file under raw/ with awslocal, as a user would; returns the new version."""
+    command = ["awslocal", "s3", "cp", str(path), f"s3://{bucket}/{key}", "--only-show-errors"]
+    say(f"upload: {' '.join(command[:-1])}")
+    if subprocess.call(command, env=usage.cli_environment(localaws.endpoint_url())) != 0:
+        raise SystemExit(f"run: the upload failed: {' '.join(command)}")
+    head = localaws.client("s3").head_object(Bucket=bucket, Key=key)
     return storage.Source(bucket, key, head.get("VersionId"), head["ETag"].strip('"'))
 
 
@@ -181,26 +182,18 @@ def ask_the_api(url: str, key: str, path: Path) -> None:
         )
 
 
-def closing(url: str, key: str, tracking_uri: str, model: dict) -> None:
-    """How to go on: the API with a ready curl line, MLflow, the champion's figures, stopping."""
-    metrics = model.get("metrics", {})
-    specimen = {"cap-diameter": 15.3, "cap-shape": "x", "cap-color": "o",
-                "does-bruise-or-bleed": "f", "gill-color": "w", "stem-height": 17.0,
-                "stem-width": 17.1, "stem-color": "w", "has-ring": "t", "habitat": "d",
-                "season": "w"}  # fmt: skip
-    body = json.dumps({"specimens": [specimen]})
+def closing(outputs: dict, tracking_uri: str, model: dict) -> None:
+    """Where things are, the champion's figures, and the README's "Use it" blocks filled in."""
     print("\nThe stack keeps running.")
-    print(f"  API:        {url}predict   (also /feedback, /model, /health, /openapi.json)")
-    print(
-        f"  try it:     curl -s -X POST '{url}predict' -H 'x-api-key: {key}' "
-        f"-H 'content-type: application/json' -d '{body}'"
-    )
+    also = "(also /feedback, /model, /health, /openapi.json)"
+    print(f"  API:        {outputs['api_local_url']}predict   {also}")
     print(f"  MLflow UI:  {tracking_uri}/#/models/{MODEL}")
     print(f"  champion:   version {model.get('model_version')}, trained {model.get('trained_at')}")
-    for name, value in sorted(metrics.items()):
+    for name, value in sorted(model.get("metrics", {}).items()):
         print(f"    {name:<36} {value:.4f}" if isinstance(value, float) else f"    {name}: {value}")
-    print("  alerts:     make alerts      monitoring demo: make simulate")
-    print("  stop it:    make down        (make destroy removes the deployed resources first)")
+    print('\nUse it (README.md, "Use it"; run from this checkout; monitoring demo: make simulate)')
+    ports = os.environ.get("LOCALSTACK_PORT", "4566"), os.environ.get("MLFLOW_PORT", "5000")
+    print(usage.render(usage.values(outputs, *ports)))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -228,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     follow_training(manifest["dataset_id"], tracking_uri)
     url, key = outputs["api_local_url"], outputs["api_key"]
     ask_the_api(url, key, args.data)
-    closing(url, key, tracking_uri, call_api(url, key, "GET", "/model"))
+    closing(outputs, tracking_uri, call_api(url, key, "GET", "/model"))
     return 0
 
 

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from training import gate
+from training import gate, notes
 
 MODEL_NAME = "mushroom-classifier"
 EXPERIMENT = "mushroom-training"
 CHAMPION, PREVIOUS = "champion", "previous"
-METRIC_TAG = "metric."
 EVALUATION_PROTOCOL = "random-5fold+nested-species-5x3fold+known-20pct+described-3ways/seed42/v2"
 BUNDLE_FILES = {"model": "model.lgb", "vocabulary": "extra_files/vocabulary.json",
                 "safety": "extra_files/safety.json"}  # fmt: skip
@@ -58,9 +57,7 @@ def register(candidate: Candidate, tracking_uri: str, artifact_location: str | N
         info = _log_model(mlflow, candidate, Path(tmp))
         run_id = run.info.run_id
     version = mlflow.register_model(info.model_uri, model_name).version
-    client = mlflow.MlflowClient()
-    _tag_version(client, model_name, version, candidate)
-    return _promote(client, model_name, version, run_id, candidate.metrics)
+    return _promote(mlflow.MlflowClient(), model_name, version, run_id, candidate)
 
 
 def _finite(metrics: dict) -> dict:
@@ -92,15 +89,6 @@ def _log_model(mlflow, candidate: Candidate, folder: Path):
                                      pip_requirements=requirements)  # fmt: skip
 
 
-def _tag_version(client, model_name: str, version: str, candidate: Candidate) -> None:
-    tags = {f"{METRIC_TAG}{k}": repr(v) for k, v in _finite(candidate.metrics).items()}
-    tags.update({"content_sha256": candidate.lineage["content_sha256"],
-                 "rows": str(candidate.lineage["rows"]),
-                 "evaluation_protocol": EVALUATION_PROTOCOL})  # fmt: skip
-    for key, value in tags.items():
-        client.set_model_version_tag(model_name, version, key, value)
-
-
 def champion_of(client, model_name: str):
     """The current champion version, or None."""
     try:
@@ -109,22 +97,30 @@ def champion_of(client, model_name: str):
         return None
 
 
-def recorded_metrics(version) -> dict[str, float] | None:
-    """The metrics recorded as tags on a model version (None for no version)."""
+def recorded_metrics(client, version) -> dict[str, float] | None:
+    """The metrics a version's run logged (None for no version). The run, not the version's
+    tags, holds them: the registry page stays readable with dozens of metrics."""
     if version is None:
         return None
-    return {k[len(METRIC_TAG):]: float(v) for k, v in version.tags.items()
-            if k.startswith(METRIC_TAG)}  # fmt: skip
+    return dict(client.get_run(version.run_id).data.metrics)
 
 
-def _promote(client, model_name: str, version: str, run_id: str, metrics: dict) -> dict:
+def _protocol(client, version) -> str | None:
+    return client.get_run(version.run_id).data.tags.get("evaluation_protocol")
+
+
+def _promote(client, model_name: str, version: str, run_id: str, candidate: Candidate) -> dict:
+    metrics = candidate.metrics
     champion = champion_of(client, model_name)
-    promote, reason = gate.decide(metrics, recorded_metrics(champion))
-    if champion is not None and champion.tags.get("evaluation_protocol") != EVALUATION_PROTOCOL:
+    promote, reason = gate.decide(metrics, recorded_metrics(client, champion))
+    if champion is not None and _protocol(client, champion) != EVALUATION_PROTOCOL:
         reason += " (champion was evaluated under another protocol)"
-    client.set_model_version_tag(model_name, version, "promotion_decision",
-                                 "promoted" if promote else "refused")  # fmt: skip
+    decision = "promoted" if promote else "refused"
+    client.set_model_version_tag(model_name, version, "promotion_decision", decision)
     client.set_model_version_tag(model_name, version, "promotion_reason", reason[:5000])
+    text = notes.describe(decision, reason, metrics, candidate.lineage, run_id)
+    client.update_model_version(model_name, version, description=text)
+    client.set_tag(run_id, "mlflow.note.content", text)  # the run page's description
     outcome = {"model_name": model_name, "version": str(version), "run_id": run_id,
                "promoted": promote, "reason": reason, "pointer": None}  # fmt: skip
     if promote:

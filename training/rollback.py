@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime, timezone
 
 from training.job import ChampionPublisher
+from training.notes import LIMIT
 from training.register import CHAMPION, MODEL_NAME, PREVIOUS, champion_of, pointer, recorded_metrics
 from training.settings import WorkerSettings, aws_client, log
 
@@ -27,14 +29,23 @@ def rollback(client, publish, version: str | None = None, model_name: str = MODE
     client.set_registered_model_alias(model_name, CHAMPION, target.version)
     if current is not None and current.version != target.version:
         client.set_registered_model_alias(model_name, PREVIOUS, current.version)
-    client.set_model_version_tag(model_name, target.version, "promotion_reason",
-                                 f"restored by rollback from version "
-                                 f"{current.version if current else 'none'}")  # fmt: skip
-    restored = pointer(client, model_name, target.version, target.run_id, recorded_metrics(target))
+    _note_restore(client, model_name, target, current.version if current else "none")
+    metrics = recorded_metrics(client, target)
+    restored = pointer(client, model_name, target.version, target.run_id, metrics)
     publish(restored)
     log("champion restored", version=target.version,
         replaced=current.version if current else None)  # fmt: skip
     return restored
+
+
+def _note_restore(client, model_name: str, target, replaced: str) -> None:
+    """Say on the version (reason tag, description) when and from which version it came back."""
+    reason = f"restored by rollback from version {replaced}"
+    client.set_model_version_tag(model_name, target.version, "promotion_reason", reason)
+    when = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    line = f"{reason} at {when}"
+    text = f"{line}\n\n{target.description or ''}".strip()[:LIMIT]
+    client.update_model_version(model_name, target.version, description=text)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from tests.unit import training_support as support
-from training import gate, pipeline
-from training.register import register
+from training import gate, notes, pipeline
+from training.register import recorded_metrics, register
 
 SMALL_SPACE = ({"num_leaves": 7, "learning_rate": 0.3, "min_data_in_leaf": 3,
                 "min_data_per_group": 3},)  # fmt: skip
@@ -72,4 +72,38 @@ def test_champion_refusal_and_previous(registry, tmp_path, monkeypatch):
     champion = client.get_model_version_by_alias("mushroom-classifier", "champion")
     previous = client.get_model_version_by_alias("mushroom-classifier", "previous")
     assert (str(champion.version), str(previous.version)) == (second["version"], "1")
-    assert float(champion.tags["metric.random_accuracy"]) > 0.9
+    # The registry page stays readable: two tags on the version, the figures in its description
+    assert set(champion.tags) == {"promotion_decision", "promotion_reason"}
+    assert champion.description.startswith("promoted — passes absolute thresholds")
+    assert "poisonous served as edible, unseen species: " in champion.description
+    assert f"run `{second['run_id']}`" in champion.description
+    # and the gate reads the champion's metrics from its run
+    assert recorded_metrics(client, champion)["random_accuracy"] > 0.9
+
+
+def test_a_version_description_names_data_decision_and_every_gate_figure():
+    metrics = {
+        "served_false_edible_rate_unseen": 0.0,
+        "unseen_poisonous_count": 33742,
+        "edible_confirmed_rate_known": 0.9931,
+        "random_accuracy": 0.99991,
+        "unsure_rate_unseen": 0.451,
+        "a_figure_added_later": 1.0,
+    }
+    lineage = {
+        "dataset_ids": ["my-upload-4f1e2d3c4b5a", "secondary-data-0dd6b5f0605f"],
+        "rows_in": {"my-upload-4f1e2d3c4b5a": 5, "secondary-data-0dd6b5f0605f": 61069},
+        "rows": 61069,
+        "duplicates_removed": 146,
+        "content_sha256": "ab" * 32,
+    }
+    reason = "refused: random_roc_auc=None misses >= 0.95"
+    text = notes.describe("refused", reason, metrics, lineage, "run-1")
+    assert text.startswith("refused — random_roc_auc=None misses >= 0.95")
+    data = "61,069 specimens (146 duplicates removed) from 2 data set(s): secondary-data-"
+    assert data in text and "(61,069 rows), my-upload-4f1e2d3c4b5a (5 rows)" in text
+    served = "poisonous served as edible, unseen species: 0.000% (0 of 33,742; gate ≤ 0.100%)"
+    assert f"- {served}" in text
+    assert "- edible confirmed, known species: 99.3% (gate ≥ 98.0%)" in text
+    assert "- ROC-AUC, random CV: not measured (gate ≥ 0.9500)" in text
+    assert "- unsure, unseen species: 45.1%" in text

@@ -33,8 +33,10 @@ def test_rollback_restores_previous_and_publishes_its_pointer(two_champions):
     assert aliases(two_champions) == {"champion": "1", "previous": "2"}
     assert published == [restored] and restored["version"] == "1"
     assert restored["model_uri"].endswith("/model.lgb") and restored["threshold"] is not None
-    reason = two_champions.get_model_version(MODEL, "1").tags["promotion_reason"]
-    assert reason == "restored by rollback from version 2"
+    restored_version = two_champions.get_model_version(MODEL, "1")
+    assert restored_version.tags["promotion_reason"] == "restored by rollback from version 2"
+    assert restored_version.description.startswith("restored by rollback from version 2 at ")
+    assert "\npromoted — " in restored_version.description  # its own story stays below
 
 
 def test_rollback_to_a_named_version(two_champions):
