@@ -226,7 +226,7 @@ def test_the_api_answers_with_a_decision(run, after_make_run):
     assert result["decision"] in DECISIONS
     assert 0 <= result["probability_poisonous"] <= 1
     assert result["model_version"] == answer["model_version"] and result["prediction_id"]
-    # "Each result also names the candidate species ..., with their edibility."
+    # "Each result also names the candidate species, with their edibility ... `explanation`"
     candidates = result["candidates"]
     assert candidates and all({"species", "edibility"} <= set(c) for c in candidates), result
 
