@@ -64,7 +64,8 @@ def labelled_feedback(s3, bucket: str) -> tuple[pd.DataFrame | None, int]:
     if not joined:
         return None, 0
     rows = [{**row["features"], contract.LABEL: row["observed_class"]} for row in joined]
-    text = pd.DataFrame(rows).astype(object).map(lambda v: "" if v is None else str(v))
+    # a field left out is None in the log, NaN once in a frame: both are blank text here
+    text = pd.DataFrame(rows).astype(object).map(lambda v: "" if contract.is_missing(v) else str(v))
     result = validate(text)
     return result.accepted, len(result.rejected)
 

@@ -63,6 +63,8 @@ def test_training_frames_use_trainable_manifests_and_labelled_feedback(aws):
     put_dataset(aws["s3"], "refused", support.frame().head(0), status="refused")
     put_feedback(aws["s3"], "p1", features_of(specimen()), "p")
     put_feedback(aws["s3"], "p2", features_of(specimen(cap_shape="zz")), "e")  # invalid code
+    left_out = {**features_of(specimen()), "gill-spacing": None, "stem-root": None}
+    put_feedback(aws["s3"], "p4", left_out, "p")  # optional fields left out, as the API logs them
     aws["s3"].put_object(
         Bucket=BUCKET,
         Key="predictions/2026-11-24/p3.jsonl",
@@ -72,9 +74,10 @@ def test_training_frames_use_trainable_manifests_and_labelled_feedback(aws):
     frames, note = datasets.training_frames(aws["s3"], BUCKET)
     # Then the refused dataset is skipped, valid feedback joins, invalid feedback is counted
     assert note["datasets"] == ["good"]
-    assert note["feedback_rows"] == 1 and note["feedback_refused"] == 1
+    assert note["feedback_rows"] == 2 and note["feedback_refused"] == 1
     feedback = next(frame for key, frame in frames.items() if key.startswith("feedback@"))
-    assert feedback["class"].tolist() == ["p"]
+    assert feedback["class"].tolist() == ["p", "p"]
+    assert feedback["stem-root"].isna().tolist() == [False, True]
 
 
 def test_a_job_registers_promotes_publishes_the_pointer_and_tells_operators(
