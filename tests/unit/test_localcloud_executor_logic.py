@@ -131,3 +131,13 @@ def test_report_line_of_an_out_of_memory_kill_like_aws():
         "\tMemory Size: 128 MB\tMax Memory Used: 131 MB\tStatus: error"
         "\tError Type: Runtime.OutOfMemory\n"
     )
+
+
+def test_report_line_parses_back():
+    from tests.lambda_reports import parse_report
+
+    line = logs.report_line("r1", 800.1, 128, 131, status="error", error_type="Runtime.OutOfMemory")
+    report = parse_report(line.rstrip("\n"))
+    assert (report.request_id, report.memory_size_mb, report.max_memory_used_mb) == ("r1", 128, 131)
+    assert report.out_of_memory
+    assert not parse_report(logs.report_line("r2", 1.0, 128, 40, init_ms=9.0)).out_of_memory

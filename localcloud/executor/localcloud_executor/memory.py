@@ -6,9 +6,10 @@ handler is a host process, so the executor samples the resident set (RSS) of the
 process and its descendants while it works, and kills the group once the sum exceeds the size.
 
 Why RSS sampling and not a kernel limit:
-- RLIMIT_AS caps *virtual* memory, which numpy/OpenBLAS/LightGBM reserve far beyond what they
-  touch: the warm predict handler measured VmSize 1,417 MiB for VmRSS 196 MiB (7x; thread
-  arenas and BLAS buffers), so a 1,024 MiB RLIMIT_AS would kill it at import.
+- RLIMIT_AS caps *virtual* memory, which numpy/pandas/OpenBLAS reserve far beyond what they
+  touch (thread arenas, BLAS buffers). Measured on the deployed stack, warm after the real
+  file: ingest VmSize 1,689 MiB for VmRSS 206 MiB (peak 266), predict 504 MiB for 86 MiB. A
+  1,024 MiB RLIMIT_AS would fail ingest on a file it handles in a quarter of its size.
 - A cgroup memory limit is exact but needs root or a delegated cgroup, which a dev machine
   running LocalStack in host mode does not have.
 RSS is what AWS's micro-VM runs out of (anonymous memory plus mapped files).
