@@ -202,6 +202,31 @@ def test_out_of_memory_kills_and_recovers(lambda_client, make_function, local_cl
     assert after["pid"] != warm["pid"]
 
 
+def test_out_of_memory_of_an_async_event_reaches_its_failure_destination(
+    lambda_client, make_function, local_cloud
+):
+    # Given a 128 MB function whose failed events go to a queue, without retries
+    sqs = local_cloud.client("sqs")
+    queue = sqs.create_queue(QueueName=f"exec-oom-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    name = make_function("basic", "handler.hog", MemorySize=128, Timeout=30)
+    lambda_client.put_function_event_invoke_config(
+        FunctionName=name,
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": arn["Attributes"]["QueueArn"]}},
+    )
+    try:
+        # When an asynchronous event makes it hold 400 MiB
+        lambda_client.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"mib": 400}')
+        answer = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=20)
+        # Then the failure record carries AWS's out-of-memory error
+        record = json.loads(answer["Messages"][0]["Body"])
+        assert record["requestContext"]["condition"] == "RetriesExhausted"
+        assert record["responsePayload"]["errorType"] == "Runtime.OutOfMemory"
+    finally:
+        sqs.delete_queue(QueueUrl=queue)
+
+
 def test_within_memory_size_reports_its_peak(lambda_client, make_function, local_cloud):
     name = make_function("basic", "handler.hog", MemorySize=256)
     body, error = invoke(lambda_client, name, {"mib": 100})
