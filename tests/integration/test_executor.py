@@ -227,6 +227,16 @@ def test_out_of_memory_of_an_async_event_reaches_its_failure_destination(
         sqs.delete_queue(QueueUrl=queue)
 
 
+def test_out_of_memory_during_init_fails_like_aws(lambda_client, make_function):
+    # Given a function whose import holds 400 MiB of its 128 MB
+    env = {"Variables": {"INIT_MIB": "400"}}
+    name = make_function("greedy_init", "handler.handler", MemorySize=128, Environment=env)
+    body, error = invoke(lambda_client, name)
+    assert error == "Unhandled"
+    assert body["errorType"] == "Runtime.OutOfMemory"
+    assert body["errorMessage"].startswith("Runtime exited with error: signal: killed")
+
+
 def test_within_memory_size_reports_its_peak(lambda_client, make_function, local_cloud):
     name = make_function("basic", "handler.hog", MemorySize=256)
     body, error = invoke(lambda_client, name, {"mib": 100})

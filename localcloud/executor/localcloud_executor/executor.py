@@ -111,8 +111,8 @@ class LocalPythonRuntimeExecutor(RuntimeExecutor):
         self.history.append(init_logs)
         if frame is OUT_OF_MEMORY_FRAME:
             self._kill()
-            message = f"Runtime exited with error: signal: killed during init ({init_logs[-2000:]})"
-            return "Runtime.OutOfMemory", message
+            output = f": {init_logs.strip()[-2000:]}" if init_logs.strip() else ""
+            return "Runtime.OutOfMemory", f"Runtime exited with error: signal: killed{output}"
         if not frame or frame.get("type") != "ready":
             self._kill()
             return (
