@@ -167,17 +167,89 @@ def test_timeout_kills_and_recovers(lambda_client, make_function):
     assert body["slept"] == 0
 
 
+def log_messages(local_cloud, name: str, needle: str) -> list[str]:
+    """The function's CloudWatch log lines, once one contains `needle` (or after ~10 s)."""
+    logs, messages = local_cloud.client("logs"), []
+    for _ in range(50):
+        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+        messages = [e["message"] for e in events]
+        if any(needle in m for m in messages):
+            break
+        time.sleep(0.2)
+    return messages
+
+
+def test_out_of_memory_kills_and_recovers(lambda_client, make_function, local_cloud):
+    name = make_function("basic", "handler.hog", MemorySize=128, Timeout=30)
+    warm, error = invoke(lambda_client, name, {"mib": 10})
+    assert error is None, warm
+    # When the handler holds 400 MiB in a 128 MB function
+    started = time.monotonic()
+    body, error = invoke(lambda_client, name, {"mib": 400, "hold": 25})
+    # Then it is killed at once (not at its 25 s hold or its timeout) with AWS's error
+    assert time.monotonic() - started < 15
+    assert error == "Unhandled"
+    assert body["errorType"] == "Runtime.OutOfMemory"
+    assert body["errorMessage"].endswith("Error: Runtime exited with error: signal: killed")
+    # And its REPORT says so, with a peak over the size
+    messages = log_messages(local_cloud, name, "Runtime.OutOfMemory")
+    report = next(m for m in messages if "Error Type: Runtime.OutOfMemory" in m)
+    assert "Memory Size: 128 MB" in report and "Status: error" in report
+    assert int(report.split("Max Memory Used: ")[1].split(" MB")[0]) > 128
+    # And the next invocation runs in a fresh environment
+    after, error = invoke(lambda_client, name, {"mib": 10})
+    assert error is None, after
+    assert after["pid"] != warm["pid"]
+
+
+def test_out_of_memory_of_an_async_event_reaches_its_failure_destination(
+    lambda_client, make_function, local_cloud
+):
+    # Given a 128 MB function whose failed events go to a queue, without retries
+    sqs = local_cloud.client("sqs")
+    queue = sqs.create_queue(QueueName=f"exec-oom-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    name = make_function("basic", "handler.hog", MemorySize=128, Timeout=30)
+    lambda_client.put_function_event_invoke_config(
+        FunctionName=name,
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": arn["Attributes"]["QueueArn"]}},
+    )
+    try:
+        # When an asynchronous event makes it hold 400 MiB
+        lambda_client.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"mib": 400}')
+        answer = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=20)
+        # Then the failure record carries AWS's out-of-memory error
+        record = json.loads(answer["Messages"][0]["Body"])
+        assert record["requestContext"]["condition"] == "RetriesExhausted"
+        assert record["responsePayload"]["errorType"] == "Runtime.OutOfMemory"
+    finally:
+        sqs.delete_queue(QueueUrl=queue)
+
+
+def test_out_of_memory_during_init_fails_like_aws(lambda_client, make_function):
+    # Given a function whose import holds 400 MiB of its 128 MB
+    env = {"Variables": {"INIT_MIB": "400"}}
+    name = make_function("greedy_init", "handler.handler", MemorySize=128, Environment=env)
+    body, error = invoke(lambda_client, name)
+    assert error == "Unhandled"
+    assert body["errorType"] == "Runtime.OutOfMemory"
+    assert body["errorMessage"].startswith("Runtime exited with error: signal: killed")
+
+
+def test_within_memory_size_reports_its_peak(lambda_client, make_function, local_cloud):
+    name = make_function("basic", "handler.hog", MemorySize=256)
+    body, error = invoke(lambda_client, name, {"mib": 100})
+    assert error is None, body
+    messages = log_messages(local_cloud, name, "Max Memory Used")
+    report = next(m for m in messages if m.startswith("REPORT RequestId:"))
+    assert 100 < int(report.split("Max Memory Used: ")[1].split(" MB")[0]) < 256
+
+
 def test_logs_reach_cloudwatch(lambda_client, describe_fn, local_cloud):
     marker = f"marker-{uuid.uuid4().hex}"
     invoke(lambda_client, describe_fn, {"marker": marker})
-    logs = local_cloud.client("logs")
-    messages = []
-    for _ in range(50):
-        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{describe_fn}")["events"]
-        messages = [e["message"] for e in events]
-        if any(marker in m for m in messages):
-            break
-        time.sleep(0.2)
+    messages = log_messages(local_cloud, describe_fn, marker)
     assert any(marker in m for m in messages)
     assert any(m.startswith("START RequestId:") for m in messages)
     assert any(m.startswith("END RequestId:") for m in messages)

@@ -1,4 +1,4 @@
-"""Pure rules of the local Lambda executor: import path, layer order, env, interpreters."""
+"""Pure rules of the local Lambda executor: import path, layer order, env, interpreters, memory."""
 
 import os
 import stat
@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "localcloud" / "executor"))
 
-from localcloud_executor import interpreters, logs, paths  # noqa: E402
+from localcloud_executor import interpreters, logs, memory, paths  # noqa: E402
 
 TASK = Path("/state/code")
 LAYERS = [Path("/state/layer-common"), Path("/state/layer-ml")]
@@ -105,3 +105,39 @@ def test_invocation_logs_order():
 @pytest.mark.skipif(not os.path.exists("/proc"), reason="needs Linux /proc")
 def test_runs_version_rejects_non_interpreter(tmp_path):
     assert not interpreters.runs_version(str(tmp_path / "nothing"), "3.12")
+
+
+def test_resident_memory_from_statm_in_pages():
+    # Given statm "size resident shared ..." in pages
+    statm = "354000 50000 8000 1 0 60000 0\n"
+    assert memory.statm_resident_kib(statm) == 50000 * memory.PAGE_KIB
+
+
+def test_peak_from_status_field():
+    status = "Name:\tpython3.12\nVmPeak:\t 1450000 kB\nVmHWM:\t  201234 kB\nVmRSS:\t  190000 kB\n"
+    assert memory.status_field_kib(status, "VmHWM") == 201234
+    assert memory.status_field_kib(status, "VmSwap") == 0
+
+
+def test_limit_is_in_mebibytes_and_inclusive():
+    # A 128 MB function (MiB, as AWS counts) may use exactly 128 MiB, not one KiB more
+    assert not memory.exceeds(128 * 1024, 128)
+    assert memory.exceeds(128 * 1024 + 1, 128)
+
+
+def test_report_line_of_an_out_of_memory_kill_like_aws():
+    line = logs.report_line("r1", 800.1, 128, 131, status="error", error_type="Runtime.OutOfMemory")
+    assert line.endswith(
+        "\tMemory Size: 128 MB\tMax Memory Used: 131 MB\tStatus: error"
+        "\tError Type: Runtime.OutOfMemory\n"
+    )
+
+
+def test_report_line_parses_back():
+    from tests.lambda_reports import parse_report
+
+    line = logs.report_line("r1", 800.1, 128, 131, status="error", error_type="Runtime.OutOfMemory")
+    report = parse_report(line.rstrip("\n"))
+    assert (report.request_id, report.memory_size_mb, report.max_memory_used_mb) == ("r1", 128, 131)
+    assert report.out_of_memory
+    assert not parse_report(logs.report_line("r2", 1.0, 128, 40, init_ms=9.0)).out_of_memory

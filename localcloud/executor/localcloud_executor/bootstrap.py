@@ -9,7 +9,6 @@ import importlib
 import json
 import logging
 import os
-import resource
 import signal
 import sys
 import threading
@@ -149,11 +148,6 @@ def run_handler(function, command):
         return False, json.dumps(body)
 
 
-def max_rss_mb():
-    """Peak resident memory of this process in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-
-
 def serve(config, function, init_error):
     """Answer invocations from the command pipe until it closes."""
     token = config["token"]
@@ -165,7 +159,8 @@ def serve(config, function, init_error):
                 ok, body = False, json.dumps(init_error)
             else:
                 ok, body = run_handler(function, command)
-            write_frame(token, {"type": "result", "ok": ok, "body": body, "rss": max_rss_mb()})
+            # the executor measures the memory (the handler's whole process tree)
+            write_frame(token, {"type": "result", "ok": ok, "body": body})
 
 
 def main():

@@ -13,8 +13,8 @@ from localstack.services.lambda_.invocation.executor_endpoint import StatusError
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
 from localstack.services.lambda_.invocation.runtime_executor import RuntimeExecutor
 
-from localcloud_executor import interpreters, logs, paths, runtime_deps
-from localcloud_executor.sandbox import EOF_FRAME, HandlerProcess
+from localcloud_executor import interpreters, logs, memory, paths, runtime_deps
+from localcloud_executor.sandbox import EOF_FRAME, OUT_OF_MEMORY_FRAME, HandlerProcess
 
 LOG = logging.getLogger(__name__)
 _INTERPRETERS: dict[str, str] = {}
@@ -34,6 +34,11 @@ def error_payload(error_type: str, message: str) -> bytes:
     return json.dumps(body).encode()
 
 
+def killed_message(request_id: str) -> str:
+    """AWS's message when the runtime was killed for using more than its memory."""
+    return f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+
+
 class LocalPythonRuntimeExecutor(RuntimeExecutor):
     """One Lambda execution environment = one warm handler subprocess."""
 
@@ -41,6 +46,7 @@ class LocalPythonRuntimeExecutor(RuntimeExecutor):
         super().__init__(id, function_version)
         self.env_vars: dict = {}
         self.process: HandlerProcess | None = None
+        self.watch: memory.MemoryWatch | None = None
         self.pending_init: tuple[float, str] | None = None
         self.tmp_dir = runtime_deps.state_dir() / "lambda-tmp" / id
         self.lock = threading.Lock()
@@ -70,7 +76,7 @@ class LocalPythonRuntimeExecutor(RuntimeExecutor):
         with self.lock:
             failure = self._spawn()
         if failure:
-            raise StatusErrorException(failure, payload=error_payload("Runtime.Unknown", failure))
+            raise StatusErrorException(failure[1], payload=error_payload(*failure))
 
     def stop(self) -> None:
         """Kill the handler process group (even mid-invocation) and remove its /tmp."""
@@ -81,8 +87,8 @@ class LocalPythonRuntimeExecutor(RuntimeExecutor):
             self._kill()
         shutil.rmtree(self.tmp_dir, ignore_errors=True)
 
-    def _spawn(self) -> str | None:
-        """Start a fresh handler process; return an error message if it did not get ready."""
+    def _spawn(self) -> tuple[str, str] | None:
+        """Start a fresh handler process; (error type, message) if it did not get ready."""
         version = self.function_version.config
         task_dir = Path(version.code.get_unzipped_code_location())
         layer_dirs = [Path(layer.code.get_unzipped_code_location()) for layer in version.layers]
@@ -97,12 +103,22 @@ class LocalPythonRuntimeExecutor(RuntimeExecutor):
         parts = paths.import_path_parts(task_dir, layer_dirs, py, runtime_deps.runtime_dir(py))
         started = time.monotonic()
         self.process = HandlerProcess(interpreter_for(version.runtime), env, parts, str(task_dir))
-        frame = self.process.wait_frame(config.LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT)
+        # The init counts against the memory too, and its peak goes into the first REPORT
+        self.watch = memory.MemoryWatch(self.process.popen.pid, version.memory_size)
+        timeout = config.LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT
+        frame = self.process.wait_frame_watched(timeout, self.watch)
         init_logs = self.process.take_logs()
         self.history.append(init_logs)
+        if frame is OUT_OF_MEMORY_FRAME:
+            self._kill()
+            output = f": {init_logs.strip()[-2000:]}" if init_logs.strip() else ""
+            return "Runtime.OutOfMemory", f"Runtime exited with error: signal: killed{output}"
         if not frame or frame.get("type") != "ready":
             self._kill()
-            return f"Runtime failed to start: {init_logs.strip()[-2000:] or 'no output'}"
+            return (
+                "Runtime.Unknown",
+                f"Runtime failed to start: {init_logs.strip()[-2000:] or 'no output'}",
+            )
         self.pending_init = ((time.monotonic() - started) * 1000, init_logs)
         return None
 
@@ -121,8 +137,8 @@ class LocalPythonRuntimeExecutor(RuntimeExecutor):
             if not (self.process and self.process.alive()):
                 failure = self._spawn()
                 if failure:
-                    body = error_payload("Runtime.Unknown", failure)
-                    return InvocationResult(request_id, body, is_error=True, logs=failure + "\n")
+                    body = error_payload(*failure)
+                    return InvocationResult(request_id, body, is_error=True, logs=failure[1] + "\n")
             return self._invoke_running(request_id, payload)
 
     def _invoke_running(self, request_id: str, payload: dict) -> InvocationResult:
@@ -130,6 +146,7 @@ class LocalPythonRuntimeExecutor(RuntimeExecutor):
         timeout = self.function_version.config.timeout
         init_ms, init_logs = self.pending_init or (None, "")
         self.pending_init = None
+        watch = self._invocation_watch(cold=init_ms is not None)
         command = {
             "request_id": request_id,
             "invoked_function_arn": payload.get("invoked-function-arn"),
@@ -139,21 +156,17 @@ class LocalPythonRuntimeExecutor(RuntimeExecutor):
         }
         started = time.monotonic()
         sent = self.process.send(command)
-        frame = self.process.wait_frame(timeout) if sent else EOF_FRAME
+        frame = self.process.wait_frame_watched(timeout, watch) if sent else EOF_FRAME
         duration_ms = (time.monotonic() - started) * 1000
-        rss = frame.get("rss", 0) if frame else 0
         exit_code = self.process.popen.poll()
-        if frame is None or frame is EOF_FRAME:
+        if frame is None or frame is EOF_FRAME or frame is OUT_OF_MEMORY_FRAME:
             output = self._kill_and_drain()
         else:
             output = self.process.take_logs()
         ok, body, status, error_type = self._outcome(frame, request_id, timeout, exit_code)
-        if status == "timeout":
-            output += (
-                f"{logs.timestamp()} {request_id} Task timed out after {timeout:.2f} seconds\n"
-            )
+        output += self._failure_line(request_id, status, error_type, timeout)
         report = logs.report_line(
-            request_id, duration_ms, self.function_version.config.memory_size, rss,
+            request_id, duration_ms, self.function_version.config.memory_size, watch.peak_mib,
             init_ms=init_ms, status=status, error_type=error_type,
         )  # fmt: skip
         text = logs.invocation_logs(
@@ -162,19 +175,42 @@ class LocalPythonRuntimeExecutor(RuntimeExecutor):
         self.history.append(text)
         return InvocationResult(request_id, body.encode(), is_error=not ok, logs=text)
 
+    def _invocation_watch(self, cold: bool) -> memory.MemoryWatch:
+        """The memory watch of this invocation: a cold one keeps the init's peak (as AWS's
+        REPORT does); a warm one restarts the peak, so each REPORT shows its own."""
+        if cold and self.watch:
+            return self.watch
+        pid = self.process.popen.pid
+        memory.reset_peak(pid)
+        return memory.MemoryWatch(pid, self.function_version.config.memory_size)
+
     def _kill_and_drain(self) -> str:
-        """Kill the process after a timeout or crash; return its last output."""
+        """Kill the process after a timeout, a crash or running out of memory; return its
+        last output. The next invocation starts a fresh process, as on AWS."""
         self.process.kill()
         output = self.process.take_logs()
         self.process = None
         return output
 
     @staticmethod
+    def _failure_line(request_id: str, status: str | None, error_type: str | None, timeout) -> str:
+        """The line AWS logs after a timeout or an out-of-memory kill ("" otherwise)."""
+        if status == "timeout":
+            return f"{logs.timestamp()} {request_id} Task timed out after {timeout:.2f} seconds\n"
+        if error_type == "Runtime.OutOfMemory":
+            return f"{killed_message(request_id)}\nRuntime.OutOfMemory\n"
+        return ""
+
+    @staticmethod
     def _outcome(frame: dict | None, request_id: str, timeout: int, exit_code) -> tuple:
-        """(ok, body, REPORT status, error type) for a result frame, a timeout or a crash."""
+        """(ok, body, REPORT status, error type) for a result frame, a timeout, running out of
+        memory or a crash."""
         if frame is None:
             message = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
             return False, error_payload("Sandbox.Timedout", message).decode(), "timeout", None
+        if frame is OUT_OF_MEMORY_FRAME:
+            body = error_payload("Runtime.OutOfMemory", killed_message(request_id)).decode()
+            return False, body, "error", "Runtime.OutOfMemory"
         if frame is EOF_FRAME or frame.get("type") != "result":
             reason = f"exit status {exit_code}" if exit_code else "runtime exited"
             message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"

@@ -8,15 +8,19 @@ import secrets
 import signal
 import subprocess
 import threading
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from localcloud_executor.memory import SAMPLE_SECONDS, MemoryWatch
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 CONFIG_VARIABLE = "_LOCALCLOUD_BOOTSTRAP"
 # PR_SET_PDEATHSIG fires when the *thread* that forked dies: fork from one long-lived thread.
 _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="localcloud-spawner")
 EOF_FRAME = {"type": "eof"}
+OUT_OF_MEMORY_FRAME = {"type": "out-of-memory"}
 LOG = logging.getLogger(__name__)
 
 
@@ -79,6 +83,20 @@ class HandlerProcess:
             return self.frames.get(timeout=timeout)
         except queue.Empty:
             return None
+
+    def wait_frame_watched(self, timeout: float, watch: MemoryWatch) -> dict | None:
+        """Like `wait_frame`, sampling the memory meanwhile: OUT_OF_MEMORY_FRAME once the
+        handler's tree is over the limit, or when its peak was over it at the frame."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            frame = self.wait_frame(min(SAMPLE_SECONDS, left))
+            if frame is EOF_FRAME:
+                return frame
+            if frame is not None:
+                return frame if watch.peak_within_limit() else OUT_OF_MEMORY_FRAME
+            if not watch.within_limit():
+                return OUT_OF_MEMORY_FRAME
+        return None
 
     def send(self, command: dict) -> bool:
         """Send one command line; False if the process is gone."""
