@@ -23,11 +23,14 @@ module "trainer_ecs" {
   training_worker_policy_arn = aws_iam_policy.training_worker.arn
   log_retention_days         = var.log_retention_days
 
-  desired_count      = var.trainer_desired_count
-  use_fargate_spot   = var.trainer_use_fargate_spot
-  subnet_ids         = var.trainer_subnet_ids
-  security_group_ids = var.trainer_security_group_ids
-  assign_public_ip   = var.trainer_assign_public_ip
+  desired_count        = var.trainer_desired_count
+  scale_on_queue_depth = var.trainer_scale_on_queue_depth
+  max_count            = var.trainer_max_count
+  idle_minutes         = var.trainer_idle_minutes
+  use_fargate_spot     = var.trainer_use_fargate_spot
+  subnet_ids           = var.trainer_subnet_ids
+  security_group_ids   = var.trainer_security_group_ids
+  assign_public_ip     = var.trainer_assign_public_ip
 }
 
 output "trainer_ecs" {

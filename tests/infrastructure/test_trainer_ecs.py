@@ -118,6 +118,19 @@ def test_worker_logs_go_to_a_log_group_with_retention(module_resources):
     assert "awslogs" in containers and "aws_cloudwatch_log_group.this.name" in containers
 
 
+def test_waiting_jobs_start_max_count_workers_and_idleness_stops_all():
+    policies = hcl_blocks(MODULE_DIR / "scaling.tf", "resource")
+
+    def steps(name: str) -> list[dict]:
+        body = policies[("aws_appautoscaling_policy", name)]
+        (config,) = body["step_scaling_policy_configuration"]
+        assert _unquote(config["adjustment_type"]) == "ExactCapacity"
+        return config["step_adjustment"]
+
+    assert [_unquote(s["scaling_adjustment"]) for s in steps("start")] == ["${var.max_count}"]
+    assert [s["scaling_adjustment"] for s in steps("stop")] == [0]
+
+
 # --- a plan of the module alone, against a mocked provider ---------------------------------
 
 MOCK_TEST = """
@@ -190,8 +203,51 @@ run "worker_task" {
     error_message = "The execution role pulls from the image's repository only."
   }
   assert {
-    condition     = aws_ecs_service.this.desired_count == 1 && length(aws_ecr_repository.this) == 0
-    error_message = "One worker, no repository unless asked."
+    condition     = aws_ecs_service.this.desired_count == 0 && length(aws_ecr_repository.this) == 0
+    error_message = "No worker until a job waits, no repository unless asked."
+  }
+  assert {
+    condition = (
+      aws_appautoscaling_target.this[0].min_capacity == 0
+      && aws_appautoscaling_target.this[0].max_capacity == 1
+    )
+    error_message = "The service scales between zero and one worker."
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.jobs_waiting[0].dimensions.QueueName == "mushroom-jobs"
+      && aws_cloudwatch_metric_alarm.jobs_waiting[0].threshold == 0
+      && aws_cloudwatch_metric_alarm.jobs_waiting[0].comparison_operator == "GreaterThanThreshold"
+    )
+    error_message = "A waiting job in the training queue starts the worker."
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.idle[0].evaluation_periods == 10
+      && aws_cloudwatch_metric_alarm.idle[0].treat_missing_data == "breaching"
+      && toset([for q in aws_cloudwatch_metric_alarm.idle[0].metric_query :
+        q.metric[0].metric_name if length(q.metric) > 0]) == toset([
+        "ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible",
+      ])
+    )
+    error_message = "The worker stops after 10 idle minutes, counting in-flight jobs as work."
+  }
+}
+
+run "fixed_count_without_scaling" {
+  command = plan
+
+  variables {
+    scale_on_queue_depth = false
+    desired_count        = 1
+  }
+
+  assert {
+    condition = (
+      aws_ecs_service.this.desired_count == 1 && length(aws_appautoscaling_target.this) == 0
+      && length(aws_cloudwatch_metric_alarm.idle) == 0
+    )
+    error_message = "Without scaling the service keeps its fixed count and no alarm is made."
   }
 }
 
