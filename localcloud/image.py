@@ -110,6 +110,16 @@ def fingerprint(repo: Path, base_id: str) -> str:
     return digest.hexdigest()
 
 
+def requirement_pins(path: Path) -> dict[str, str]:
+    """name -> version of each `name==version` line of a requirements file."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        name, sep, version = line.split("#", 1)[0].strip().partition("==")
+        if sep:
+            pins[name.lower().replace("_", "-")] = version
+    return pins
+
+
 def pip_settings(lines: str, env: dict) -> dict[str, str]:
     """The host's pip settings usable inside a build, from `pip config list` and PIP_* vars."""
     found = {}

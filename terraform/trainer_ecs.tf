@@ -1,6 +1,6 @@
 # The training worker on ECS Fargate (real AWS only; ECS is not in LocalStack's free edition).
 # Off by default, so the local deploy creates nothing here. The task role carries the same
-# training worker policy as iam.tf defines; the MLflow server is not part of this stack.
+# training worker policy as iam.tf defines; the MLflow server is mlflow_ecs.tf's, or yours.
 module "trainer_ecs" {
   source = "./modules/trainer_ecs"
   count  = var.trainer_on_ecs ? 1 : 0
@@ -16,7 +16,7 @@ module "trainer_ecs" {
   alerts_topic_arn        = aws_sns_topic.alerts.arn
   data_bucket_name        = aws_s3_bucket.data.bucket
   champion_parameter_name = aws_ssm_parameter.champion.name
-  mlflow_tracking_uri     = var.trainer_mlflow_tracking_uri
+  mlflow_tracking_uri     = try(coalesce(var.trainer_mlflow_tracking_uri, one(module.mlflow_ecs[*].tracking_uri)), null)
   visibility_seconds      = var.training_queue_visibility_timeout_seconds
   max_receive_count       = var.training_max_receive_count
 

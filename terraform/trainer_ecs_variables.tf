@@ -86,7 +86,7 @@ variable "trainer_assign_public_ip" {
 }
 
 variable "trainer_mlflow_tracking_uri" {
-  description = "URL of the MLflow tracking server the worker logs to. Not provisioned by this stack (run it on ECS/EC2 with RDS + S3, or use a managed MLflow)."
+  description = "URL of the MLflow tracking server the worker logs to; null with mlflow_on_ecs uses the server this stack provisions (mlflow_ecs.tf)."
   type        = string
   default     = null
 }

@@ -6,7 +6,7 @@ import pytest
 
 from localcloud import container, engine, image
 from localcloud.services import trainer
-from localcloud.settings import from_env
+from localcloud.settings import REPO, from_env
 
 
 def test_no_engine_gives_one_line_reason_naming_each_engine(monkeypatch, tmp_path):
@@ -116,3 +116,11 @@ def test_trainer_mode_record_round_trips(tmp_path):
     container.record(s, mode)
     assert container.recorded(s) == mode
     assert container.process("why").describe() == "as a process: why"
+
+
+def test_image_lock_pins_every_requirement_at_the_same_version():
+    # Given the top-level pins and the image's lock of everything they pull in
+    pins = image.requirement_pins(REPO / "requirements.txt")
+    locked = image.requirement_pins(REPO / "training" / "requirements-lock.txt")
+    # Then each top-level pin is in the lock, unchanged (else the image build cannot resolve)
+    assert pins and {name: locked.get(name) for name in pins} == pins
