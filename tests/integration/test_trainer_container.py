@@ -8,6 +8,7 @@ whenever podman or docker works here.
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 
@@ -84,3 +85,22 @@ def test_a_container_killed_mid_run_gets_the_request_back_and_trains_it_to_a_dec
 
     run = MlflowClient(local_cloud.mlflow_url).get_run(decision["run_id"])
     assert run.data.tags["mlflow.user"] == "trainer"
+
+
+@pytest.mark.localcloud_lifecycle
+def test_down_leaves_no_container_and_up_runs_the_same_image_again(local_cloud, mode):
+    if not (local_cloud.started_here or os.environ.get("LOCALCLOUD_LIFECYCLE_TEST") == "1"):
+        pytest.skip("stack was already up (maybe in use): down would wipe its LocalStack state")
+    engine = engine_named(local_cloud.settings, mode.engine)
+    # When the stack is stopped
+    result = local_cloud.run("down")
+    # Then the trainer's container is gone
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not engine.running(mode.container)
+    # And `up` runs the worker in the same image again, without building it
+    result = local_cloud.run("up")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"trainer: runs in container {mode.container}" in result.stdout
+    assert "building the trainer image" not in result.stdout
+    assert container.recorded(local_cloud.settings).image == mode.image
+    assert engine.running(mode.container)
