@@ -191,7 +191,16 @@ def trainer_image(s: Settings, engine: Engine) -> str:
     if done.returncode != 0:
         raise EngineError(f"{engine.name} build failed: {last_line(log.read_text())} (see {log})")
     _say(f"trainer image built in {time.monotonic() - started:.0f}s ({image_size(engine, tag)})")
+    remove_older_trainer_images(engine, keep=tag)
     return tag
+
+
+def remove_older_trainer_images(engine: Engine, keep: str) -> None:
+    """Untag the trainer images of earlier inputs (their shared layers stay; one in use stays)."""
+    listed = engine.call("images", "--format", "{{.Repository}}:{{.Tag}}", TRAINER_REPOSITORY)
+    for name in listed.stdout.split():
+        if name != keep and name.startswith(TRAINER_REPOSITORY + ":"):
+            engine.call("rmi", name, timeout=60)
 
 
 def image_size(engine: Engine, image: str) -> str:
