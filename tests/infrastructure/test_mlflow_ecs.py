@@ -7,11 +7,9 @@ PostgreSQL in tests/integration/test_mlflow_postgres.py.
 
 from __future__ import annotations
 
-import shutil
-
 from tests.infrastructure.conftest import TERRAFORM_DIR
 from tests.infrastructure.test_terraform import terraform
-from tests.infrastructure.test_trainer_ecs import NOT_COPIED, hcl_blocks, init
+from tests.infrastructure.test_trainer_ecs import hcl_blocks, terraform_test
 
 MODULE_DIR = TERRAFORM_DIR / "modules" / "mlflow_ecs"
 
@@ -131,13 +129,8 @@ run "one_subnet_is_refused" {
 
 def test_module_plans_against_a_mocked_provider(terraform_bin, tmp_path):
     # Given the module alone with a `terraform test` file of mocked AWS (no credentials)
-    module = tmp_path / "mlflow_ecs"
-    shutil.copytree(MODULE_DIR, module, ignore=NOT_COPIED)
-    (module / "tests").mkdir(exist_ok=True)
-    (module / "tests" / "plan.tftest.hcl").write_text(MOCK_TEST)
-    env = init(module, tmp_path)
-    # When applying it against the mock
-    result = terraform("test", "-no-color", cwd=module, env=env)
+    # When planning it
+    result = terraform_test(MODULE_DIR, MOCK_TEST, tmp_path)
     # Then the server, database, network rules and secrets are as intended
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -288,14 +288,18 @@ run "invalid_fargate_size_is_refused" {
 """
 
 
+def terraform_test(module_dir: Path, test_file: str, tmp_path: Path):
+    """`terraform test` of a copy of one module with the given test file (mocked AWS)."""
+    module = tmp_path / module_dir.name
+    shutil.copytree(module_dir, module, ignore=NOT_COPIED)
+    (module / "tests").mkdir(exist_ok=True)
+    (module / "tests" / "plan.tftest.hcl").write_text(test_file)
+    return terraform("test", "-no-color", cwd=module, env=init(module, tmp_path))
+
+
 def test_module_plans_against_a_mocked_provider(terraform_bin, tmp_path):
     # Given the module alone with a `terraform test` file of mocked AWS (no credentials)
-    module = tmp_path / "trainer_ecs"
-    shutil.copytree(MODULE_DIR, module, ignore=NOT_COPIED)
-    (module / "tests").mkdir(exist_ok=True)
-    (module / "tests" / "plan.tftest.hcl").write_text(MOCK_TEST)
-    env = init(module, tmp_path)
     # When planning it with the worker's inputs
-    result = terraform("test", "-no-color", cwd=module, env=env)
-    # Then the task, roles, logs and guards are as intended
+    result = terraform_test(MODULE_DIR, MOCK_TEST, tmp_path)
+    # Then the task, roles, logs, scaling and guards are as intended
     assert result.returncode == 0, result.stdout + result.stderr
