@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 
-from localcloud import container, procs, venvs
+from localcloud import container, image, procs, venvs
+from localcloud.engine import EngineError, find_engine
 from localcloud.health import healthy, wait_healthy
 from localcloud.services import Service, all_services
 from localcloud.settings import Settings, fingerprint, from_env
@@ -216,6 +217,21 @@ def cmd_logs(s: Settings, service: str | None, follow: bool) -> int:
     return subprocess.call(args)
 
 
+def cmd_image(s: Settings) -> int:
+    """Build the trainer image (or find it built) and print its tag."""
+    engine, reason = find_engine(s)
+    if engine is None:
+        _say(f"cannot build the trainer image: {reason}")
+        return 1
+    try:
+        tag = image.trainer_image(s, engine)
+    except EngineError as error:
+        _say(f"ERROR: {error}")
+        return 1
+    print(tag)
+    return 0
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__)
@@ -229,6 +245,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="do not start the training worker (LOCALCLOUD_TRAINER=0 does the same)",
     )
     sub.add_parser("down", help="stop everything `up` started")
+    sub.add_parser("image", help="build the trainer image if its inputs changed; print its tag")
     sub.add_parser("status", help="health of each service")
     logs = sub.add_parser("logs", help="show service logs")
     logs.add_argument("service", nargs="?")
@@ -246,4 +263,6 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_down(s)
     if args.command == "status":
         return cmd_status(s)
+    if args.command == "image":
+        return cmd_image(s)
     return cmd_logs(s, args.service, args.follow)

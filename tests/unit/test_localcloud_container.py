@@ -4,7 +4,7 @@ import shlex
 
 import pytest
 
-from localcloud import container, engine, image
+from localcloud import cli, container, engine, image
 from localcloud.services import trainer
 from localcloud.settings import REPO, from_env
 
@@ -124,3 +124,11 @@ def test_image_lock_pins_every_requirement_at_the_same_version():
     locked = image.requirement_pins(REPO / "training" / "requirements-lock.txt")
     # Then each top-level pin is in the lock, unchanged (else the image build cannot resolve)
     assert pins and {name: locked.get(name) for name in pins} == pins
+
+
+def test_image_command_says_why_it_cannot_build(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(engine.shutil, "which", lambda name: None)
+    assert cli.main(["image"]) == 1
+    assert (
+        "cannot build the trainer image: no container engine works here" in capsys.readouterr().out
+    )
