@@ -162,8 +162,8 @@ def build_arguments(engine: Engine, base: str, tag: str, secrets: dict[str, Path
     """`build` arguments for this engine: buildah's chroot isolation, host network for pip."""
     args = ["build", "--file", DOCKERFILE, "--build-arg", f"BASE_IMAGE={base}", "--tag", tag]
     args += ["--network", "host"]
-    if engine.name == "podman":
-        args += ["--isolation", "chroot"]
+    if engine.name == "podman":  # fixed file and creation times: same inputs, same layers
+        args += ["--isolation", "chroot", "--timestamp", SOURCE_DATE_EPOCH]
     for name, path in secrets.items():
         args += ["--secret", f"id={name},src={path}"]
     return args + ["."]
