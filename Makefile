@@ -19,7 +19,7 @@ PYTEST := $(PY) -m pytest
 CODE := mushroom lambdas training scripts tests localcloud layers
 
 .PHONY: help venv run test test-unit test-integration lint fmt data up down status logs \
-	deploy destroy bench clean alerts simulate rollback train
+	deploy destroy bench clean alerts simulate rollback train redrive
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -36,18 +36,30 @@ run: $(STAMP) data ## The main job, end to end
 
 test: lint test-unit test-integration ## Everything CI runs: lint, unit and integration tests
 
-test-unit: $(STAMP) data ## Fast tests (moto, tiny fixtures, the real data file)
-	$(PYTEST) tests/unit -q
+# The two halves split tests/ by the integration marker: every test runs in exactly one
+# (tests/unit/test_make_test_selection.py checks it).
+test-unit: $(STAMP) data ## Offline tests: moto, fixtures, the real data file, builds, Terraform
+	$(PYTEST) tests -q -m "not integration"
 
 # Alarms evaluate every minute in the tests (5 minutes by default) so alarm paths finish quickly.
 test-integration: export TF_VAR_alarm_period_seconds = 60
 test-integration: $(STAMP) data up deploy ## Tests against the real local cloud
 	LOCALCLOUD_LIFECYCLE_TEST=1 $(PYTEST) tests -q -m integration
 
-lint: $(STAMP) ## flake8 + black --check + terraform fmt -check
+# checkov has its own environment: it pins boto3 1.35 and packaging<24, which clash with ours.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
+lint: $(STAMP) $(CHECKOV_STAMP) ## flake8 + black --check + terraform fmt -check + checkov (offline)
 	$(PY) -m flake8 $(wildcard $(CODE))
 	$(PY) -m black --check --quiet $(wildcard $(CODE))
 	@if [ -d terraform ] && command -v terraform >/dev/null; then TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive terraform; fi
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
 fmt: $(STAMP) ## Format the code (black, terraform fmt)
 	$(PY) -m black --quiet $(wildcard $(CODE))
@@ -82,6 +94,10 @@ bench: $(STAMP) data ## Run the benchmarks; writes bench/results.json and bench/
 train: $(STAMP) data ## Train once on data/secondary_data.csv (DATA=file) and print the outcome
 	@mkdir -p .state
 	$(PY) -m training.pipeline --data $(or $(DATA),data/secondary_data.csv) --outcome .state/last-training.json
+
+# Against AWS: DEPLOY_TARGET=aws make redrive (your credentials, outputs of the AWS deploy).
+redrive: $(STAMP) ## Failed events back to their function, training jobs to their queue (ONLY=, FUNCTION=, DRY_RUN=1)
+	$(PY) scripts/redrive.py $(if $(ONLY),--only $(ONLY)) $(if $(FUNCTION),--function $(FUNCTION)) $(if $(DRY_RUN),--dry-run)
 
 alerts: $(STAMP) ## Print the operators' alerts received on the local alerts-inbox queue
 	$(PY) scripts/alerts.py --wait 10

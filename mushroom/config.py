@@ -101,6 +101,16 @@ class PredictConfig:
     # 708k rows, scores in 26 s without growing memory); the limit keeps a file (11x the real
     # data set) inside the function's timeout.
     max_batch_bytes: int = 32 * MIB
+    # The SecureString key of prediction ids (terraform/prediction_ids.tf); by default beside
+    # the champion pointer: /<project>/champion -> /<project>/prediction-id-key.
+    prediction_key_parameter: str = ""
+    feedback_max_age_days: int = 90  # feedback for an older prediction gets 410
+
+    @property
+    def key_parameter(self) -> str:
+        """The key parameter's name, as set or next to the champion pointer."""
+        prefix = self.champion_parameter.rsplit("/", 1)[0]
+        return self.prediction_key_parameter or f"{prefix}/prediction-id-key"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "PredictConfig":
@@ -115,6 +125,10 @@ class PredictConfig:
             max_body_bytes=read.integer("MAX_BODY_BYTES", cls.max_body_bytes, 1024, 6 * MIB),
             aws_timeout_seconds=read.integer("AWS_TIMEOUT_SECONDS", cls.aws_timeout_seconds, 1, 60),
             max_batch_bytes=read.integer("MAX_BATCH_BYTES", cls.max_batch_bytes, 1024, 256 * MIB),
+            prediction_key_parameter=read.environ.get("PREDICTION_KEY_PARAMETER", "").strip(),
+            feedback_max_age_days=read.integer(
+                "FEEDBACK_MAX_AGE_DAYS", cls.feedback_max_age_days, 1, 3650
+            ),
         )
         read.check()
         return config

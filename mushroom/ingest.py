@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 import mushroom
 from mushroom import contract, species
 from mushroom.errors import NotATableError
+from mushroom.reasons import ReasonTally
 from mushroom.storage import DatasetKeys, Source, dataset_id
 from mushroom.table import CHUNK_ROWS, Chunk, Header, TableReader, open_table
 from mushroom.validation import REASONS, validate
@@ -39,7 +40,6 @@ class Status:
 
 ROW_NUMBER = "row_number"
 RAW_LINE = "raw_line"
-EXAMPLES_PER_REASON = 3
 SPOOL_BYTES = 32 * 1024 * 1024  # rejected rows beyond this go to a temporary file, not memory
 PARQUET_SCHEMA = pa.schema(
     [(contract.LABEL, pa.string())]
@@ -123,14 +123,8 @@ class _Split:
         self.rejects = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b")
         self.rejects.write(_csv_line([*self.header.fields, ROW_NUMBER, REASONS, RAW_LINE],
                                      self.header.separator))  # fmt: skip
-        self.counts: dict[str, dict[str, Any]] = {}
-        self.rows_in = self.accepted = self.rejected = 0
-        self.species = self._species_names()
-
-    def _species_names(self) -> list[str] | None:
-        if species.is_canonical(self.reader.content.sha256):
-            return species.canonical_species()
-        return None
+        self.reasons = ReasonTally(ROW_NUMBER)
+        self.rows_in = self.accepted = self.rejected = self.with_species = 0
 
     def run(self, chunk_rows: int) -> Outcome:
         for chunk in self.reader.chunks(chunk_rows):
@@ -155,11 +149,9 @@ class _Split:
     def _typed(self, accepted):
         """Accepted rows in the dataset's columns: species when known, the source row number."""
         frame = accepted.copy()
-        if self.species is not None:
-            offset = self.header.line_number + 1  # first data line (the canonical file has no gaps)
-            frame[contract.SPECIES] = [self.species[n - offset] for n in frame.index]
-        elif contract.SPECIES not in frame:
-            frame[contract.SPECIES] = None
+        if contract.SPECIES not in frame:  # rows of the canonical data set, by content
+            frame[contract.SPECIES] = species.identify(frame) if len(frame) else []
+        self.with_species += int(frame[contract.SPECIES].notna().sum())
         frame[ROW_NUMBER] = frame.index.astype("int64")
         return frame[PARQUET_SCHEMA.names]
 
@@ -170,17 +162,11 @@ class _Split:
             raw_line, reasons = rejected[number]
             fields = (chunk.fields[number] + [""] * width)[:width]
             writer.writerow([*fields, number, json.dumps(reasons), raw_line or ""])
-            self._count(number, reasons)
+            for reason in reasons:
+                self.reasons.add(
+                    number, reason["column"], reason["rule"], reason["value"], reason["message"]
+                )
         self.rejects.write(buffer.getvalue().encode("utf-8"))
-
-    def _count(self, number: int, reasons: list[dict]) -> None:
-        for reason in reasons:
-            entry = self.counts.setdefault(f"{reason['column']}/{reason['rule']}",
-                                           {"count": 0, "examples": []})  # fmt: skip
-            entry["count"] += 1
-            if len(entry["examples"]) < EXAMPLES_PER_REASON:
-                entry["examples"].append({ROW_NUMBER: number, "value": reason["value"],
-                                          "message": reason["message"]})  # fmt: skip
 
     def _outcome(self) -> Outcome:
         identity = dataset_id(self.source)
@@ -203,13 +189,16 @@ class _Split:
         report.update({
             "rows_in": self.rows_in, "accepted": self.accepted, "rejected": self.rejected,
             "blank_lines": self.reader.blank_lines, "header_line": self.header.line_number,
-            "reasons": dict(sorted(self.counts.items())),
+            "reasons": self.reasons.as_dict(),
             "separator": self.header.separator, "compression": content.compression,
             "content_sha256": content.sha256, "content_bytes": content.size,
             "unknown_columns": list(match.unknown),
             "absent_optional_columns": list(match.missing_features),
-            "species": _species_origin(self.species is not None, match.has_species),
+            "species": _species_origin(self.with_species, match.has_species),
+            "rows_with_species": self.with_species,
         })  # fmt: skip
+        if self.with_species < self.accepted:
+            report["warnings"] = [species_warning(self.accepted - self.with_species)]
         return report
 
 
@@ -219,10 +208,19 @@ def _status(accepted: int, rejected: int) -> str:
     return Status.PARTIAL if accepted else Status.REJECTED
 
 
-def _species_origin(canonical: bool, column: bool) -> str | None:
-    if canonical:
-        return "canonical-file"
-    return "column" if column else None
+def _species_origin(rows_with_species: int, column: bool) -> str | None:
+    if column:
+        return "column"
+    return "canonical-rows" if rows_with_species else None
+
+
+def species_warning(rows: int) -> str:
+    """What a manifest says of rows whose species is unknown."""
+    return (
+        f"{rows} accepted rows have no species (no species column, and not rows of the "
+        "canonical data set): training groups them as pseudo-species, so its grouped figures "
+        "are no unseen-species evaluation for them"
+    )
 
 
 def _csv_line(fields: list, separator: str) -> bytes:
@@ -257,6 +255,8 @@ def manifest(outcome: Outcome, keys: DatasetKeys, *, correlation_id: str | None,
         "reasons": {key: entry["count"] for key, entry in report.get("reasons", {}).items()},
         "refusal": outcome.refusal,
         "species": report.get("species"),
+        "rows_with_species": report.get("rows_with_species", 0),
+        "warnings": report.get("warnings", []),
         "outputs": output_keys(outcome, keys),
         "timings": {**timings, "ingest_s": outcome.seconds},
         "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

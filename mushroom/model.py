@@ -63,10 +63,17 @@ class ModelBundle:
         return np.asarray(self.booster.predict(matrix, num_threads=1), dtype=float)
 
     def predict(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Prediction, P(poisonous) and the served decision for specimens (canonical names)."""
+        """Prediction, P(poisonous), the served decision and its explanation (the candidate
+        species and the fields that would settle a doubt) for specimens (canonical names)."""
         matrix = self.vocabulary.encode_records(records)
         probability = self.probability_poisonous(matrix)
-        decisions = self.policy.decide(probability, matrix, self.vocabulary)
-        return [{"prediction": "poisonous" if p >= self.policy.poisonous_from else "edible",
-                 "probability_poisonous": round(float(p), 6), "decision": d}
-                for p, d in zip(probability, decisions)]  # fmt: skip
+        decisions, explanations = self.policy.assess(probability, matrix, self.vocabulary)
+        return [
+            {
+                "prediction": "poisonous" if p >= self.policy.poisonous_from else "edible",
+                "probability_poisonous": round(float(p), 6),
+                "decision": d,
+                **explanation,
+            }
+            for p, d, explanation in zip(probability, decisions, explanations)
+        ]

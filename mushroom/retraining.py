@@ -1,8 +1,12 @@
 """When an alarm (or an operator) asks for retraining: one job per transition, one per cooldown.
 
 Pure decisions over a small state document (kept in S3 by the retrain function):
-``last_enqueued_at`` (ISO time of the last job sent) and ``transitions`` (alarm name -> state
-timestamp of the last ALARM transition seen). Standard library only.
+``last_enqueued_at`` (ISO time of the last job sent), ``transitions`` (alarm name -> state
+timestamp of the last ALARM transition seen) and ``deferred`` (alarms that fired inside the
+cooldown). CloudWatch does not repeat an alarm action while the alarm stays in ALARM, so a
+deferred alarm is looked at again by a periodic check (``{"check": "deferred"}``, on the
+monitor's schedule): once the cooldown is over, one job if a deferred alarm is still in ALARM.
+Standard library only.
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 ENQUEUE, COOLDOWN, DUPLICATE = "enqueue", "cooldown", "duplicate"
+NOTHING_DEFERRED, RESOLVED = "nothing-deferred", "resolved"
+DEFERRED_CHECK = "deferred-check"
 KEEP_TRANSITIONS = 50  # alarms remembered per state document (oldest forgotten first)
 
 
@@ -25,6 +31,7 @@ class Trigger:
     alarm_name: str | None = None
     transition: str | None = None  # the alarm's state timestamp: one job per transition
     force: bool = False  # manual only: skip the cooldown
+    check: bool = False  # the periodic look at alarms deferred by the cooldown
 
     def job(self, requested_at: datetime) -> dict[str, Any]:
         """The training-jobs message body."""
@@ -33,14 +40,19 @@ class Trigger:
 
 
 def trigger_from_event(event: Mapping[str, Any]) -> Trigger | None:
-    """The trigger of a CloudWatch alarm action or a manual invoke; None for non-ALARM states."""
+    """The trigger of a CloudWatch alarm action, the periodic deferred check or a manual
+    invoke; None for non-ALARM states."""
     if event.get("source") == "aws.cloudwatch" or "alarmData" in event:
         return _alarm_trigger(event)
+    if event.get("check") == "deferred":
+        return Trigger(DEFERRED_CHECK, str(event.get("correlation_id") or uuid.uuid4()), check=True)
     if isinstance(event.get("reason"), str) and event["reason"].strip():
         correlation = str(event.get("correlation_id") or uuid.uuid4())
         return Trigger(f"manual:{event['reason'].strip()}", correlation,
                        force=bool(event.get("force", False)))  # fmt: skip
-    raise ValueError('expected a CloudWatch alarm event or {"reason": "..."}')
+    raise ValueError(
+        'expected a CloudWatch alarm event, {"check": "deferred"} or {"reason": "..."}'
+    )
 
 
 def _alarm_trigger(event: Mapping[str, Any]) -> Trigger | None:
@@ -56,34 +68,46 @@ def _alarm_trigger(event: Mapping[str, Any]) -> Trigger | None:
 
 @dataclass
 class RetrainState:
-    """The cooldown clock and the alarm transitions already handled."""
+    """The cooldown clock, the alarm transitions already handled, the alarms deferred."""
 
     last_enqueued_at: str | None = None
     last_reason: str | None = None
     last_correlation_id: str | None = None
     transitions: dict[str, str] = field(default_factory=dict)
+    deferred: dict[str, dict[str, str]] = field(default_factory=dict)  # alarm -> its transition
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any] | None) -> "RetrainState":
         """Read the stored document (None: nothing stored yet)."""
         doc = doc or {}
-        return cls(doc.get("last_enqueued_at"), doc.get("last_reason"),
-                   doc.get("last_correlation_id"), dict(doc.get("transitions") or {}))  # fmt: skip
+        return cls(
+            doc.get("last_enqueued_at"),
+            doc.get("last_reason"),
+            doc.get("last_correlation_id"),
+            dict(doc.get("transitions") or {}),
+            dict(doc.get("deferred") or {}),
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data to store."""
-        return {"last_enqueued_at": self.last_enqueued_at, "last_reason": self.last_reason,
-                "last_correlation_id": self.last_correlation_id,
-                "transitions": self.transitions}  # fmt: skip
+        return {
+            "last_enqueued_at": self.last_enqueued_at,
+            "last_reason": self.last_reason,
+            "last_correlation_id": self.last_correlation_id,
+            "transitions": self.transitions,
+            "deferred": self.deferred,
+        }
 
 
 @dataclass(frozen=True)
 class Decision:
-    """What to do with a trigger, and the state to store (None: store nothing)."""
+    """What to do with a trigger, the state to store (None: store nothing), and the trigger
+    whose job is sent (a deferred alarm's, for the periodic check)."""
 
     action: str
     state: RetrainState | None
     detail: str
+    job: Trigger | None = None
 
 
 def cooling_until(state: RetrainState, cooldown: timedelta) -> datetime | None:
@@ -93,19 +117,73 @@ def cooling_until(state: RetrainState, cooldown: timedelta) -> datetime | None:
     return datetime.fromisoformat(state.last_enqueued_at) + cooldown
 
 
-def decide(state: RetrainState, trigger: Trigger, now: datetime, cooldown: timedelta) -> Decision:
-    """Duplicate transition -> nothing; inside the cooldown -> remember only; else enqueue."""
+AlarmsInAlarm = Callable[[Iterable[str]], set]  # alarm names -> those now in state ALARM
+
+
+def decide(
+    state: RetrainState,
+    trigger: Trigger,
+    now: datetime,
+    cooldown: timedelta,
+    in_alarm: AlarmsInAlarm = lambda names: set(),
+) -> Decision:
+    """Duplicate transition -> nothing; inside the cooldown -> remember (an alarm: deferred);
+    else enqueue. The periodic check decides over the deferred alarms (``in_alarm`` asks
+    CloudWatch which of them are still in ALARM)."""
+    if trigger.check:
+        return decide_deferred(state, now, cooldown, in_alarm)
     if trigger.transition is not None:
         if state.transitions.get(trigger.alarm_name) == trigger.transition:
             return Decision(DUPLICATE, None, f"transition {trigger.transition} already handled")
     seen = _remember(state.transitions, trigger)
     until = cooling_until(state, cooldown)
     if until is not None and now < until and not trigger.force:
-        kept = RetrainState(state.last_enqueued_at, state.last_reason,
-                            state.last_correlation_id, seen)  # fmt: skip
-        return Decision(COOLDOWN, kept, f"cooldown until {until.isoformat()}")
+        kept = RetrainState(
+            state.last_enqueued_at,
+            state.last_reason,
+            state.last_correlation_id,
+            seen,
+            _defer(state, trigger, now),
+        )
+        later = " (deferred: retrained then if still in ALARM)" if trigger.alarm_name else ""
+        return Decision(COOLDOWN, kept, f"cooldown until {until.isoformat()}{later}")
     fresh = RetrainState(now.isoformat(), trigger.reason, trigger.correlation_id, seen)
-    return Decision(ENQUEUE, fresh, "training job enqueued")
+    return Decision(ENQUEUE, fresh, "training job enqueued", trigger)
+
+
+def decide_deferred(
+    state: RetrainState, now: datetime, cooldown: timedelta, in_alarm: AlarmsInAlarm
+) -> Decision:
+    """After the cooldown: one job if a deferred alarm is still in ALARM, else forget them."""
+    if not state.deferred:
+        return Decision(NOTHING_DEFERRED, None, "no alarm deferred")
+    until = cooling_until(state, cooldown)
+    if until is not None and now < until:
+        waiting = f"{len(state.deferred)} alarm(s) deferred until {until.isoformat()}"
+        return Decision(COOLDOWN, None, waiting)
+    now_in_alarm = in_alarm(list(state.deferred))
+    firing = [name for name in state.deferred if name in now_in_alarm]
+    if not firing:
+        kept = RetrainState(
+            state.last_enqueued_at, state.last_reason, state.last_correlation_id, state.transitions
+        )
+        return Decision(RESOLVED, kept, "the deferred alarms are no longer in ALARM")
+    name, entry = firing[0], state.deferred[firing[0]]
+    job = Trigger(f"alarm:{name}", entry["correlation_id"], name, entry["transition"])
+    fresh = RetrainState(now.isoformat(), job.reason, job.correlation_id, state.transitions)
+    return Decision(ENQUEUE, fresh, f"deferred alarm {name} still in ALARM: job enqueued", job)
+
+
+def _defer(state: RetrainState, trigger: Trigger, now: datetime) -> dict[str, dict[str, str]]:
+    """The deferred alarms, with this trigger's alarm added (manual requests are not)."""
+    deferred = dict(state.deferred)
+    if trigger.alarm_name is not None:
+        deferred[trigger.alarm_name] = {
+            "transition": trigger.transition or "",
+            "correlation_id": trigger.correlation_id,
+            "deferred_at": now.isoformat(),
+        }
+    return dict(list(deferred.items())[-KEEP_TRANSITIONS:])
 
 
 def _remember(transitions: Mapping[str, str], trigger: Trigger) -> dict[str, str]:

@@ -20,6 +20,7 @@ from mushroom.errors import SourceChangedError
 RAW = "raw/"
 PROCESSED = "processed/"
 QUARANTINE = "quarantine/"
+HELD_FEEDBACK = f"{QUARANTINE}feedback/"  # reported labels the training review did not trust
 MANIFESTS = "manifests/"
 PREDICTIONS = "predictions/"
 FEEDBACK = "feedback/"
@@ -106,6 +107,11 @@ def _batch_name(key: str) -> str:
 def batch_results_key(key: str) -> str:
     """``batch/<name>.csv`` → ``batch-results/<name>.csv`` (scored rows)."""
     return f"{BATCH_RESULTS}{_batch_name(key)}.csv"
+
+
+def batch_rejected_key(key: str) -> str:
+    """``batch/<name>.csv`` → ``batch-results/<name>.rejected.csv`` (rows not scored)."""
+    return f"{BATCH_RESULTS}{_batch_name(key)}.rejected.csv"
 
 
 def batch_report_key(key: str) -> str:
@@ -226,3 +232,8 @@ def date_partitions(prefix: str, start: datetime, end: datetime) -> list[str]:
 
     days = (end.date() - start.date()).days
     return [date_partition(prefix, start.date() + timedelta(days=n)) for n in range(days + 1)]
+
+
+def held_feedback_key(feedback_id: str) -> str:
+    """Where the labels of one feedback set that were held for review are kept."""
+    return f"{HELD_FEEDBACK}{feedback_id.replace('@', '-')}/held.jsonl"

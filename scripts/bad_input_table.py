@@ -20,6 +20,26 @@ EXTRA_UPLOADS = [
      "both versions kept"),
 ]  # fmt: skip
 
+EXTRA_REQUESTS = [  # asserted in tests/integration/test_api.py (needs the deployed key)
+    (
+        "feedback for a prediction issued more than 90 days ago",
+        "410",
+        "“feedback is accepted for 90 days”; errors name `prediction_id` (`feedback_too_late`)",
+    ),
+]
+BATCH = [  # asserted in tests/unit/test_batch_report.py and tests/integration/test_api.py
+    (
+        "rows that break the contract (35,000 of them: 2.2 MB)",
+        "good rows scored; report: count per `<column>/<rule>` + first 3 examples (9.5 KB); "
+        "every bad row with its reasons in `<name>.rejected.csv`",
+    ),
+    (
+        "a file that is not a table (empty, binary, UTF-16, missing columns…)",
+        "nothing scored; report `refused` with the same rule and message as ingest",
+    ),
+    ("a file above `MAX_BATCH_BYTES` (32 MiB)", "refused `too_large` in its report, unread"),
+]
+
 
 def cell(text: str) -> str:
     return text.replace("|", "\\|")
@@ -46,7 +66,7 @@ def requests_table() -> list[str]:
         rule = f" (`{r.rule}`)" if r.rule else ""
         note = " *(needs the predict redeploy)*" if r.redeploy else ""
         lines.append(f"| {cell(r.kind)} | {r.status} | “{cell(r.says)}”{errors}{rule}{note} |")
-    return lines
+    return lines + [f"| {a} | {b} | {c} |" for a, b, c in EXTRA_REQUESTS]
 
 
 def main() -> None:
@@ -57,6 +77,9 @@ def main() -> None:
     print("`rows_in == accepted + rejected` and its raw object intact.\n")
     print("## Uploads to `raw/`\n")
     print("\n".join(uploads_table()))
+    print("\n## Uploads to `batch/` (results in `batch-results/`)\n")
+    print("| upload | what the user is told |\n|---|---|")
+    print("\n".join(f"| {a} | {b} |" for a, b in BATCH))
     print("\n## Requests to the prediction API\n")
     print('403s come from API Gateway (`{"message": ...}`); every other answer is the')
     print("documented `ErrorResponse` `{statusCode, message, errors: [{specimen, field, value,")

@@ -1,7 +1,8 @@
 """Run every benchmark side by side; write bench/results.json and bench/RESULTS.md.
 
 Each benchmark is a function returning ``{figure: value}``; targets are compared, never
-asserted. Usage: python scripts/bench.py [--only NAME ...]
+asserted. Usage: python scripts/bench.py [--only NAME ...] (with --only, the other
+benchmarks keep their rows of the last bench/RESULTS.md, with the machine line they had).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench"
-# name -> (module:function, {figure: (target, "<=" or ">=")})
+# name -> (module:function, {figure: (target, "<=", ">=" or "==")})
 BENCHMARKS: dict[str, tuple[str, dict[str, tuple[float, str]]]] = {
     "local cloud": ("localcloud.bench:run", {
         "up_to_healthy_s": (15.0, "<="), "lambda_warm_invoke_p50_ms": (30.0, "<="),
@@ -30,6 +31,9 @@ BENCHMARKS: dict[str, tuple[str, dict[str, tuple[float, str]]]] = {
         "in_handler.specimens_1.p50_ms": (0.3, "<="),
         "in_handler.specimens_1000.p50_ms": (20.0, "<="),
         "cold_start.total_s": (0.5, "<=")}),
+    "load": ("scripts.bench_load:run", {
+        "predict.achieved_rps": (49.0, ">="), "predict.status_5xx": (0, "=="),
+        "uploads.unaccounted_rows": (0, "=="), "uploads.training_runs": (1, "==")}),
 }  # fmt: skip
 
 
@@ -57,6 +61,19 @@ NOTES = [
     "in the handler (prediction log write measured apart as `log_write`); `mlflow.*` run the "
     "same registered version; `pyfunc_in_process` is `predict` on an already encoded row only, "
     "so its ratio is not like for like; `serve_http` is a whole HTTP request.",
+    "load: `predict` is POST /predict through API Gateway (API key, usage plan) on LocalStack, "
+    "open loop after warming 10 execution environments: a request is due every 1/rate s, half "
+    "with 1 real specimen, half with 100; latency counts from the due time (client queueing "
+    "included), `late_starts` are requests sent over 0.1 s late (32 client threads all busy), "
+    "`not_sent` those over 60 s late (dropped, so the run stays bounded). `predict_steady` is "
+    "the same at 15/s for 30 s. LocalStack serves API Gateway, the Lambda runtime API and S3 "
+    "in one Python process: `localstack_cpu_ms_per_request` bounds the local rate to about "
+    "1000 / that figure per second, whatever the cores. `environments` are the function's "
+    "execution environments alive afterwards (LocalStack starts one per request in flight).",
+    "load: `uploads` are the real file in 10 slices with 1-10 bad rows each, put to raw/ at "
+    "once; rows written = accepted + rejected from the manifests (`quarantined_rows` counted "
+    "in the rejected CSVs), then the training runs and registered versions created after the "
+    "uploads, once the training queue is empty.",
 ]
 
 
@@ -90,27 +107,60 @@ def verdict(value, target: tuple[float, str]) -> str:
     limit, sense = target
     if not isinstance(value, (int, float)):
         return ""
-    met = value <= limit if sense == "<=" else value >= limit
+    met = {"<=": value <= limit, ">=": value >= limit, "==": value == limit}[sense]
     return f"{sense} {limit:g} {'✅' if met else '❌'}"
 
 
-def markdown(results: dict) -> str:
-    """The results as a Markdown table, with the machine they were measured on."""
+def machine_line(results: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in results["machine"].items())
+
+
+def rows(results: dict) -> dict[str, list[str]]:
+    """Table rows of each benchmark in ``results``."""
+    found = {}
+    for name, figures in results["benchmarks"].items():
+        targets = BENCHMARKS.get(name, ("", {}))[1]
+        found[name] = []
+        for figure, value in flatten(figures).items():
+            shown = f"{value:.4g}" if isinstance(value, float) else value
+            target = verdict(value, targets[figure]) if figure in targets else ""
+            found[name].append(f"| {name} | {figure} | {shown} | {target} |")
+    return found
+
+
+def kept(previous: str, ran) -> tuple[list[str], dict[str, list[str]]]:
+    """From the last RESULTS.md: its machine lines and the rows of benchmarks not re-run."""
+    header = [line for line in previous.splitlines() if line.startswith(("Measured", "Re-run"))]
+    found: dict[str, list[str]] = {}
+    for line in previous.splitlines():
+        name = line[2:].split(" | ")[0] if line.startswith("| ") else None
+        if name and name != "benchmark" and name not in ran:
+            found.setdefault(name, []).append(line)
+    return [line for line in header if not any(f"`{n}`" in line for n in ran)], found
+
+
+def markdown(results: dict, previous: str = "") -> str:
+    """The results as a Markdown table, with the machine they were measured on. With
+    ``previous`` (the last table), the benchmarks not run now keep their rows and machine."""
+    ran = rows(results)
+    header, old = kept(previous, ran) if previous else ([], {})
+    if header and old:
+        names = ", ".join(f"`{name}`" for name in ran)
+        header.append(
+            f"Re-run alone (`scripts/bench.py --only`): {names} on: " + machine_line(results)
+        )
+    else:
+        header = ["Measured with `make bench` on: " + machine_line(results)]
     lines = [
         "# Benchmark results",
         "",
-        "Measured with `make bench` on: "
-        + ", ".join(f"{k} {v}" for k, v in results["machine"].items()),
+        *header,
         "",
         "| benchmark | figure | value | target |",
         "|---|---|---|---|",
     ]
-    for name, figures in results["benchmarks"].items():
-        targets = BENCHMARKS.get(name, ("", {}))[1]
-        for figure, value in flatten(figures).items():
-            shown = f"{value:.4g}" if isinstance(value, float) else value
-            target = verdict(value, targets[figure]) if figure in targets else ""
-            lines.append(f"| {name} | {figure} | {shown} | {target} |")
+    for name in [n for n in BENCHMARKS if n in ran or n in old]:
+        lines += ran[name] if name in ran else old[name]
     lines += ["", *(f"- {note}" for note in NOTES)]
     return "\n".join(lines) + "\n"
 
@@ -129,10 +179,12 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "benchmarks": {name: run_one(name, BENCHMARKS[name][0]) for name in names},
     }
+    table = OUT / "RESULTS.md"
+    previous = table.read_text() if args.only and table.exists() else ""
     OUT.mkdir(exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
-    (OUT / "RESULTS.md").write_text(markdown(results))
-    print(markdown(results))
+    table.write_text(markdown(results, previous))
+    print(table.read_text())
     return 0
 
 

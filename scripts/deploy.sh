@@ -16,6 +16,8 @@
 #   PYTHON=<python>           interpreter for layers/build.py and tflocal (default .venv)
 #   SKIP_BUILD=1              apply without rebuilding the artifacts
 #   DEPLOY_STATE_ROOT=<dir>   where state, CLI config and outputs.json go (default .state/)
+#   TF_VAR_force_destroy_buckets   true by default for the local target only: destroy empties
+#                             the buckets there; on AWS it stays false unless you set it
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -106,6 +108,8 @@ setup_tool() {
     export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
     export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
     export TF_VAR_region=us-east-1 TF_VAR_local_endpoint_url="$AWS_ENDPOINT_URL"
+    # LocalStack's data is throwaway: `make destroy` may empty the buckets (never on AWS).
+    export TF_VAR_force_destroy_buckets="${TF_VAR_force_destroy_buckets:-true}"
     curl -fsS -m 5 "$AWS_ENDPOINT_URL/_localstack/health" >/dev/null \
       || die "LocalStack is not answering on $AWS_ENDPOINT_URL (make up / python -m localcloud up)"
     TF=("$BIN_DIR/tflocal")

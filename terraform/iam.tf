@@ -1,6 +1,8 @@
 # One execution role per function, each with only the statements its job needs. Later issues
 # extend local.function_statements, not the resources. IAM is not enforced by LocalStack:
-# tests/infrastructure/test_iam.py checks the narrowness statically.
+# tests/infrastructure/test_iam.py checks the narrowness statically, and
+# tests/unit/test_iam_enforced.py runs each component on moto with exactly these policies
+# (rendered by `terraform test`), so a missing permission fails there with AccessDenied.
 
 locals {
   data_bucket_arn   = aws_s3_bucket.data.arn
@@ -86,19 +88,27 @@ locals {
       resources = [aws_sqs_queue.training_jobs.arn]
     },
     {
+      # Feedback labels are joined to the logged predictions' features (training/datasets.py).
       sid       = "ReadTrainingData"
       actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-      resources = [local.data_objects.processed, local.data_objects.feedback, local.data_objects.manifests]
+      resources = [local.data_objects.processed, local.data_objects.feedback, local.data_objects.predictions, local.data_objects.manifests]
     },
     {
       sid        = "ListTrainingData"
       actions    = ["s3:ListBucket"]
       resources  = [local.data_bucket_arn]
-      conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["processed/*", "feedback/*", "manifests/*"] }]
+      conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["processed/*", "feedback/*", "predictions/*", "manifests/*"] }]
     },
     {
+      # Reported labels the review did not trust are kept for a person (training/review.py).
+      sid       = "HoldFeedbackForReview"
+      actions   = ["s3:PutObject"]
+      resources = ["${local.data_bucket_arn}/${local.data_prefixes.quarantine}feedback/*"]
+    },
+    {
+      # No delete: the worker only adds artifacts, and the champion's files must survive it.
       sid       = "MlflowArtifacts"
-      actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+      actions   = ["s3:GetObject", "s3:PutObject"]
       resources = ["${local.mlflow_bucket_arn}/*"]
     },
     { sid = "ListMlflowArtifacts", actions = ["s3:ListBucket"], resources = [local.mlflow_bucket_arn] },

@@ -163,13 +163,30 @@ resource "aws_cloudwatch_metric_alarm" "function_errors" {
   ok_actions          = [aws_sns_topic.alerts.arn]
 }
 
-# A training job that failed every delivery (missing data: no report yet, not a failure).
-resource "aws_cloudwatch_metric_alarm" "training_dlq" {
-  alarm_name          = "${var.project}-training-dlq-not-empty"
-  alarm_description   = "Training jobs failed all their deliveries and wait in the dead-letter queue."
+# Work that failed every attempt and waits for an operator: training jobs after their
+# deliveries, asynchronous Lambda events after their retries (failed_events.tf). Missing data:
+# the queue reported nothing, not a failure.
+locals {
+  waiting_queues = {
+    training-dlq-not-empty = {
+      queue       = aws_sqs_queue.training_jobs_dlq.name
+      description = "Training jobs failed all their deliveries and wait in the dead-letter queue."
+    }
+    failed-events-not-empty = {
+      queue       = aws_sqs_queue.failed_events.name
+      description = "Asynchronous events (uploads, batch files, alarms, schedules) failed every attempt and wait in ${aws_sqs_queue.failed_events.name}: fix the cause, then make redrive."
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "queue_not_empty" {
+  for_each = local.waiting_queues
+
+  alarm_name          = "${var.project}-${each.key}"
+  alarm_description   = each.value.description
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = aws_sqs_queue.training_jobs_dlq.name }
+  dimensions          = { QueueName = each.value.queue }
   statistic           = "Maximum"
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
@@ -178,6 +195,11 @@ resource "aws_cloudwatch_metric_alarm" "training_dlq" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.alerts.arn]
   ok_actions          = [aws_sns_topic.alerts.arn]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.training_dlq
+  to   = aws_cloudwatch_metric_alarm.queue_not_empty["training-dlq-not-empty"]
 }
 
 # alerts-inbox: an SQS subscription to read notifications locally (scripts/alerts.py).

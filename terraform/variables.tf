@@ -84,3 +84,53 @@ variable "local_endpoint_url" {
   type        = string
   default     = "http://127.0.0.1:4566"
 }
+
+variable "force_destroy_buckets" {
+  description = "Let `terraform destroy` delete the buckets with everything in them (raw uploads, models). scripts/deploy.sh sets it for the local target only."
+  type        = bool
+  default     = false
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days an overwritten or deleted version of a derived object (not raw/, batch/, feedback/) or of an MLflow artifact is kept."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1
+    error_message = "At least one day."
+  }
+}
+
+variable "incomplete_upload_days" {
+  description = "Days after which an unfinished multipart upload is aborted (its parts cost storage and are no object)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.incomplete_upload_days >= 1
+    error_message = "At least one day."
+  }
+}
+
+variable "batch_results_expiration_days" {
+  description = "Days batch scoring results (batch-results/) are kept; null keeps them."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.batch_results_expiration_days == null || try(var.batch_results_expiration_days >= 1, false)
+    error_message = "At least one day, or null."
+  }
+}
+
+variable "monitoring_reports_expiration_days" {
+  description = "Days monitor reports (monitoring/<time>/) are kept; null keeps them. The retrain cooldown state never expires."
+  type        = number
+  default     = 180
+
+  validation {
+    condition     = var.monitoring_reports_expiration_days == null || try(var.monitoring_reports_expiration_days >= 1, false)
+    error_message = "At least one day, or null."
+  }
+}

@@ -11,6 +11,8 @@ import pandas as pd
 from mushroom import contract
 
 COLUMNS = (contract.LABEL, *contract.FEATURE_NAMES)
+REPORTED = "reported"  # True for labels reported through /feedback, not the data set's own
+FEEDBACK_ID = "feedback"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ def _canonical(frame: pd.DataFrame, dataset_id: str) -> pd.DataFrame:
     part = frame[list(COLUMNS)].copy()
     species = frame[contract.SPECIES] if contract.SPECIES in frame else None
     part[contract.SPECIES] = pd.Series(species, index=frame.index, dtype=object)
+    part[REPORTED] = dataset_id.startswith(FEEDBACK_ID)
     return part
 
 

@@ -17,9 +17,9 @@ import pandas as pd
 from mushroom import contract, storage
 from mushroom.monitoring import join_feedback
 from mushroom.validation import validate
+from training.assemble import FEEDBACK_ID
 
 TRAINABLE = {"accepted", "partial"}
-FEEDBACK_ID = "feedback"
 
 
 def _keys(s3, bucket: str, prefix: str) -> Iterator[str]:
@@ -76,6 +76,7 @@ def training_frames(s3, bucket: str) -> tuple[dict[str, pd.DataFrame], dict[str,
     note = {"datasets": sorted(frames), "feedback_rows": 0, "feedback_refused": refused}
     if feedback is not None and len(feedback):
         digest = hashlib.sha256(pd.util.hash_pandas_object(feedback).values.tobytes())
-        frames[f"{FEEDBACK_ID}@{digest.hexdigest()[:12]}"] = feedback
+        note["feedback_id"] = f"{FEEDBACK_ID}@{digest.hexdigest()[:12]}"
+        frames[note["feedback_id"]] = feedback
         note["feedback_rows"] = len(feedback)
     return frames, note

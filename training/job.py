@@ -11,6 +11,7 @@ import threading
 import urllib.request
 from typing import Any
 
+from mushroom import storage
 from training import pipeline
 from training.datasets import training_frames
 from training.settings import WorkerSettings, aws_client, log
@@ -38,7 +39,9 @@ def announcement(outcome: dict[str, Any], request: TrainingRequest) -> tuple[str
         "served_false_edible_rate_unseen", "edible_confirmed_rate_known")}  # fmt: skip
     verb = "promoted to champion" if registration["promoted"] else "refused by the gate"
     subject = f"mushroom-classifier v{registration['version']} {verb}"
+    held = outcome.get("feedback_held") or []
     message = {"summary": f"{subject}: {registration['reason']}", "reasons": request.reasons,
+               "feedback_held_for_review": len(held),
                "datasets": outcome["lineage"]["dataset_ids"], "metrics": figures,
                "run_id": registration["run_id"]}  # fmt: skip
     return subject, json.dumps(message, indent=1, default=str)
@@ -82,6 +85,7 @@ def run_job(request: TrainingRequest, stop: threading.Event,
         log=lambda line: log(line),
         checkpoint=lambda: check_stop(stop),
     )
+    held = hold_feedback(s3, settings.data_bucket, note, outcome["feedback_held"])
     subject, message = announcement(outcome, request)
     if settings.alerts_topic_arn:
         (sns or aws_client("sns", settings)).publish(
@@ -90,7 +94,21 @@ def run_job(request: TrainingRequest, stop: threading.Event,
     registration = outcome["registration"]
     return {"status": "promoted" if registration["promoted"] else "refused",
             "version": registration["version"], "reason": registration["reason"],
-            "training_seconds": outcome["training_seconds"], "data": note}  # fmt: skip
+            "training_seconds": outcome["training_seconds"], "data": note,
+            "feedback_held": held}  # fmt: skip
+
+
+def hold_feedback(s3, bucket: str, note: dict, held: list[dict]) -> dict[str, Any] | None:
+    """Reported labels the review did not trust, kept apart for a person to look at (one
+    object per distinct feedback set, so a retried job writes the same key)."""
+    if not held:
+        return None
+    key = storage.held_feedback_key(note.get("feedback_id") or "feedback")
+    body = "".join(json.dumps(record, sort_keys=True, default=str) + "\n" for record in held)
+    s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"),
+                  ContentType="application/x-ndjson")  # fmt: skip
+    log("reported labels held for review", key=key, count=len(held), level="warning")
+    return {"key": key, "count": len(held)}
 
 
 def _nothing_to_train(request: TrainingRequest, settings: WorkerSettings, sns) -> dict:

@@ -18,11 +18,11 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from mushroom import contract, datafile
+from mushroom import datafile
 from mushroom.encoding import Vocabulary
-from training import plots, policy, reference
+from training import plots, policy, reference, review
 from training.assemble import assemble
-from training.evaluate import FOLDS, Inputs, evaluate
+from training.evaluate import FOLDS, evaluate
 from training.publish import Publisher, publish_champion
 from training.register import Candidate, register
 from training.train import SEED, fit, search
@@ -48,40 +48,47 @@ class Progress:
 
 def train_candidate(frames: Mapping[str, object], workdir: Path, folds: int = FOLDS,
                     progress: Progress | None = None) -> tuple[Candidate, object]:  # fmt: skip
-    """Assemble, search, evaluate, fit and describe: a candidate ready for the registry."""
+    """Assemble, review reported labels, search, evaluate, fit and describe: a candidate ready
+    for the registry."""
     progress = progress or Progress()
     training_set = assemble(frames)
     progress.done("assemble", f"{training_set.lineage['rows']:,} specimens, "
                   f"{training_set.lineage['duplicates_removed']} duplicates removed")  # fmt: skip
     vocabulary = Vocabulary.from_contract()
-    frame = training_set.frame
-    inputs = Inputs(vocabulary.encode_frame(frame), frame[contract.LABEL].to_numpy(object),
-                    frame[contract.SPECIES].to_numpy(object), vocabulary)  # fmt: skip
+    inputs, held = review.reviewed_inputs(training_set.frame, vocabulary)
+    progress.done("review", f"{len(held)} reported labels held for review; "
+                  f"species known for {inputs.species_coverage:.1%} of the data set's rows "
+                  f"({inputs.grouping} groups)")  # fmt: skip
+    if inputs.grouping != "species":
+        progress.log(f"WARNING: {review.PSEUDO_WARNING}")
     choice = search(inputs.matrix, inputs.target, vocabulary)
     progress.done("search", f"{choice.params} x {choice.rounds} rounds")
     evaluation = evaluate(inputs, choice, folds, SEED)
-    m = evaluation.metrics
-    progress.done("evaluate", f"random acc {m['random_accuracy']:.4f}, species acc "
-                  f"{m['species_accuracy']:.4f}, served false-edible unseen "
-                  f"{m['served_false_edible_rate_unseen']:.5f}, edible confirmed known "
-                  f"{m['edible_confirmed_rate_known']:.4f}")  # fmt: skip
+    progress.done("evaluate", review.headline(evaluation.metrics))
     booster = fit(inputs.matrix, inputs.target, vocabulary, choice.params, choice.rounds)
+    own = inputs.own
     notes = {
         "pick": evaluation.pick_reason,
         "content_sha256": training_set.lineage["content_sha256"],
+        "grouping": inputs.grouping,
     }
-    safety_policy = policy.final_policy(inputs.matrix, inputs.labels, inputs.species, vocabulary,
+    safety_policy = policy.final_policy(inputs.matrix[own], inputs.labels[own],
+                                        inputs.species[own], vocabulary,
                                         evaluation.edible_below, notes)  # fmt: skip
     progress.done("fit", f"final booster + policy ({len(safety_policy.profiles)} profiles, "
                   f"edible below {evaluation.edible_below})")  # fmt: skip
+    lineage = {**training_set.lineage, "feedback_held": len(held), "grouping": inputs.grouping,
+               "species_coverage": round(inputs.species_coverage, 4)}  # fmt: skip
     candidate = _candidate(booster, vocabulary, safety_policy, inputs, choice, evaluation,
-                           training_set.lineage, workdir)  # fmt: skip
+                           lineage, workdir, held)  # fmt: skip
     progress.done("describe", "plots, reference profile")
     return candidate, evaluation
 
 
-def _candidate(booster, vocabulary, safety_policy, inputs, choice, evaluation, lineage, workdir):
+def _candidate(booster, vocabulary, safety_policy, inputs, choice, evaluation, lineage, workdir,
+               held):  # fmt: skip
     documents = {
+        "feedback_held.json": json.dumps(held, indent=1, default=str),
         "vocabulary.json": vocabulary.to_json(),
         "safety.json": safety_policy.to_json(),
         "reference_profile.json": reference.to_json(reference.reference_profile(inputs.matrix,
@@ -129,6 +136,7 @@ def run(frames: Mapping[str, object], tracking_uri: str | None, artifact_locatio
     if registration and registration["promoted"]:
         publish(registration["pointer"])
     return {"metrics": candidate.metrics, "params": candidate.params, "lineage": candidate.lineage,
+            "feedback_held": json.loads(candidate.documents["feedback_held.json"]),
             "registration": registration, "steps": progress.steps,
             "training_seconds": training_seconds,
             "total_seconds": round(time.perf_counter() - progress.start, 3)}  # fmt: skip

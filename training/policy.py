@@ -7,57 +7,72 @@ from typing import Sequence
 import numpy as np
 
 from mushroom import metrics, safety
-from mushroom.encoding import Vocabulary
 
-THRESHOLDS = (0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
-TARGET_FALSE_EDIBLE = 0.001  # served false-edible rate on unseen species (the hard target)
-TARGET_CONFIRMED = 0.98  # share of edible specimens of known species still called edible
-# The pick keeps a buffer below/above the targets, since it is chosen on the same CV.
-PICK_FALSE_EDIBLE, PICK_CONFIRMED = 0.0005, 0.99
-FALLBACK_THRESHOLD = 0.05
-
-
-def trusted(matrix, labels, groups, vocabulary: Vocabulary, specimens: np.ndarray) -> np.ndarray:
-    """Which specimens the novelty rule trusts, given profiles built from the training rows."""
-    profiles = safety.build_profiles(matrix, labels, groups, vocabulary)
-    policy = safety.SafetyPolicy(1.0, profiles)
-    known, clear = policy.grounds(specimens, vocabulary)
-    return known & clear
+# "Edible" needs P(poisonous) below 5% at the very least, whatever the slack: an inner fold
+# whose few unseen species were all easy picked 0.5 on a flat curve, and at 0.1 16 of 641,056
+# left-out variants of known poisonous specimens were served edible.
+THRESHOLDS = (0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
+# How specimens are described: complete, one optional field left out, numbers off by <= 10%.
+DESCRIPTIONS = ("", "_one_out", "_numbers_off")
+SCENARIOS = tuple(f"{part}{d}" for part in ("unseen", "known") for d in DESCRIPTIONS)
+TARGET_FALSE_EDIBLE = 0.001  # served false-edible rate on unseen species, any description
+# Share of edible specimens of known species still called edible, per description.
+TARGET_CONFIRMED = {"": 0.98, "_one_out": 0.90, "_numbers_off": 0.95}
+FALLBACK_THRESHOLD = 0.01
 
 
-def tradeoff(unseen: dict, known: dict, thresholds: Sequence[float] = THRESHOLDS) -> list[dict]:
-    """Served rates per threshold: unseen false-edible, known edible confirmed, model alone."""
+def tradeoff(scores: dict, thresholds: Sequence[float] = THRESHOLDS) -> list[dict]:
+    """Served rates of every scenario per threshold, and the model alone on unseen species."""
     curve = []
     for threshold in thresholds:
-        served_unseen = _served(unseen, threshold)
-        served_known = _served(known, threshold)
-        model_alone = safety.decisions(unseen["probability"], np.ones(len(unseen["truth"])),
-                                       threshold)  # fmt: skip
-        curve.append({
-            "edible_below": threshold,
-            "served_false_edible_rate_unseen": served_unseen["served_false_edible_rate"],
-            "unsure_rate_unseen": served_unseen["unsure_rate"],
-            "edible_confirmed_known": served_known["edible_confirmed_rate"],
-            "served_false_edible_rate_known": served_known["served_false_edible_rate"],
-            "model_alone_false_edible_rate_unseen": metrics.served_rates(
-                unseen["truth"], model_alone)["served_false_edible_rate"],
-        })  # fmt: skip
+        point = {"edible_below": threshold}
+        for description in DESCRIPTIONS:
+            unseen = _served(scores["unseen" + description], threshold)
+            known = _served(scores["known" + description], threshold)
+            point["served_false_edible_rate_unseen" + description] = unseen[
+                "served_false_edible_rate"
+            ]
+            point["unsure_rate_unseen" + description] = unseen["unsure_rate"]
+            point["edible_confirmed_known" + description] = known["edible_confirmed_rate"]
+        unseen = scores["unseen"]
+        model_alone = safety.decisions(
+            unseen["probability"], np.ones(len(unseen["truth"])), threshold
+        )
+        point["model_alone_false_edible_rate_unseen"] = metrics.served_rates(
+            unseen["truth"], model_alone
+        )["served_false_edible_rate"]
+        curve.append(point)
     return curve
 
 
 def _served(part: dict, threshold: float) -> dict:
-    decided = safety.decisions(part["probability"], part["trusted"], threshold)
+    decided = safety.decisions(
+        part["probability"], part["trusted"], threshold, condemned=part["condemned"]
+    )
     return metrics.served_rates(part["truth"], decided)
 
 
+def slack(point: dict) -> float:
+    """How far a point of the curve stays inside its worst target, as a share of the room that
+    target leaves (1: perfect, 0: on the target, negative: missed)."""
+    room = [
+        (TARGET_FALSE_EDIBLE - point["served_false_edible_rate_unseen" + d]) / TARGET_FALSE_EDIBLE
+        for d in DESCRIPTIONS
+    ]
+    room += [
+        (point["edible_confirmed_known" + d] - target) / (1 - target)
+        for d, target in TARGET_CONFIRMED.items()
+    ]
+    return min(room) if all(np.isfinite(room)) else -np.inf
+
+
 def pick_threshold(curve: list[dict]) -> tuple[float, str]:
-    """The strictest threshold that still confirms >= 99% of known edible specimens."""
-    good = [point for point in curve if point["edible_confirmed_known"] >= PICK_CONFIRMED
-            and point["served_false_edible_rate_unseen"] <= PICK_FALSE_EDIBLE]  # fmt: skip
-    if good:
-        best = min(good, key=lambda point: point["edible_below"])
-        return best["edible_below"], "strictest threshold meeting both targets with a buffer"
-    return FALLBACK_THRESHOLD, "no threshold met the buffered targets: conservative default"
+    """The threshold that stays farthest inside its worst target: a pick at the edge of one
+    target would miss it on the next data as often as not. Ties go to the stricter one."""
+    best = max(curve, key=lambda point: (slack(point), -point["edible_below"]))
+    if slack(best) > 0:
+        return best["edible_below"], f"widest margin to every target ({slack(best):.2f})"
+    return FALLBACK_THRESHOLD, "no threshold met every target: conservative default"
 
 
 def final_policy(matrix, labels, groups, vocabulary, edible_below: float, notes: dict):

@@ -15,7 +15,7 @@ MODEL_NAME = "mushroom-classifier"
 EXPERIMENT = "mushroom-training"
 CHAMPION, PREVIOUS = "champion", "previous"
 METRIC_TAG = "metric."
-EVALUATION_PROTOCOL = "random-5fold+species-5fold+known-20pct/seed42/v1"
+EVALUATION_PROTOCOL = "random-5fold+nested-species-5x3fold+known-20pct+described-3ways/seed42/v2"
 BUNDLE_FILES = {"model": "model.lgb", "vocabulary": "extra_files/vocabulary.json",
                 "safety": "extra_files/safety.json"}  # fmt: skip
 

@@ -8,6 +8,7 @@ import lightgbm as lgb
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from mushroom import contract
 from mushroom.encoding import Vocabulary
 
 SEED = 42
@@ -47,8 +48,34 @@ def categorical_indices(vocabulary: Vocabulary) -> list[int]:
 def fit(matrix: np.ndarray, target: np.ndarray, vocabulary: Vocabulary, params: dict,
         rounds: int) -> lgb.Booster:  # fmt: skip
     """Train a booster for a fixed number of rounds (target: 1 = poisonous)."""
-    data = _dataset(matrix, target, vocabulary)
+    data = _dataset(*with_left_out_fields(matrix, target, vocabulary), vocabulary)
     return lgb.train({**BASE_PARAMS, **params}, data, num_boost_round=max(1, rounds))
+
+
+def with_left_out_fields(
+    matrix: np.ndarray, target: np.ndarray, vocabulary: Vocabulary, seed: int = SEED
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row as given, and again with one of its optional fields left out (at random).
+
+    In this data a field's missingness is a species trait, so a model trained on the rows as
+    given reads a left-out field as evidence. Measured on species-grouped CV: known edible
+    specimens with one field left out were confirmed edible 90% of the time at the picked
+    threshold without these copies, 98-99% with them, at the same unseen false-edible rate.
+    Leaving out several at once (each with probability 1/4) did worse on both.
+    """
+    optional = np.array(optional_positions(vocabulary))
+    present = ~np.isnan(matrix[:, optional])
+    keys = np.where(present, np.random.default_rng(seed).random(present.shape), -1.0)
+    rows = np.nonzero(present.any(axis=1))[0]
+    copies = matrix[rows].copy()
+    copies[np.arange(len(rows)), optional[keys[rows].argmax(axis=1)]] = np.nan
+    return np.vstack([matrix, copies]), np.concatenate([target, target[rows]])
+
+
+def optional_positions(vocabulary: Vocabulary) -> list[int]:
+    """Column positions of the fields a specimen may leave out."""
+    names = [c.name for c in contract.FEATURES if not c.required]
+    return [vocabulary.features.index(name) for name in names if name in vocabulary.features]
 
 
 def _dataset(matrix, target, vocabulary, reference=None) -> lgb.Dataset:
@@ -70,7 +97,9 @@ def search(matrix: np.ndarray, target: np.ndarray, vocabulary: Vocabulary,
     # policy), so the model is tuned for specimens of species it has seen.
     fit_rows, valid_rows = train_test_split(np.arange(len(target)), test_size=0.2,
                                             stratify=target, random_state=seed)  # fmt: skip
-    train_data = _dataset(matrix[fit_rows], target[fit_rows], vocabulary)
+    train_data = _dataset(
+        *with_left_out_fields(matrix[fit_rows], target[fit_rows], vocabulary), vocabulary
+    )
     valid_data = _dataset(matrix[valid_rows], target[valid_rows], vocabulary, train_data)
     trials = [_trial(candidate, train_data, valid_data) for candidate in space]
     best = min(trials, key=lambda trial: (trial["valid_logloss"], trial["rounds"]))

@@ -23,7 +23,10 @@ from mushroom.storage import DatasetKeys, DataStore, Source, dataset_id
 from mushroom.table import Refusal
 
 CONFIG = IngestConfig.from_env()  # validated at cold start: a bad variable fails the init
-RESEND_AFTER_SECONDS = 900  # a manifest without its training job older than this was a crash
+# A manifest without its training job whose writer is not this invocation: older than this, the
+# writer crashed (its job would have been sent within the 300 s timeout); younger, it may still be
+# sending. A retry of the writer itself (Lambda keeps the request id) re-sends at once.
+RESEND_AFTER_SECONDS = 900
 ALERTED = (ingest.Status.REFUSED, ingest.Status.REJECTED)
 
 
@@ -78,7 +81,7 @@ def ingest_upload(source: Source, store: DataStore, messenger: messaging.Messeng
     keys = DatasetKeys(dataset_id(source))
     existing = store.get_json(keys.manifest)
     if existing is not None:
-        return duplicate(keys, existing)
+        return duplicate(keys, existing, correlation_id)
     started = time.perf_counter()
     try:
         outcome, read_s = read_and_ingest(source, store)
@@ -90,7 +93,7 @@ def ingest_upload(source: Source, store: DataStore, messenger: messaging.Messeng
     timings = {"read_s": read_s, "write_s": round(time.perf_counter() - written, 3)}
     document = ingest.manifest(outcome, keys, correlation_id=correlation_id, timings=timings)
     if not store.create_json(keys.manifest, document):  # a concurrent delivery won the race
-        return duplicate(keys, store.get_json(keys.manifest) or {})
+        return duplicate(keys, store.get_json(keys.manifest) or {}, correlation_id)
     record_outcome(outcome, keys, messenger, time.perf_counter() - started)
     return {"summary": summary(document), "new": True, "manifest": document}
 
@@ -146,14 +149,25 @@ def alert(outcome: ingest.Outcome, keys: DatasetKeys, messenger: messaging.Messe
     })  # fmt: skip
 
 
-def duplicate(keys: DatasetKeys, existing: dict) -> dict:
-    """A repeated delivery: nothing is written; a crashed job request is sent again."""
+def duplicate(keys: DatasetKeys, existing: dict, correlation_id: str | None) -> dict:
+    """A repeated delivery: nothing is written; a job request lost in a crash is sent again."""
     metrics.add_metric(name="DuplicateDeliveries", unit=MetricUnit.Count, value=1)
     logger.info("upload already ingested", extra={"manifest": keys.manifest})
-    resend = existing.get("accepted", 0) > 0 and not existing.get("training_job") \
-        and _age_seconds(existing) > RESEND_AFTER_SECONDS  # fmt: skip
+    resend = job_lost(existing, correlation_id)
+    if resend:
+        logger.warning("job never sent for an ingested upload", extra={"manifest": keys.manifest})
     return {"summary": {**summary(existing), "duplicate": True}, "new": resend,
             "manifest": existing}  # fmt: skip
+
+
+def job_lost(manifest: dict, correlation_id: str | None) -> bool:
+    """True when the upload has data to train on but its manifest records no job sent, and its
+    writer is gone: this very invocation retried after a crash (Lambda retries an asynchronous
+    event with the same request id), or another one long enough ago."""
+    if manifest.get("accepted", 0) <= 0 or manifest.get("training_job"):
+        return False
+    retried = correlation_id is not None and manifest.get("correlation_id") == correlation_id
+    return retried or _age_seconds(manifest) > RESEND_AFTER_SECONDS
 
 
 def _age_seconds(manifest: dict) -> float:

@@ -79,6 +79,48 @@ class StorageUnavailable(ApiError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
 
 
+class UnknownPredictionId(ApiError):
+    """Feedback for a prediction id this API never issued: its label must not reach training."""
+
+    status = HTTPStatus.NOT_FOUND
+
+    def __init__(self, prediction_id: str):
+        why = "not a prediction id of this API"
+        super().__init__(
+            f"no prediction with id {prediction_id} was issued by this API: send the "
+            "prediction_id of a POST /predict result (or of a batch result row)",
+            [_id_detail(prediction_id, "unknown_prediction", why)],
+        )
+
+
+class FeedbackTooLate(ApiError):
+    """Feedback for a prediction older than the feedback window."""
+
+    status = HTTPStatus.GONE
+
+    def __init__(self, prediction_id: str, issued_on, max_age_days: int):
+        why = (
+            f"prediction {prediction_id} was issued on {issued_on.isoformat()}, more than "
+            f"{max_age_days} days ago; feedback is accepted for {max_age_days} days after "
+            "a prediction"
+        )
+        super().__init__(why, [_id_detail(prediction_id, "feedback_too_late", why)])
+
+
+def _id_detail(prediction_id: str, rule: str, message: str) -> dict[str, Any]:
+    detail = {"specimen": None, "field": "prediction_id", "value": prediction_id}
+    return {**detail, "rule": rule, "message": message}
+
+
+class KeyUnavailable(ApiError):
+    """The key that issues and checks prediction ids cannot be read (SSM): retry later."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+    def __init__(self):
+        super().__init__("prediction ids cannot be issued or checked right now; try again later")
+
+
 def response(error: ApiError) -> Response:
     """The JSON response of an API error (echoed client text made safe to serialise)."""
     errors = [_echo_safe(detail) for detail in error.errors]
@@ -176,6 +218,8 @@ def register(app) -> None:
 
 DESCRIPTIONS = {
     400: "The body is not valid JSON.",
+    404: "The prediction_id was not issued by this API.",
+    410: "The prediction is older than the feedback window (FEEDBACK_MAX_AGE_DAYS, 90 days).",
     413: "More than 1,000 specimens, or a body larger than the limit.",
     415: "The body is not sent as JSON (Content-Type must be application/json).",
     422: "A field breaks the data contract or the body has the wrong shape "
@@ -195,7 +239,7 @@ def refused_before_parsing(event: dict[str, Any], max_bytes: int) -> dict[str, A
 
 def _unparseable(event: dict[str, Any], max_bytes: int) -> ApiError | None:
     body = event.get("body") or ""
-    if len(body) > max_bytes:
+    if _over_limit(body, bool(event.get("isBase64Encoded")), max_bytes):
         return PayloadTooLarge(f"the request body is larger than {max_bytes} bytes")
     if not body:
         return None
@@ -206,6 +250,17 @@ def _unparseable(event: dict[str, Any], max_bytes: int) -> ApiError | None:
     if event.get("isBase64Encoded") and not _is_utf8(body):
         return MalformedJson("the request body is not UTF-8 text, so it cannot be JSON")
     return None
+
+
+def _over_limit(body: str, base64_encoded: bool, max_bytes: int) -> bool:
+    """True when the body has more bytes than the limit as the client sent it: base64 carries
+    3 bytes in 4 characters, and a character of text is 1 to 4 bytes of UTF-8 (so only a body
+    between max_bytes / 4 and max_bytes characters is encoded to count it)."""
+    if base64_encoded:
+        return len(body) * 3 // 4 - body[-2:].count("=") > max_bytes
+    if len(body) > max_bytes or 4 * len(body) <= max_bytes:
+        return len(body) > max_bytes
+    return len(body.encode("utf-8", "surrogatepass")) > max_bytes
 
 
 def _content_type(event: dict[str, Any]) -> str:

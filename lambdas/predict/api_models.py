@@ -60,12 +60,33 @@ class PredictRequest(Strict):
         return f"PredictRequest(<{len(self.specimens)} specimens>)"
 
 
+class Candidate(BaseModel):
+    """A training species consistent with the fields given."""
+
+    species: str
+    edibility: Literal["edible", "poisonous"]
+
+
 class PredictionResult(BaseModel):
     """The served answer for one specimen; act on ``decision``, never on ``prediction``."""
 
     prediction: Literal["edible", "poisonous"]
     probability_poisonous: float = Field(ge=0.0, le=1.0)
     decision: Decision
+    candidates: list[Candidate] = Field(
+        description="Training species consistent with the fields given (a field left out "
+        "rules nothing out), most likely first; at most 3, with the likeliest edible and "
+        "poisonous one when they disagree."
+    )
+    candidate_count: int = Field(ge=0, description="How many training species fit in all.")
+    settle: list[str] = Field(
+        description="Fields left out whose value would separate the edible from the "
+        "poisonous candidates (empty when they agree, or when no field would)."
+    )
+    explanation: str = Field(
+        description="One line, e.g. 'tell us stem-surface: Common Morel (edible) or Turban "
+        "Fungus (poisonous)'."
+    )
     prediction_id: str
     model_version: str
 
@@ -99,6 +120,7 @@ class ModelInfo(BaseModel):
     run_id: str | None = None
     trained_at: str | None = None
     threshold: float | None = None
+    decision_rule: str = Field(description="How the served decision is made.")
     metrics: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -1,11 +1,14 @@
 """Score a CSV uploaded to ``batch/`` with the API's code; write results and a report.
 
 Results go to ``batch-results/<name>.csv`` (the scored input rows plus prediction, probability,
-decision, prediction id and model version); ``batch-results/<name>.report.json`` lists every
-row that could not be scored with its reasons. Rows are read, scored, logged and written in
-blocks (results spill to /tmp past 8 MB), so memory does not grow with the file; the file itself
-is limited to ``MAX_BATCH_BYTES``. Names and prediction ids derive from the upload (key + ETag),
-so a repeated notification rewrites the same objects instead of adding new ones.
+decision, explanation, prediction id and model version); rows that could not be scored go to
+``batch-results/<name>.rejected.csv`` (the input row, its number and its reasons), and
+``batch-results/<name>.report.json`` holds the counts per reason with the first examples, as
+ingest's quarantine does. Rows are read, scored, logged and written in blocks, and both CSVs
+stream to S3 part by part, so memory stays flat whatever the file holds (a 35,000-row file of
+bad values once made a 137 MB report); the file itself is limited to ``MAX_BATCH_BYTES``.
+Names and prediction ids derive from the upload (key + ETag), so a repeated notification
+rewrites the same objects instead of adding new ones.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,14 +28,24 @@ from champion import Champion
 from mushroom import contract, storage
 from mushroom.csvtext import TextRow, TextRows, open_text_table
 from mushroom.errors import NotATableError
+from mushroom.reasons import ReasonTally
 from mushroom.textfile import Refusal
+from object_writer import ObjectWriter
 from observability import logger
 from service import PredictionService, log_entries
 
-SPOOL_BYTES = 8 * 1024 * 1024  # results beyond this spill to /tmp instead of memory
-OUTPUT_COLUMNS = ("row", "prediction", "probability_poisonous", "decision", "prediction_id",
-                  "model_version")  # fmt: skip
-IDS = uuid.UUID("6b1f1c2e-3c55-4a39-9a61-5f0d3e1b8a10")  # namespace of batch prediction ids
+OUTPUT_COLUMNS = (
+    "row",
+    "prediction",
+    "probability_poisonous",
+    "decision",
+    "explanation",  # the candidate species, and the fields that would settle a doubt
+    "prediction_id",
+    "model_version",
+)
+REJECTED_COLUMNS = ("row", "reasons")
+CSV = "text/csv"
+IDS = uuid.UUID("6b1f1c2e-3c55-4a39-9a61-5f0d3e1b8a10")  # namespace of batch log names
 
 
 def is_s3_event(event: dict[str, Any]) -> bool:
@@ -68,15 +80,19 @@ def score_upload(service: PredictionService, record: dict[str, Any],
         report.update(refused={"rule": "no_champion", "message": error.message}, scored=0)
         _write_report(s3, bucket, key, report)
         raise
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as results:
-        batch = Batch(service, champion, f"{bucket}/{key}@{etag}", _event_time(record))
-        unscored = batch.score(table, results)
-        results.seek(0)
-        s3.put_object(Bucket=bucket, Key=storage.batch_results_key(key), Body=results,
-                      ContentType="text/csv")  # fmt: skip
-    report.update(scored=batch.scored, unscored=len(unscored), rows=unscored,
-                  unknown_columns=list(table.header.unknown),
-                  model_version=champion.version if batch.scored else None)  # fmt: skip
+    batch = Batch(service, champion, f"{bucket}/{key}@{etag}", _event_time(record))
+    with ObjectWriter(s3, bucket, storage.batch_results_key(key), CSV) as results:
+        with RejectedRows(s3, bucket, storage.batch_rejected_key(key), table) as rejected:
+            batch.score(table, results, rejected)
+    report.update(
+        scored=batch.scored,
+        unscored=rejected.rows,
+        reasons=rejected.reasons.as_dict(),
+        results=storage.batch_results_key(key),
+        rejected_rows=storage.batch_rejected_key(key) if rejected.rows else None,
+        unknown_columns=list(table.header.unknown),
+        model_version=champion.version if batch.scored else None,
+    )
     return _write_report(s3, bucket, key, report)
 
 
@@ -104,26 +120,25 @@ class Batch:
     when: datetime
     scored: int = 0
 
-    def score(self, table: TextRows, out) -> list[dict[str, Any]]:
-        """Write the results CSV to ``out`` (bytes); returns the unscored rows with reasons."""
-        unscored: list[dict[str, Any]] = []
-        out.write(_csv_lines(table.separator, [[*table.headers, *OUTPUT_COLUMNS]]))
+    def score(self, table: TextRows, results: ObjectWriter, rejected: "RejectedRows") -> None:
+        """Write the scored rows to ``results`` and the others, with reasons, to ``rejected``."""
+        results.write(_csv_lines(table.separator, [[*table.headers, *OUTPUT_COLUMNS]]))
         for part, block in enumerate(table.blocks()):
             checked = []
             for row in block:
                 specimen, problems = _check(table, row)
                 if specimen is None:
-                    unscored.append(
-                        {"row": row.index + 1, "reasons": [p.as_dict() for p in problems]}
-                    )
+                    rejected.add(row, problems)
                 else:
                     checked.append((row, specimen))
+            rejected.flush()
             if checked:
-                out.write(self._score_block(table, checked, part))
-        return unscored
+                results.write(self._score_block(table, checked, part))
 
     def _score_block(self, table: TextRows, checked: list, part: int) -> bytes:
-        ids = [str(uuid.uuid5(IDS, f"{self.source}#{row.index}")) for row, _ in checked]
+        ids = [
+            self.service.ids.derived(f"{self.source}#{row.index}", self.when) for row, _ in checked
+        ]
         records = [specimen for _, specimen in checked]
         results = self.service.classify(self.champion, records, ids)
         entries = log_entries(records, results, self.when.isoformat(), f"batch:{self.source}")
@@ -133,6 +148,45 @@ class Batch:
                   *(result[c] for c in OUTPUT_COLUMNS[1:])]
                  for (row, _), result in zip(checked, results)]  # fmt: skip
         return _csv_lines(table.separator, lines)
+
+
+class RejectedRows:
+    """The rows that could not be scored: streamed to a CSV (input columns, row, reasons as
+    space-separated ``<column>/<rule>`` names), counted per reason with the first examples for
+    the report, where the messages are. Nothing is written when every row is scored."""
+
+    def __init__(self, s3, bucket: str, key: str, table: TextRows):
+        self.writer = ObjectWriter(s3, bucket, key, CSV)
+        self.headers, self.separator = table.headers, table.separator
+        self.reasons, self.rows, self.pending = ReasonTally("row"), 0, []
+
+    def add(self, row: TextRow, problems: list) -> None:
+        """Count a row's reasons and queue its line."""
+        names = [
+            self.reasons.add(p.specimen, p.field or "(row)", p.rule, p.value, p.message)
+            for p in problems
+        ]
+        values = [row.values.get(h, "") for h in self.headers]
+        self.pending.append([*values, row.index + 1, " ".join(names)])
+        self.rows += 1
+
+    def flush(self) -> None:
+        """Write the queued lines (the header first)."""
+        if not self.pending:
+            return
+        header = [] if self.writer.size else [[*self.headers, *REJECTED_COLUMNS]]
+        self.writer.write(_csv_lines(self.separator, header + self.pending))
+        self.pending = []
+
+    def __enter__(self) -> "RejectedRows":
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if kind is not None:
+            self.writer.abort()
+        elif self.rows:
+            self.flush()
+            self.writer.close()
 
 
 def _check(table: TextRows, row: TextRow):

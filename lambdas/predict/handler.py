@@ -54,9 +54,10 @@ def predict(request: Annotated[PredictRequest, Body()]) -> PredictResponse:
 
 
 @app.post("/feedback", summary="Report the observed class of a predicted specimen",
-          responses=_responses(FeedbackResponse, 400, 413, 415, 422, 503))  # fmt: skip
+          responses=_responses(FeedbackResponse, 400, 404, 410, 413, 415, 422, 503))  # fmt: skip
 def feedback(request: Annotated[FeedbackRequest, Body()]) -> FeedbackResponse:
-    """Store the label under feedback/ for monitoring and retraining."""
+    """Store the label under feedback/ for monitoring and retraining. The prediction_id must be
+    one this API issued (404 otherwise) in the last 90 days (410 after that)."""
     return service().feedback(str(request.prediction_id), request.observed_class)
 
 

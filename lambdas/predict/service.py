@@ -10,10 +10,12 @@ from botocore.config import Config
 import specimens as contract_check
 from api_errors import InvalidSpecimens, StorageUnavailable
 from champion import Champion, ChampionCache
+from id_issuer import IdIssuer
 from mushroom.config import PredictConfig
 from mushroom.model import ModelBundle
+from mushroom.safety import RULE
 from observability import logger
-from prediction_log import PredictionLog, new_prediction_id, utc_now
+from prediction_log import PredictionLog, utc_now
 
 
 def load_bundle(files: Mapping[str, bytes]) -> ModelBundle:
@@ -37,9 +39,9 @@ def aws_clients(config: PredictConfig) -> tuple[Any, Any]:
 class PredictionService:
     """Serves the champion: predictions, their log, feedback and the model's description."""
 
-    def __init__(self, champions: ChampionCache, log: PredictionLog,
-                 new_id: Callable[[], str] = new_prediction_id):  # fmt: skip
-        self.champions, self.log, self.new_id = champions, log, new_id
+    def __init__(self, champions: ChampionCache, log: PredictionLog, ids: IdIssuer):
+        self.champions, self.log, self.ids = champions, log, ids
+        self.new_id: Callable[[], str] = ids.new_one
 
     @classmethod
     def from_config(cls, config: PredictConfig) -> "PredictionService":
@@ -49,8 +51,13 @@ class PredictionService:
         def read_pointer() -> str:
             return ssm.get_parameter(Name=config.champion_parameter)["Parameter"]["Value"]
 
+        def read_id_key() -> str:
+            found = ssm.get_parameter(Name=config.key_parameter, WithDecryption=True)
+            return found["Parameter"]["Value"]
+
         champions = ChampionCache(read_pointer, s3, load_bundle, config.champion_refresh_seconds)
-        return cls(champions, PredictionLog(s3, config.data_bucket))
+        ids = IdIssuer(read_id_key, utc_now, config.feedback_max_age_days)
+        return cls(champions, PredictionLog(s3, config.data_bucket), ids)
 
     def predict(self, specimens: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """Results for valid specimens (all or none), logged before they are returned."""
@@ -72,7 +79,8 @@ class PredictionService:
         return results
 
     def feedback(self, prediction_id: str, observed_class: str) -> dict[str, Any]:
-        """Store an observed label."""
+        """Store an observed label for a prediction this API issued (404 / 410 otherwise)."""
+        self.ids.check(prediction_id)
         try:
             self.log.record_feedback(prediction_id, observed_class)
         except Exception as error:  # noqa: BLE001 (S3 down: the client must retry, not lose it)
@@ -85,7 +93,7 @@ class PredictionService:
         pointer = self.champions.current().pointer
         return {"model_version": pointer.version, "run_id": pointer.run_id,
                 "trained_at": pointer.trained_at, "threshold": pointer.threshold,
-                "metrics": pointer.metrics}  # fmt: skip
+                "decision_rule": RULE, "metrics": pointer.metrics}  # fmt: skip
 
     def health(self) -> dict[str, Any]:
         """Liveness; does not load a model."""

@@ -6,26 +6,32 @@ import json
 from datetime import datetime
 from typing import Any
 
-from mushroom.retraining import COOLDOWN, ENQUEUE, Decision, Trigger, decide
+from mushroom.retraining import COOLDOWN, ENQUEUE, AlarmsInAlarm, Decision, Trigger, decide
 from retrain_config import RetrainConfig
 from retrain_state import RetrainStateStore, StateConflict
 
 ATTEMPTS = 3
 
 
-def request_retraining(config: RetrainConfig, store: RetrainStateStore, sqs, trigger: Trigger,
-                       now: datetime) -> dict[str, Any]:  # fmt: skip
+def request_retraining(
+    config: RetrainConfig,
+    store: RetrainStateStore,
+    sqs,
+    trigger: Trigger,
+    now: datetime,
+    in_alarm: AlarmsInAlarm = lambda names: set(),
+) -> dict[str, Any]:
     """Record the decision (conditional write), then send the job if it is to be enqueued."""
     for _ in range(ATTEMPTS):
         state, etag = store.load()
-        decision = decide(state, trigger, now, config.cooldown)
+        decision = decide(state, trigger, now, config.cooldown, in_alarm)
         try:
             if decision.state is not None:
                 new_etag = store.save(decision.state, etag)
         except StateConflict:
             continue  # another invocation wrote first: decide again on its state
         if decision.action == ENQUEUE:
-            return _enqueue(config, store, sqs, trigger, now, (state, new_etag))
+            return _enqueue(config, store, sqs, decision.job, now, (state, new_etag))
         return _outcome(decision, trigger)
     raise StateConflict(f"{config.state_key} kept changing; giving up after {ATTEMPTS} attempts")
 

@@ -14,6 +14,10 @@ from mushroom import storage
 from mushroom.retraining import RetrainState
 
 CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
+# S3 answers a missing key with 403 AccessDenied to a role without s3:ListBucket on the bucket
+# (this one lists only monitoring/retrain/). A state that exists but is unreadable still fails:
+# the If-None-Match write then finds it.
+MISSING_CODES = {"NoSuchKey", "404", "AccessDenied"}
 
 
 class StateConflict(Exception):
@@ -35,7 +39,7 @@ class RetrainStateStore:
         try:
             response = self.s3.get_object(Bucket=self.bucket, Key=self.key)
         except ClientError as error:
-            if _code(error) in {"NoSuchKey", "404"}:
+            if _code(error) in MISSING_CODES:
                 return RetrainState(), None
             raise
         return RetrainState.from_dict(json.loads(response["Body"].read())), response["ETag"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -10,11 +11,13 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
 import pytest
 
+from mushroom.prediction_ids import PredictionIds
 from tests.conftest import specimen
 from tests.unit import predict_support as support
 from tests.unit.ingest_support import HEADER, csv_bytes, good_rows
@@ -96,6 +99,32 @@ def test_client_mistakes_get_documented_codes(stack, champion, body, status):
     assert request(stack, "POST", "predict", body)[0] == status
 
 
+def test_feedback_is_taken_only_for_ids_this_api_issued_in_the_window(stack, champion):
+    # Given a prediction served through API Gateway, an id never issued, and one issued 91
+    # days ago under the deployed key (SSM SecureString)
+    issued = wait_for_version(stack, "it-1")["results"][0]["prediction_id"]
+    secret = client("ssm").get_parameter(
+        Name=stack["prediction_id_key_parameter"], WithDecryption=True
+    )["Parameter"]["Value"]
+    ids = PredictionIds(hashlib.sha256(secret.encode()).digest())
+    late = ids.new(datetime.now(timezone.utc).date() - timedelta(days=91))[0]
+
+    def feedback(prediction_id):
+        return request(
+            stack, "POST", "feedback", {"prediction_id": prediction_id, "observed_class": "p"}
+        )
+
+    # Then the issued id's label is stored, the unknown id gets 404 and the late one 410
+    assert feedback(issued) == (
+        200,
+        {"prediction_id": issued, "observed_class": "p", "stored": True},
+    )
+    status, answer = feedback(str(uuid.uuid4()))
+    assert status == 404 and "was issued by this API" in answer["message"], answer
+    status, answer = feedback(late)
+    assert status == 410 and "90 days" in answer["message"], answer
+
+
 def test_new_champion_is_served_without_redeploy(stack, champion):
     wait_for_version(stack, "it-1")
     support.publish(client("s3"), client("ssm"), "it-2")
@@ -156,8 +185,10 @@ def test_a_batch_upload_is_scored_and_what_could_not_be_is_reported(stack, champ
     report = batch_outcome(stack, key)
     # Then three rows are scored and the fourth is reported with its reason
     assert (report["scored"], report["unscored"]) == (3, 1), report
-    assert report["rows"][0]["row"] == 4
-    assert report["rows"][0]["reasons"][0]["rule"] == "unknown_code"
+    assert report["reasons"]["cap-shape/unknown_code"]["count"] == 1
+    assert report["reasons"]["cap-shape/unknown_code"]["examples"][0]["row"] == 4
+    rejected = s3.get_object(Bucket=bucket, Key=report["rejected_rows"])["Body"].read().decode()
+    assert rejected.splitlines()[1].endswith(";4;cap-shape/unknown_code")
     results = s3.get_object(Bucket=bucket, Key=key.replace("batch/", "batch-results/", 1))
     lines = results["Body"].read().decode().splitlines()
     assert len(lines) == 4 and lines[0].endswith("decision;prediction_id;model_version")

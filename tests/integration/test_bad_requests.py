@@ -60,6 +60,11 @@ def one(**changes) -> bytes:
     return body({"specimens": [specimen]})
 
 
+def utf8(value) -> bytes:
+    """JSON with non-ASCII characters as themselves (🍄 is 4 bytes of UTF-8), not escaped."""
+    return json.dumps(value, ensure_ascii=False).encode()
+
+
 def raw_one(name: str, literal: str) -> bytes:
     """One specimen whose field ``name`` is the raw JSON text ``literal`` (NaN, huge numbers)."""
     text = json.dumps({"specimens": [{**features(), name: "@@"}]})
@@ -131,6 +136,9 @@ REQUESTS = [
         "not UTF-8"),
     Bad("UTF-16 text", '{"specimens": []}'.encode("utf-16"), 400, "not UTF-8"),
     Bad("body over the size limit", b" " * MAX_BODY_BYTES + GOOD, 413, "larger than"),
+    Bad("body over the limit in bytes, not in characters (4-byte UTF-8)",
+        utf8({"specimens": [{**features(), "cap-shape": "🍄" * 300_000}]}), 413, "larger than",
+        redeploy=True),
     Bad("form-encoded body", b"specimens=1", 415, "application/json",
         headers={"Content-Type": "application/x-www-form-urlencoded"}),
     Bad("multipart body", b'--b\r\nContent-Disposition: form-data; name="s"\r\n\r\n1\r\n--b--\r\n',
@@ -148,6 +156,9 @@ REQUESTS = [
     Bad("feedback with extra keys",
         body({"prediction_id": UUID, "observed_class": "e", "species": "x"}), 422, SHAPE,
         ("species",), "extra_forbidden", path="feedback", exact=True),
+    Bad("feedback for a prediction id never issued", body({"prediction_id": UUID,
+        "observed_class": "e"}), 404, "was issued by this API", ("prediction_id",),
+        "unknown_prediction", path="feedback", exact=True, redeploy=True),
     Bad("wrong method (GET /predict)", None, 403, "Missing Authentication Token", method="GET"),
     Bad("wrong method (DELETE /feedback)", None, 403, "Missing Authentication Token",
         method="DELETE", path="feedback"),

@@ -16,6 +16,7 @@ from tests.conftest import specimen
 PREDICT_DIR = Path(__file__).resolve().parents[2] / "lambdas" / "predict"
 ARTIFACT_BUCKET, DATA_BUCKET = "mlflow-artifacts", "mushroom-data"
 PARAMETER = "/mushroom/champion"
+KEY_PARAMETER, KEY = "/mushroom/prediction-id-key", "unit-test-prediction-id-key-0123456789"
 # Two edible and two poisonous "species" that differ in cap colour and ring.
 SPECIES = {"edible-a": ("e", "n", "f"), "edible-b": ("e", "w", "f"),
            "poison-a": ("p", "o", "t"), "poison-b": ("p", "r", "t")}  # fmt: skip

@@ -227,3 +227,49 @@ def test_two_uploads_in_one_event_give_one_job(stack):
     stack.invoke(event)
     jobs = stack.training_jobs()
     assert len(jobs) == 1 and len(jobs[0]["dataset_ids"]) == 2
+
+
+def test_a_crash_between_manifest_and_job_is_healed_by_lambdas_retry(stack, monkeypatch):
+    # Given an invocation that dies after writing the manifest, before sending the job
+    event = stack.upload("raw/crash.csv", csv_bytes(good_rows(4)))
+    context = LambdaContext(function_name="mushroom-ingest")
+    send = stack.handler.messaging.Messenger.request_training
+
+    def killed(self, job):
+        raise RuntimeError("the function died before sending the job")
+
+    monkeypatch.setattr(stack.handler.messaging.Messenger, "request_training", killed)
+    with pytest.raises(RuntimeError):
+        stack.handler.handler(event, context)
+    manifest_key = stack.keys("manifests/")[0]
+    assert "training_job" not in stack.json(manifest_key) and stack.training_jobs() == []
+    # When Lambda retries the event (same request id), once and then once more
+    monkeypatch.setattr(stack.handler.messaging.Messenger, "request_training", send)
+    retried = stack.handler.handler(event, context)
+    again = stack.handler.handler(event, context)
+    # Then exactly one job is sent, recorded in the manifest; nothing is ingested twice
+    jobs = stack.training_jobs()
+    assert len(jobs) == 1 and jobs[0]["dataset_ids"] == [retried["uploads"][0]["dataset_id"]]
+    assert retried["training_job"]["message_id"] and again["training_job"] is None
+    assert (
+        stack.json(manifest_key)["training_job"]["message_id"]
+        == retried["training_job"]["message_id"]
+    )
+    assert len(stack.keys("processed/")) == 1
+
+
+def test_another_delivery_resends_a_lost_job_only_once_the_writer_must_be_gone(stack):
+    # Given a manifest without its job, written by another invocation just now
+    event = stack.upload("raw/lost.csv", csv_bytes(good_rows(3)))
+    stack.invoke(event)
+    key = stack.keys("manifests/")[0]
+    manifest = {k: v for k, v in stack.json(key).items() if k != "training_job"}
+    stack.s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(manifest).encode())
+    stack.training_jobs()  # the first job is consumed
+    # When a second delivery arrives while the writer may still be sending: nothing is sent
+    assert stack.invoke(event)["training_job"] is None
+    # And when one arrives after RESEND_AFTER_SECONDS: the job is sent
+    stale = {**manifest, "ingested_at": "2020-01-01T00:00:00+00:00"}
+    stack.s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(stale).encode())
+    assert stack.invoke(event)["training_job"]["message_id"]
+    assert len(stack.training_jobs()) == 1

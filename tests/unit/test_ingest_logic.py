@@ -4,9 +4,10 @@ import csv
 import io
 import json
 
+import numpy as np
 import pandas as pd
 
-from mushroom import contract
+from mushroom import contract, species
 from mushroom.ingest import PARQUET_SCHEMA, Status, ingest, manifest
 from mushroom.storage import DatasetKeys, Source, dataset_id
 from tests.conftest import specimen
@@ -99,4 +100,25 @@ def test_the_real_file_is_ingested_with_species(real_data_file):
     assert (outcome.rows_in, outcome.accepted, outcome.status) == (61_069, 61_069, "accepted")
     dataset = pd.read_parquet(io.BytesIO(outcome.processed))
     assert dataset["species"].nunique() == 173 and dataset["row_number"].iloc[-1] == 61_070
-    assert outcome.seconds < 5
+    # (its speed is a `make bench` figure, not a test: ingest of the real file)
+
+
+def test_a_shuffled_crlf_subset_of_the_real_file_keeps_its_species(real_data_file):
+    # Given the real file's rows, shuffled, a subset, with CRLF line ends
+    lines = real_data_file.read_bytes().decode("utf-8").splitlines()
+    body = lines[1:]
+    order = np.random.default_rng(3).permutation(len(body))[:2000]
+    data = ("\r\n".join([lines[0], *(body[i] for i in order)]) + "\r\n").encode("utf-8")
+    # When it is ingested
+    outcome = ingest(data, SOURCE, max_bytes=LIMIT)
+    # Then every row has the species of its row in the canonical file, and nothing warns
+    dataset = pd.read_parquet(io.BytesIO(outcome.processed))
+    expected = species.canonical_species()
+    assert [expected[i] for i in order] == dataset["species"].tolist()
+    assert outcome.report["species"] == "canonical-rows" and "warnings" not in outcome.report
+
+
+def test_rows_that_are_not_canonical_are_pseudo_species_and_the_manifest_warns():
+    outcome = ingest(csv_bytes(good_rows(3)), SOURCE, max_bytes=LIMIT)
+    assert outcome.report["species"] is None and outcome.report["rows_with_species"] == 0
+    assert "pseudo-species" in outcome.report["warnings"][0]

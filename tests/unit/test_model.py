@@ -45,7 +45,9 @@ def test_known_edible_is_edible_and_known_poisonous_is_poisonous(bundle):
     assert [r["decision"] for r in edible] == [EDIBLE] * 3
     assert [r["decision"] for r in poisonous] == [POISONOUS] * 3
     assert all(r["prediction"] == "edible" and r["probability_poisonous"] < 0.2 for r in edible)
-    assert set(edible[0]) == {"prediction", "probability_poisonous", "decision"}
+    assert set(edible[0]) == {"prediction", "probability_poisonous", "decision", "candidates",
+                              "candidate_count", "settle", "explanation"}  # fmt: skip
+    assert edible[0]["candidates"][0] == {"species": "Gamma", "edibility": "edible"}
 
 
 def test_an_unseen_species_is_never_edible(bundle):

@@ -34,6 +34,7 @@ def aws(monkeypatch):
         s3.create_bucket(Bucket=support.ARTIFACT_BUCKET)
         s3.create_bucket(Bucket=support.DATA_BUCKET)
         ssm.put_parameter(Name=support.PARAMETER, Value='{"status": "none"}', Type="String")
+        ssm.put_parameter(Name=support.KEY_PARAMETER, Value=support.KEY, Type="SecureString")
         yield s3, ssm
 
 
@@ -295,8 +296,9 @@ def test_batch_upload_is_scored_with_a_report_of_unscored_rows(handler, champion
         ].read()
     )
     assert (report["scored"], report["unscored"]) == (2, 1)
-    assert report["rows"][0]["row"] == 2
-    assert report["rows"][0]["reasons"][0]["rule"] == "unknown_code"
+    assert report["reasons"]["cap-shape/unknown_code"]["count"] == 1
+    assert report["reasons"]["cap-shape/unknown_code"]["examples"][0]["row"] == 2
+    assert report["rejected_rows"] == "batch-results/field-trip.rejected.csv"
     assert len(logged(s3)) == 2  # logged once despite the repeated notification
 
 
@@ -320,7 +322,8 @@ def test_a_batch_larger_than_a_block_is_scored_block_by_block(handler, champion,
     assert len(objects) == 3 and len(logged(s3)) == 4  # blocks [1, 2], [3 (unscored), 4], [5]
     stored = s3.get_object(Bucket=support.DATA_BUCKET, Key="batch-results/walk.report.json")
     report = json.loads(stored["Body"].read())
-    assert (report["scored"], report["unscored"], report["rows"][0]["row"]) == (4, 1, 3)
+    assert (report["scored"], report["unscored"]) == (4, 1)
+    assert report["reasons"]["cap-shape/unknown_code"]["examples"][0]["row"] == 3
 
 
 def test_batch_file_that_is_not_a_table_is_reported(handler, champion, aws):

@@ -146,3 +146,85 @@ def test_alarm_correlation_id_is_stable_per_transition():
     assert trigger_from_event(alarm_event()).correlation_id != (
         trigger_from_event(alarm_event(stamp="x")).correlation_id
     )
+
+
+def alarm_in(state: str, name: str = "mushroom-drift-high") -> None:
+    """A model alarm in moto's CloudWatch, set to ``state``."""
+    cloudwatch = boto3.client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="Mushroom",
+        MetricName="Drift",
+        Statistic="Maximum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=0.2,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
+
+
+def stored_state() -> dict:
+    body = boto3.client("s3").get_object(Bucket=BUCKET, Key=storage.RETRAIN_STATE)["Body"]
+    return json.loads(body.read())
+
+
+DEFERRED_CHECK = {"check": "deferred"}
+DRIFT = {"stamp": "2026-11-24T06:05:00.000+0000", "name": "mushroom-drift-high"}
+
+
+def test_an_alarm_inside_the_cooldown_retrains_once_the_cooldown_ends(aws, monkeypatch):
+    # Given a retrain, then a second alarm inside the cooldown (deferred, not dropped)
+    invoke(monkeypatch, alarm_event())
+    deferred = invoke(monkeypatch, alarm_event(**DRIFT))
+    assert deferred["action"] == "cooldown" and "deferred" in deferred["detail"]
+    assert list(stored_state()["deferred"]) == ["mushroom-drift-high"]
+    alarm_in("ALARM")
+    # When the periodic check runs inside the cooldown, nothing happens yet
+    assert invoke(monkeypatch, DEFERRED_CHECK)["action"] == "cooldown"
+    # And when it runs after the cooldown with the alarm still in ALARM
+    monkeypatch.setenv("COOLDOWN_SECONDS", "0")
+    after = invoke(monkeypatch, DEFERRED_CHECK)
+    again = invoke(monkeypatch, DEFERRED_CHECK)
+    # Then one job for the deferred alarm, with its transition's correlation id, and no more
+    assert (after["action"], again["action"]) == ("enqueue", "nothing-deferred")
+    first, second = jobs(aws)
+    assert second["reason"] == "alarm:mushroom-drift-high"
+    assert second["correlation_id"] == deferred["correlation_id"] == after["correlation_id"]
+    assert stored_state()["deferred"] == {}
+
+
+def test_a_deferred_alarm_that_recovered_is_forgotten_without_a_job(aws, monkeypatch):
+    invoke(monkeypatch, alarm_event())
+    invoke(monkeypatch, alarm_event(**DRIFT))
+    alarm_in("OK")
+    monkeypatch.setenv("COOLDOWN_SECONDS", "0")
+    outcome = invoke(monkeypatch, DEFERRED_CHECK)
+    assert outcome["action"] == "resolved" and outcome["enqueued"] is False
+    assert len(jobs(aws)) == 1 and stored_state()["deferred"] == {}
+
+
+def test_the_check_with_nothing_deferred_writes_nothing(aws, monkeypatch):
+    outcome = invoke(monkeypatch, DEFERRED_CHECK)
+    assert outcome["action"] == "nothing-deferred" and jobs(aws) == []
+    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=BUCKET)
+
+
+def test_a_retrain_after_the_cooldown_covers_the_deferred_alarms():
+    # Given an alarm deferred, then another alarm's job after the cooldown
+    hour, now = timedelta(hours=1), datetime(2026, 11, 24, 7, 0, tzinfo=timezone.utc)
+    state = RetrainState(last_enqueued_at=(now - timedelta(minutes=30)).isoformat())
+    drift = Trigger("alarm:d", "c1", alarm_name="d", transition="t1")
+    deferred = decide(state, drift, now, hour).state
+    assert list(deferred.deferred) == ["d"]
+    f1 = Trigger("alarm:f", "c2", alarm_name="f", transition="t2")
+    enqueued = decide(deferred, f1, now + hour, hour)
+    # Then that job covers the deferred alarm: nothing left for the check
+    assert enqueued.action == "enqueue" and enqueued.state.deferred == {}
+
+
+def test_a_manual_request_inside_the_cooldown_is_not_deferred():
+    hour, now = timedelta(hours=1), datetime(2026, 11, 24, 7, 0, tzinfo=timezone.utc)
+    state = RetrainState(last_enqueued_at=now.isoformat())
+    decision = decide(state, Trigger("manual:x", "c"), now, hour)
+    assert decision.action == "cooldown" and decision.state.deferred == {}

@@ -48,23 +48,25 @@ def test_one_profile_per_species_with_its_value_sets(policy):
 
 
 def test_a_specimen_like_a_known_edible_species_is_trusted(policy, vocabulary):
-    known, clear = policy.grounds(encode(vocabulary), vocabulary)
+    grounds = policy.grounds(encode(vocabulary), vocabulary)
+    known, clear = grounds.known, grounds.clear
     assert known.all() and clear.all()
     assert policy.decide(np.array([0.01]), encode(vocabulary), vocabulary) == [EDIBLE]
 
 
 def test_an_unseen_colour_or_size_is_unsure_however_confident_the_model(policy, vocabulary):
     for matrix in (encode(vocabulary, cap_color="l"), encode(vocabulary, cap_diameter=40.0)):
-        known, _ = policy.grounds(matrix, vocabulary)
+        known = policy.grounds(matrix, vocabulary).known
         assert not known.any()
         assert policy.decide(np.array([0.0]), matrix, vocabulary) == [UNSURE]
 
 
 def test_a_specimen_consistent_with_a_poisonous_species_is_never_edible(policy, vocabulary):
     matrix = encode(vocabulary, cap_color="e", cap_diameter=9.5)  # like "Eps"
-    known, clear = policy.grounds(matrix, vocabulary)
+    grounds = policy.grounds(matrix, vocabulary)
+    known, clear = grounds.known, grounds.clear
     assert known.all() and not clear.any()
-    assert policy.decide(np.array([0.0]), matrix, vocabulary) == [UNSURE]
+    assert policy.decide(np.array([0.0]), matrix, vocabulary) == [POISONOUS]  # only it fits
 
 
 def test_decisions_apply_both_thresholds():
@@ -88,10 +90,11 @@ def test_without_species_rows_fall_back_to_pseudo_species(training, vocabulary):
     profiles = build_profiles(matrix, typed["class"], None, vocabulary)
     assert profiles and all(p.name.startswith("cluster:") for p in profiles)
     fallback = SafetyPolicy(0.1, profiles)
-    known, clear = fallback.grounds(matrix, vocabulary)
+    grounds = fallback.grounds(matrix, vocabulary)
+    known, clear = grounds.known, grounds.clear
     assert known.all()  # every training row matches its own pseudo-species
     assert not (clear & (typed["class"] == "p").to_numpy()).any()
-    assert not fallback.grounds(encode(vocabulary, cap_color="l"), vocabulary)[0].any()
+    assert not fallback.grounds(encode(vocabulary, cap_color="l"), vocabulary).known.any()
 
 
 def test_rows_without_species_join_a_consistent_species(training, vocabulary):

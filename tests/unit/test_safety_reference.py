@@ -10,15 +10,14 @@ from mushroom.safety import Profile, SafetyPolicy, decisions
 
 
 def reference_match(profile: Profile, row: np.ndarray, vocabulary: Vocabulary) -> bool:
-    """One specimen against one profile, feature by feature, in plain Python."""
+    """One specimen against one profile, feature by feature, in plain Python: a field not
+    given rules nothing out; a given one must be among the species' codes or in its range."""
     for position, name in enumerate(vocabulary.features):
         value = float(row[position])
+        if math.isnan(value):
+            continue
         if name in vocabulary.categories:
-            code = None if math.isnan(value) else vocabulary.categories[name][int(value)]
-            if code not in profile.codes.get(name, (None,)):
-                return False
-        elif math.isnan(value):
-            if not (name in profile.missing or profile.ranges.get(name) is None):
+            if vocabulary.categories[name][int(value)] not in profile.codes.get(name, (None,)):
                 return False
         else:
             low_high = profile.ranges.get(name)
@@ -28,12 +27,14 @@ def reference_match(profile: Profile, row: np.ndarray, vocabulary: Vocabulary) -
 
 
 def reference_decide(policy: SafetyPolicy, probability, matrix, vocabulary) -> list:
-    """Known (some profile matches) and clear (no poisonous profile matches), then decisions."""
-    trusted = []
+    """Candidates (profiles that match): edible when all are edible, poisonous when all are
+    poisonous, then the thresholds."""
+    trusted, condemned = [], []
     for row in matrix:
         matched = [p for p in policy.profiles if reference_match(p, row, vocabulary)]
         trusted.append(bool(matched) and all(p.label != "p" for p in matched))
-    return decisions(probability, trusted, policy.edible_below, policy.poisonous_from)
+        condemned.append(bool(matched) and all(p.label == "p" for p in matched))
+    return decisions(probability, trusted, policy.edible_below, policy.poisonous_from, condemned)
 
 
 def random_profile(rng, index: int, vocabulary: Vocabulary) -> Profile:

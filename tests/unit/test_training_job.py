@@ -81,7 +81,7 @@ def test_a_job_registers_promotes_publishes_the_pointer_and_tells_operators(
     aws, tmp_path, monkeypatch
 ):
     monkeypatch.setattr(pipeline, "search", _small_search)
-    monkeypatch.setitem(gate.ABSOLUTE, "edible_confirmed_rate_known", ("min", 0.9))  # tiny data
+    support.relax_gate_for_tiny_data(monkeypatch)
     put_dataset(aws["s3"], "good", support.frame())
     settings = WorkerSettings(
         queue_url="unused",

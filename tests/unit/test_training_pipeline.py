@@ -12,8 +12,9 @@ def test_run_without_registry_gives_metrics_steps_and_progress(monkeypatch):
     lines, checkpoints = [], []
     outcome = pipeline.run({"synthetic": support.frame()}, None, folds=4, log=lines.append,
                            checkpoint=lambda: checkpoints.append(1))  # fmt: skip
-    assert list(outcome["steps"]) == ["assemble", "search", "evaluate", "fit", "describe"]
-    assert len(lines) == len(checkpoints) == 5
+    steps = ["assemble", "review", "search", "evaluate", "fit", "describe"]
+    assert list(outcome["steps"]) == steps
+    assert len(lines) == len(checkpoints) == len(steps)
     assert outcome["registration"] is None and outcome["metrics"]["random_accuracy"] > 0.9
 
 

@@ -19,6 +19,7 @@ def registry(tmp_path_factory):
 
 def candidate(tmp_path, monkeypatch, shuffle=False, seed=0):
     monkeypatch.setattr(pipeline, "search", _small_search)
+    support.relax_gate_for_tiny_data(monkeypatch)
     typed = support.frame(seed=seed)
     if shuffle:
         typed["class"] = np.random.default_rng(3).permutation(typed["class"].to_numpy())
@@ -37,11 +38,16 @@ def test_gate_refuses_missed_thresholds_and_regressions():
     good = {
         "random_accuracy": 0.999,
         "random_roc_auc": 0.999,
-        "served_false_edible_rate_unseen": 0.0,
-        "edible_confirmed_rate_known": 0.99,
+        **{f"served_false_edible_rate_unseen{d}": 0.0 for d in ("", "_one_out", "_numbers_off")},
+        **{f"edible_confirmed_rate_known{d}": 0.99 for d in ("", "_one_out", "_numbers_off")},
+        "known_poisonous_variants_served_edible": 0,
     }
     assert gate.decide(good, None)[0]
     assert not gate.decide({**good, "served_false_edible_rate_unseen": 0.01}, None)[0]
+    one_out = gate.decide({**good, "served_false_edible_rate_unseen_one_out": 0.002}, None)
+    assert not one_out[0] and "served_false_edible_rate_unseen_one_out=0.002" in one_out[1]
+    assert not gate.decide({**good, "edible_confirmed_rate_known_numbers_off": 0.9}, None)[0]
+    assert not gate.decide({**good, "known_poisonous_variants_served_edible": 1}, None)[0]
     assert not gate.decide({**good, "random_accuracy": 0.98}, good)[0]  # beyond tolerance
     assert gate.decide({**good, "random_accuracy": 0.997}, good)[0]  # within tolerance
 

@@ -1,0 +1,57 @@
+"""The prediction ids of this function: issued and checked with a key read once from SSM.
+
+The key is a SecureString parameter created by Terraform (terraform/prediction_ids.tf); it is
+read on the first request that needs it and kept for the container's life. Feedback is checked
+without any lookup (``mushroom.prediction_ids``): an id this API never issued gets 404, one
+issued more than ``max_age_days`` ago gets 410.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Callable
+
+from api_errors import FeedbackTooLate, KeyUnavailable, UnknownPredictionId
+from mushroom.prediction_ids import IssuedId, PredictionIds, UnknownPrediction
+from observability import logger
+
+
+class IdIssuer:
+    """Issues prediction ids and checks those that feedback names."""
+
+    def __init__(
+        self, read_key: Callable[[], str], clock: Callable[[], datetime], max_age_days: int
+    ):
+        self._read_key, self.clock, self.max_age_days = read_key, clock, max_age_days
+        self._ids: PredictionIds | None = None
+
+    def new_one(self) -> str:
+        """One fresh id issued today."""
+        return self.ids.new(self.clock().date())[0]
+
+    def derived(self, name: str, when: datetime) -> str:
+        """The deterministic id of ``name`` (a batch row), issued on ``when``'s day."""
+        return self.ids.derived(name, when.date())
+
+    def check(self, prediction_id: str) -> IssuedId:
+        """The issued id; raises 404 for an id not issued here, 410 past the feedback window."""
+        try:
+            issued = self.ids.verify(prediction_id)
+        except UnknownPrediction as error:
+            raise UnknownPredictionId(prediction_id) from error
+        age = (self.clock().date() - issued.issued_on).days
+        if age > self.max_age_days:
+            raise FeedbackTooLate(prediction_id, issued.issued_on, self.max_age_days)
+        return issued
+
+    @property
+    def ids(self) -> PredictionIds:
+        if self._ids is None:
+            try:
+                secret = self._read_key()
+            except Exception as error:  # noqa: BLE001 (SSM down or the parameter missing)
+                logger.exception("the prediction-id key could not be read")
+                raise KeyUnavailable() from error
+            self._ids = PredictionIds(hashlib.sha256(secret.encode()).digest())
+        return self._ids
