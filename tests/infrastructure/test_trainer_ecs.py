@@ -119,16 +119,15 @@ def test_worker_logs_go_to_a_log_group_with_retention(module_resources):
 
 
 def test_waiting_jobs_start_max_count_workers_and_idleness_stops_all():
-    policies = hcl_blocks(MODULE_DIR / "scaling.tf", "resource")
-
-    def steps(name: str) -> list[dict]:
-        body = policies[("aws_appautoscaling_policy", name)]
-        (config,) = body["step_scaling_policy_configuration"]
-        assert _unquote(config["adjustment_type"]) == "ExactCapacity"
-        return config["step_adjustment"]
-
-    assert [_unquote(s["scaling_adjustment"]) for s in steps("start")] == ["${var.max_count}"]
-    assert [s["scaling_adjustment"] for s in steps("stop")] == [0]
+    scaling = hcl_blocks(MODULE_DIR / "scaling.tf", "resource")
+    policy = scaling[("aws_appautoscaling_policy", "this")]
+    (config,) = policy["step_scaling_policy_configuration"]
+    assert _unquote(config["adjustment_type"]) == "ExactCapacity"
+    assert "start = var.max_count, stop = 0" in _unquote(policy["for_each"])
+    waiting = scaling[("aws_cloudwatch_metric_alarm", "jobs_waiting")]
+    idle = scaling[("aws_cloudwatch_metric_alarm", "idle")]
+    assert 'this["start"]' in str(waiting["alarm_actions"])
+    assert 'this["stop"]' in str(idle["alarm_actions"])
 
 
 # --- a plan of the module alone, against a mocked provider ---------------------------------

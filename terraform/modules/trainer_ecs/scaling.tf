@@ -19,10 +19,12 @@ resource "aws_appautoscaling_target" "this" {
   max_capacity       = var.max_count
 }
 
-resource "aws_appautoscaling_policy" "start" {
-  count = var.scale_on_queue_depth ? 1 : 0
+# Two step policies that set an exact count: "start" (max_count) while jobs wait, "stop" (0)
+# once idle. Each alarm below triggers one of them.
+resource "aws_appautoscaling_policy" "this" {
+  for_each = var.scale_on_queue_depth ? { start = var.max_count, stop = 0 } : {}
 
-  name               = "${var.name}-start-on-waiting-jobs"
+  name               = "${var.name}-${each.key}"
   service_namespace  = aws_appautoscaling_target.this[0].service_namespace
   resource_id        = aws_appautoscaling_target.this[0].resource_id
   scalable_dimension = aws_appautoscaling_target.this[0].scalable_dimension
@@ -34,29 +36,10 @@ resource "aws_appautoscaling_policy" "start" {
     metric_aggregation_type = "Maximum"
 
     step_adjustment {
-      metric_interval_lower_bound = 0
-      scaling_adjustment          = var.max_count
-    }
-  }
-}
-
-resource "aws_appautoscaling_policy" "stop" {
-  count = var.scale_on_queue_depth ? 1 : 0
-
-  name               = "${var.name}-stop-when-idle"
-  service_namespace  = aws_appautoscaling_target.this[0].service_namespace
-  resource_id        = aws_appautoscaling_target.this[0].resource_id
-  scalable_dimension = aws_appautoscaling_target.this[0].scalable_dimension
-  policy_type        = "StepScaling"
-
-  step_scaling_policy_configuration {
-    adjustment_type         = "ExactCapacity"
-    cooldown                = 60
-    metric_aggregation_type = "Maximum"
-
-    step_adjustment {
-      metric_interval_upper_bound = 0
-      scaling_adjustment          = 0
+      # start: the alarm's metric is above its threshold; stop: at or below it
+      metric_interval_lower_bound = each.key == "start" ? 0 : null
+      metric_interval_upper_bound = each.key == "stop" ? 0 : null
+      scaling_adjustment          = each.value
     }
   }
 }
@@ -75,7 +58,7 @@ resource "aws_cloudwatch_metric_alarm" "jobs_waiting" {
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_appautoscaling_policy.start[0].arn]
+  alarm_actions       = [aws_appautoscaling_policy.this["start"].arn]
 }
 
 resource "aws_cloudwatch_metric_alarm" "idle" {
@@ -87,7 +70,7 @@ resource "aws_cloudwatch_metric_alarm" "idle" {
   comparison_operator = "LessThanOrEqualToThreshold"
   threshold           = 0
   treat_missing_data  = "breaching" # an inactive queue publishes no metrics: idle
-  alarm_actions       = [aws_appautoscaling_policy.stop[0].arn]
+  alarm_actions       = [aws_appautoscaling_policy.this["stop"].arn]
 
   metric_query {
     id          = "jobs"
