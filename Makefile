@@ -117,3 +117,9 @@ rollback: export MLFLOW_TRACKING_URI ?= http://127.0.0.1:$(MLFLOW_PORT)
 rollback: export MLFLOW_S3_ENDPOINT_URL ?= http://127.0.0.1:$(LOCALSTACK_PORT)
 rollback: $(STAMP) ## Restore the previous champion (or VERSION=n); the SSM pointer follows
 	$(PY) -m training.rollback $(if $(VERSION),--version $(VERSION))
+
+# The trainer's container image (training/Dockerfile) with podman or docker, as `make up` builds
+# it: reused while its inputs are unchanged. TRAINER_BASE_IMAGE overrides the base.
+.PHONY: trainer-image
+trainer-image: $(STAMP) ## Build (or reuse) the trainer image and print its tag
+	@$(PY) -m localcloud image

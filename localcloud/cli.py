@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 
-from localcloud import procs, venvs
+from localcloud import container, image, procs, venvs
+from localcloud.engine import EngineError, find_engine
 from localcloud.health import healthy, wait_healthy
 from localcloud.services import Service, all_services
 from localcloud.settings import Settings, fingerprint, from_env
@@ -112,7 +113,8 @@ def cmd_up(s: Settings) -> int:
         prepare(s)
         sup = Supervisor(s)
         fresh = not sup.running()
-        wanted = start_services(sup, all_services(s), s)
+        mode = trainer_mode(s, fresh)
+        wanted = start_services(sup, all_services(s, mode), s)
     except UpError as error:
         _say(f"ERROR: {error}")
         return 2
@@ -125,6 +127,19 @@ def cmd_up(s: Settings) -> int:
     return 0 if ok else 1
 
 
+def trainer_mode(s: Settings, fresh: bool) -> container.TrainerMode | None:
+    """Decide (fresh start) or recall where the trainer runs, and say it in one line."""
+    if not fresh:
+        return container.recorded(s)
+    if not s.with_trainer:
+        mode = container.process("not started by `up` (LOCALCLOUD_TRAINER=0 or --no-trainer)")
+    else:
+        mode = container.choose(s)
+        _say(f"trainer: runs {mode.describe()}")
+    container.record(s, mode)
+    return mode
+
+
 def cmd_down(s: Settings) -> int:
     """Stop what `up` started (and any Lambda handler left behind); free the ports."""
     sup = Supervisor(s)
@@ -135,6 +150,9 @@ def cmd_down(s: Settings) -> int:
         os.kill(pid, signal.SIGTERM)  # supervisord stops its programs on TERM too
     if pid:
         _wait_gone([pid], 30)
+    removed = container.stop(s)  # a container whose client was killed outlives supervisord
+    if removed:
+        _say(removed)
     leftovers = procs.project_processes(s.state)
     if leftovers:
         _say(f"killing leftover processes: {leftovers}")
@@ -175,8 +193,15 @@ def cmd_status(s: Settings) -> int:
         fine = state == "RUNNING" and health is not False
         wanted = service.autostart or state not in ("STOPPED", "NOT RUNNING")
         bad += wanted and not fine
-        print(f"{service.name:<11} {state:<12} healthy={health}  {service.health_url or ''}")
+        where = _where(s, service.name)
+        print(f"{service.name:<11} {state:<12} healthy={health}  {service.health_url or where}")
     return 1 if bad else 0
+
+
+def _where(s: Settings, name: str) -> str:
+    """For the trainer: in which container, or as a process and why."""
+    mode = container.recorded(s) if name == "trainer" else None
+    return f"runs {mode.describe()}" if mode else ""
 
 
 def cmd_logs(s: Settings, service: str | None, follow: bool) -> int:
@@ -186,8 +211,25 @@ def cmd_logs(s: Settings, service: str | None, follow: bool) -> int:
     if not files:
         _say(f"no logs yet in {s.logs}")
         return 1
+    if service in (None, "trainer") and _where(s, "trainer"):
+        _say(f"trainer {_where(s, 'trainer')}")
     args = ["tail", "-n", "200"] + (["-F"] if follow else []) + files
     return subprocess.call(args)
+
+
+def cmd_image(s: Settings) -> int:
+    """Build the trainer image (or find it built) and print its tag."""
+    engine, reason = find_engine(s)
+    if engine is None:
+        _say(f"cannot build the trainer image: {reason}")
+        return 1
+    try:
+        tag = image.trainer_image(s, engine)
+    except EngineError as error:
+        _say(f"ERROR: {error}")
+        return 1
+    print(tag)
+    return 0
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -203,6 +245,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="do not start the training worker (LOCALCLOUD_TRAINER=0 does the same)",
     )
     sub.add_parser("down", help="stop everything `up` started")
+    sub.add_parser("image", help="build the trainer image if its inputs changed; print its tag")
     sub.add_parser("status", help="health of each service")
     logs = sub.add_parser("logs", help="show service logs")
     logs.add_argument("service", nargs="?")
@@ -220,4 +263,6 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_down(s)
     if args.command == "status":
         return cmd_status(s)
+    if args.command == "image":
+        return cmd_image(s)
     return cmd_logs(s, args.service, args.follow)

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from localcloud import container
+from localcloud.container import TrainerMode
 from localcloud.settings import EXECUTOR_PLUGIN, Settings
 
 AWS_DUMMY = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
@@ -69,8 +71,9 @@ def mlflow(s: Settings) -> Service:
     return Service("mlflow", command, env, f"{s.mlflow_url}/health", port=s.mlflow_port)
 
 
-def trainer(s: Settings) -> Service:
-    """Training worker consuming SQS (on by default; LOCALCLOUD_TRAINER=0 or `up --no-trainer`)."""
+def trainer(s: Settings, mode: TrainerMode | None = None) -> Service:
+    """Training worker consuming SQS (on by default; LOCALCLOUD_TRAINER=0 or `up --no-trainer`):
+    in its container when `mode` says so, else as a process of the dev environment."""
     env = {
         **AWS_DUMMY,
         "AWS_DEFAULT_REGION": s.region,
@@ -81,14 +84,17 @@ def trainer(s: Settings) -> Service:
         # fail a run in about a minute, not many, when the tracking server goes away mid-run
         "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
         "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
-        "LOCALCLOUD_STATE_DIR": str(s.state),
     }
     command = [s.dev_python, "-m", "training.worker"]
+    if mode is not None and mode.in_container:
+        command, client_env = container.program(s, mode, env)
+        env = {**env, **client_env}
+    env["LOCALCLOUD_STATE_DIR"] = str(s.state)  # marks the process for `down`'s sweep
     return Service(
         "trainer", command, env, None, autostart=s.with_trainer, on_demand=True, restart=True
     )
 
 
-def all_services(s: Settings) -> list[Service]:
+def all_services(s: Settings, mode: TrainerMode | None = None) -> list[Service]:
     """Services in start order."""
-    return [localstack(s), mlflow(s), trainer(s)]
+    return [localstack(s), mlflow(s), trainer(s, mode)]

@@ -38,9 +38,27 @@ variable "trainer_memory" {
 }
 
 variable "trainer_desired_count" {
-  description = "Running training workers (0 scales the service to zero; jobs wait in the queue)."
+  description = "Training workers at creation; with trainer_scale_on_queue_depth the queue decides afterwards."
+  type        = number
+  default     = 0
+}
+
+variable "trainer_scale_on_queue_depth" {
+  description = "Start the worker when a training job waits, stop it after trainer_idle_minutes without jobs (scale to zero)."
+  type        = bool
+  default     = true
+}
+
+variable "trainer_max_count" {
+  description = "Workers started when training jobs wait."
   type        = number
   default     = 1
+}
+
+variable "trainer_idle_minutes" {
+  description = "Minutes without a waiting or running training job before the worker stops."
+  type        = number
+  default     = 10
 }
 
 variable "trainer_use_fargate_spot" {
@@ -68,7 +86,7 @@ variable "trainer_assign_public_ip" {
 }
 
 variable "trainer_mlflow_tracking_uri" {
-  description = "URL of the MLflow tracking server the worker logs to. Not provisioned by this stack (run it on ECS/EC2 with RDS + S3, or use a managed MLflow)."
+  description = "URL of the MLflow tracking server the worker logs to; null with mlflow_on_ecs uses the server this stack provisions (mlflow_ecs.tf)."
   type        = string
   default     = null
 }

@@ -118,6 +118,18 @@ def test_worker_logs_go_to_a_log_group_with_retention(module_resources):
     assert "awslogs" in containers and "aws_cloudwatch_log_group.this.name" in containers
 
 
+def test_waiting_jobs_start_max_count_workers_and_idleness_stops_all():
+    scaling = hcl_blocks(MODULE_DIR / "scaling.tf", "resource")
+    policy = scaling[("aws_appautoscaling_policy", "this")]
+    (config,) = policy["step_scaling_policy_configuration"]
+    assert _unquote(config["adjustment_type"]) == "ExactCapacity"
+    assert "start = var.max_count, stop = 0" in _unquote(policy["for_each"])
+    waiting = scaling[("aws_cloudwatch_metric_alarm", "jobs_waiting")]
+    idle = scaling[("aws_cloudwatch_metric_alarm", "idle")]
+    assert 'this["start"]' in str(waiting["alarm_actions"])
+    assert 'this["stop"]' in str(idle["alarm_actions"])
+
+
 # --- a plan of the module alone, against a mocked provider ---------------------------------
 
 MOCK_TEST = """
@@ -190,8 +202,51 @@ run "worker_task" {
     error_message = "The execution role pulls from the image's repository only."
   }
   assert {
-    condition     = aws_ecs_service.this.desired_count == 1 && length(aws_ecr_repository.this) == 0
-    error_message = "One worker, no repository unless asked."
+    condition     = aws_ecs_service.this.desired_count == 0 && length(aws_ecr_repository.this) == 0
+    error_message = "No worker until a job waits, no repository unless asked."
+  }
+  assert {
+    condition = (
+      aws_appautoscaling_target.this[0].min_capacity == 0
+      && aws_appautoscaling_target.this[0].max_capacity == 1
+    )
+    error_message = "The service scales between zero and one worker."
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.jobs_waiting[0].dimensions.QueueName == "mushroom-jobs"
+      && aws_cloudwatch_metric_alarm.jobs_waiting[0].threshold == 0
+      && aws_cloudwatch_metric_alarm.jobs_waiting[0].comparison_operator == "GreaterThanThreshold"
+    )
+    error_message = "A waiting job in the training queue starts the worker."
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.idle[0].evaluation_periods == 10
+      && aws_cloudwatch_metric_alarm.idle[0].treat_missing_data == "breaching"
+      && toset([for q in aws_cloudwatch_metric_alarm.idle[0].metric_query :
+        q.metric[0].metric_name if length(q.metric) > 0]) == toset([
+        "ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible",
+      ])
+    )
+    error_message = "The worker stops after 10 idle minutes, counting in-flight jobs as work."
+  }
+}
+
+run "fixed_count_without_scaling" {
+  command = plan
+
+  variables {
+    scale_on_queue_depth = false
+    desired_count        = 1
+  }
+
+  assert {
+    condition = (
+      aws_ecs_service.this.desired_count == 1 && length(aws_appautoscaling_target.this) == 0
+      && length(aws_cloudwatch_metric_alarm.idle) == 0
+    )
+    error_message = "Without scaling the service keeps its fixed count and no alarm is made."
   }
 }
 
@@ -232,14 +287,18 @@ run "invalid_fargate_size_is_refused" {
 """
 
 
+def terraform_test(module_dir: Path, test_file: str, tmp_path: Path):
+    """`terraform test` of a copy of one module with the given test file (mocked AWS)."""
+    module = tmp_path / module_dir.name
+    shutil.copytree(module_dir, module, ignore=NOT_COPIED)
+    (module / "tests").mkdir(exist_ok=True)
+    (module / "tests" / "plan.tftest.hcl").write_text(test_file)
+    return terraform("test", "-no-color", cwd=module, env=init(module, tmp_path))
+
+
 def test_module_plans_against_a_mocked_provider(terraform_bin, tmp_path):
     # Given the module alone with a `terraform test` file of mocked AWS (no credentials)
-    module = tmp_path / "trainer_ecs"
-    shutil.copytree(MODULE_DIR, module, ignore=NOT_COPIED)
-    (module / "tests").mkdir(exist_ok=True)
-    (module / "tests" / "plan.tftest.hcl").write_text(MOCK_TEST)
-    env = init(module, tmp_path)
     # When planning it with the worker's inputs
-    result = terraform("test", "-no-color", cwd=module, env=env)
-    # Then the task, roles, logs and guards are as intended
+    result = terraform_test(MODULE_DIR, MOCK_TEST, tmp_path)
+    # Then the task, roles, logs, scaling and guards are as intended
     assert result.returncode == 0, result.stdout + result.stderr

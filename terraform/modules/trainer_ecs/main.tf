@@ -255,6 +255,11 @@ resource "aws_ecs_service" "this" {
     assign_public_ip = var.assign_public_ip
   }
 
+  # With scale_on_queue_depth, Application Auto Scaling owns the count after creation.
+  lifecycle {
+    ignore_changes = [desired_count]
+  }
+
   # Permissions in place before the first task starts.
   depends_on = [
     aws_ecs_cluster_capacity_providers.this,

@@ -42,3 +42,8 @@ output "ecr_repository_url" {
   description = "URL of the created ECR repository (docker push target), or null when none was created."
   value       = try(aws_ecr_repository.this[0].repository_url, null)
 }
+
+output "scaling_alarm_names" {
+  description = "Alarms that start (jobs waiting) and stop (idle) the worker, or [] without scale_on_queue_depth."
+  value       = concat(aws_cloudwatch_metric_alarm.jobs_waiting[*].alarm_name, aws_cloudwatch_metric_alarm.idle[*].alarm_name)
+}

@@ -148,13 +148,41 @@ variable "log_retention_days" {
 # --- service and network ---------------------------------------------------------------------
 
 variable "desired_count" {
-  description = "Running workers. 1 consumes jobs as they come; 0 scales to zero (jobs wait in the queue)."
+  description = "Workers at creation. With scale_on_queue_depth the queue decides afterwards (0 while idle); without it, the fixed count (0 stops training, jobs wait in the queue)."
   type        = number
-  default     = 1
+  default     = 0
 
   validation {
     condition     = var.desired_count >= 0
     error_message = "Zero or more tasks."
+  }
+}
+
+variable "scale_on_queue_depth" {
+  description = "Start workers when a training job waits and stop them when the queue has been idle for idle_minutes (scale to zero)."
+  type        = bool
+  default     = true
+}
+
+variable "max_count" {
+  description = "Workers started when jobs wait (one worker coalesces all waiting jobs into one run)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.max_count >= 1 && var.max_count <= 10
+    error_message = "Between 1 and 10 workers."
+  }
+}
+
+variable "idle_minutes" {
+  description = "Minutes without a waiting or running job before the workers stop."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.idle_minutes >= 1 && var.idle_minutes <= 60
+    error_message = "Between 1 and 60 minutes."
   }
 }
 
