@@ -191,7 +191,7 @@ def test_a_batch_upload_is_scored_and_what_could_not_be_is_reported(stack, champ
     assert rejected.splitlines()[1].endswith(";4;cap-shape/unknown_code")
     results = s3.get_object(Bucket=bucket, Key=key.replace("batch/", "batch-results/", 1))
     lines = results["Body"].read().decode().splitlines()
-    assert len(lines) == 4 and lines[0].endswith("decision;prediction_id;model_version")
+    assert len(lines) == 4 and lines[0].endswith("decision;explanation;prediction_id;model_version")
     assert all(line.split(";")[-1] == report["model_version"] for line in lines[1:])
     # And the upload itself is left as it was
     assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 0

@@ -289,7 +289,7 @@ def test_batch_upload_is_scored_with_a_report_of_unscored_rows(handler, champion
     handler.lambda_handler(event, LambdaContext())  # a repeated notification changes nothing
     results = s3.get_object(Bucket=support.DATA_BUCKET, Key="batch-results/field-trip.csv")
     rows = results["Body"].read().decode().splitlines()
-    assert len(rows) == 3 and rows[0].endswith("decision;prediction_id;model_version")
+    assert len(rows) == 3 and rows[0].endswith("decision;explanation;prediction_id;model_version")
     report = json.loads(
         s3.get_object(Bucket=support.DATA_BUCKET, Key="batch-results/field-trip.report.json")[
             "Body"
