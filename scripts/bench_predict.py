@@ -97,6 +97,7 @@ def in_handler(bundle: dict) -> dict:
         s3.create_bucket(Bucket=support.ARTIFACT_BUCKET)
         s3.create_bucket(Bucket=support.DATA_BUCKET)
         support.publish(s3, ssm, "1", bundle)
+        ssm.put_parameter(Name=support.KEY_PARAMETER, Value=support.KEY, Type="SecureString")
         handler = support.load_handler()
         handler.service().log.record_predictions = lambda *args, **kwargs: True
         context = LambdaContext("mushroom-predict")
