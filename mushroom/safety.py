@@ -237,7 +237,7 @@ class ProfileIndex:
         Most specimens fit one species or none: their answers are built once per policy."""
         matched = np.unpackbits(bits.view(np.uint8), axis=1, count=len(self.profiles))
         counts = matched.sum(axis=1)
-        answers = np.where(counts == 0, None, None).astype(object)
+        answers = np.empty(len(matrix), dtype=object)
         answers[counts == 0] = _explanation_of([], 0, False, [])
         single = np.nonzero(counts == 1)[0]
         answers[single] = [self._alone[i] for i in matched[single].argmax(axis=1)]

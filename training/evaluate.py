@@ -22,7 +22,7 @@ from itertools import combinations
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-from mushroom import metrics, safety
+from mushroom import contract, metrics, safety
 from mushroom.encoding import Vocabulary
 from training import policy
 from training.train import Choice, fit, optional_positions
@@ -71,7 +71,7 @@ class Inputs:
     @property
     def species_coverage(self) -> float:
         """Share of the data set's rows whose species is known."""
-        known = np.array([not safety._absent(s) for s in self.species[self.own]])
+        known = np.array([not contract.is_missing(s) for s in self.species[self.own]])
         return float(known.mean()) if len(known) else 0.0
 
     @property
@@ -205,24 +205,26 @@ def species_cv(inputs: Inputs, choice: Choice, folds: int = FOLDS, seed: int = 4
 
 
 def every_subset_left_out(model: FoldModel, inputs: Inputs, rows, edible_below: float) -> dict:
-    """Poisonous specimens under every subset of left-out optional fields: how many variants,
-    and how many of them would be served "edible"."""
+    """Poisonous specimens under every subset of left-out optional fields: how many distinct
+    variants, and how many of them would be served "edible"."""
     matrix = inputs.matrix[rows]
     optional = optional_positions(inputs.vocabulary)
     given = ~np.isnan(matrix[:, optional])
-    served = 0
     open_rows = model.index.grounds(matrix).clear  # no poisonous candidate: must be enumerated
+    variants = int((2 ** given.sum(axis=1)).sum())
+    found = {"variants": variants, "served_edible": 0, "specimens": len(rows)}
+    if not open_rows.any():
+        return found
+    specimens, labels, given = matrix[open_rows], inputs.labels[rows][open_rows], given[open_rows]
     for size in range(len(optional) + 1):
-        for subset in combinations(optional, size):
-            variant = matrix[open_rows].copy()
-            variant[:, list(subset)] = np.nan
-            scored = model.score(variant, inputs.labels[rows][open_rows])
-            served += int(np.sum(_decide(scored, edible_below) == safety.EDIBLE))
-    return {
-        "variants": int((2 ** given.sum(axis=1)).sum()),
-        "served_edible": served,
-        "specimens": len(rows),
-    }
+        for subset in combinations(range(len(optional)), size):
+            variant = specimens.copy()
+            variant[:, [optional[i] for i in subset]] = np.nan
+            edible = _decide(model.score(variant, labels), edible_below) == safety.EDIBLE
+            # a field the specimen never gave makes this a variant already counted
+            distinct = given[:, list(subset)].all(axis=1)
+            found["served_edible"] += int(np.sum(edible & distinct))
+    return found
 
 
 def _decide(scored: dict, edible_below) -> np.ndarray:

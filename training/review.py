@@ -15,6 +15,7 @@ import pandas as pd
 from mushroom import contract, safety
 from mushroom.encoding import Vocabulary
 from training.assemble import REPORTED
+from training import policy
 from training.evaluate import Inputs
 
 PSEUDO_WARNING = (
@@ -53,8 +54,8 @@ def _held_records(frame: pd.DataFrame, reasons: np.ndarray) -> list[dict]:
 def headline(metrics: dict) -> str:
     """One progress line of the figures that decide a promotion."""
     get = metrics.get
-    unseen = [get(f"served_false_edible_rate_unseen{d}") for d in ("", "_one_out", "_numbers_off")]
-    known = [get(f"edible_confirmed_rate_known{d}") for d in ("", "_one_out", "_numbers_off")]
+    unseen = [get(f"served_false_edible_rate_unseen{d}") for d in policy.DESCRIPTIONS]
+    known = [get(f"edible_confirmed_rate_known{d}") for d in policy.DESCRIPTIONS]
     if None in unseen:  # pseudo-species groups
         return f"random acc {get('random_accuracy'):.4f}; {PSEUDO_WARNING}"
     return (
