@@ -239,8 +239,9 @@ def write_zip(entries: list[tuple[str, Path]], dest: Path) -> None:
     tmp.replace(dest)
 
 
-def with_bytecode(entries: list[tuple[str, Path]], root: str,
-                  staging: Path) -> list[tuple[str, Path]]:  # fmt: skip
+def with_bytecode(
+    entries: list[tuple[str, Path]], root: str, staging: Path
+) -> list[tuple[str, Path]]:
     """The entries plus the runtime Python's byte code of their .py files (as __pycache__/…
     .pyc beside them); the entries alone when no interpreter of the runtime's version exists."""
     python = target_python()
@@ -250,9 +251,13 @@ def with_bytecode(entries: list[tuple[str, Path]], root: str,
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     jobs = [(str(path), arcname) for arcname, path in entries if arcname.endswith(".py")]
-    compiled = subprocess.run([python, "-I", "-S", "-c", COMPILE], check=True, text=True,
-                              capture_output=True,
-                              input=json.dumps([str(staging), root, jobs])).stdout  # fmt: skip
+    compiled = subprocess.run(
+        [python, "-I", "-S", "-c", COMPILE],
+        check=True,
+        text=True,
+        capture_output=True,
+        input=json.dumps([str(staging), root, jobs]),
+    ).stdout
     return entries + [(name, staging / name) for name in json.loads(compiled)]
 
 
@@ -480,8 +485,9 @@ def build_layer(name: str, cache: Path, check: bool = True) -> Path:
 def build_function(src: Path, dest: Path) -> Path:
     """A function folder (handler.py etc.) as a zip with the files at its root."""
     staging = BUILD_DIR / "bytecode" / "functions" / src.name
-    write_zip(with_bytecode(collect(src, "", ALWAYS_EXCLUDED), RUNTIME_ROOTS["function"], staging),
-              dest)  # fmt: skip
+    write_zip(
+        with_bytecode(collect(src, "", ALWAYS_EXCLUDED), RUNTIME_ROOTS["function"], staging), dest
+    )
     return dest
 
 

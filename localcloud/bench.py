@@ -30,9 +30,12 @@ def _lambda_client(s: Settings):
     import boto3
 
     return boto3.client(
-        "lambda", endpoint_url=s.localstack_url, region_name=s.region,
-        aws_access_key_id="test", aws_secret_access_key="test",
-    )  # fmt: skip
+        "lambda",
+        endpoint_url=s.localstack_url,
+        region_name=s.region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
 
 
 def measure_up(s: Settings, restart: bool) -> float | None:
@@ -66,9 +69,12 @@ def measure_lambda(s: Settings, invokes: int, colds: int) -> dict:
     for _ in range(colds):
         name = f"bench-{uuid.uuid4().hex[:8]}"
         client.create_function(
-            FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="handler.handler",
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=ROLE,
+            Handler="handler.handler",
             Code={"ZipFile": _zip()},
-        )  # fmt: skip
+        )
         client.get_waiter("function_active_v2").wait(FunctionName=name)
         names.append(name)
         cold.append(_invoke(client, name))

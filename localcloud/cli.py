@@ -91,8 +91,10 @@ def wait_all(sup: Supervisor, services: list[Service], started: float) -> bool:
             _say(f"{service.name}: NOT healthy at {service.health_url}; see `logs {service.name}`")
             ok = False
         else:
-            _say(f"{service.name}: healthy at {service.health_url} "
-                 f"({time.monotonic() - started:.1f}s after up)")  # fmt: skip
+            _say(
+                f"{service.name}: healthy at {service.health_url} "
+                f"({time.monotonic() - started:.1f}s after up)"
+            )
     return ok
 
 
@@ -122,8 +124,9 @@ def cmd_up(s: Settings) -> int:
     seconds = time.monotonic() - started
     _say(f"{'all healthy' if ok else 'FAILED'} in {seconds:.1f}s; logs in {s.logs}")
     if ok and fresh:  # a real start, not "already running": keep the figure for `make bench`
-        (s.state / "up-timing.json").write_text(json.dumps({"up_to_healthy_s": round(seconds, 2),
-                                                            "at": time.time()}))  # fmt: skip
+        (s.state / "up-timing.json").write_text(
+            json.dumps({"up_to_healthy_s": round(seconds, 2), "at": time.time()})
+        )
     return 0 if ok else 1
 
 

@@ -64,10 +64,22 @@ def mlflow(s: Settings) -> Service:
         "LOCALCLOUD_STATE_DIR": str(s.state),
     }
     command = [
-        s.dev_python, "-m", "mlflow", "server", "--host", s.host, "--port", str(s.mlflow_port),
-        "--workers", "1", "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
-        "--default-artifact-root", f"s3://{s.artifact_bucket}", "--no-serve-artifacts",
-    ]  # fmt: skip
+        s.dev_python,
+        "-m",
+        "mlflow",
+        "server",
+        "--host",
+        s.host,
+        "--port",
+        str(s.mlflow_port),
+        "--workers",
+        "1",
+        "--backend-store-uri",
+        f"sqlite:///{folder / 'mlflow.db'}",
+        "--default-artifact-root",
+        f"s3://{s.artifact_bucket}",
+        "--no-serve-artifacts",
+    ]
     return Service("mlflow", command, env, f"{s.mlflow_url}/health", port=s.mlflow_port)
 
 

@@ -19,8 +19,11 @@ from pathlib import Path
 import numpy as np
 
 DTYPE_FLOAT64, ROW_MAJOR, PREDICT_NORMAL, ALL_ITERATIONS = 1, 1, 0, -1
-LIBRARY_NAMES = {"linux": "lib_lightgbm.so", "darwin": "lib_lightgbm.dylib",
-                 "win32": "lib_lightgbm.dll"}  # fmt: skip
+LIBRARY_NAMES = {
+    "linux": "lib_lightgbm.so",
+    "darwin": "lib_lightgbm.dylib",
+    "win32": "lib_lightgbm.dll",
+}
 
 
 class BoosterError(RuntimeError):
@@ -59,9 +62,14 @@ class NativeBooster:
     def __init__(self, model_str: str):
         self._lib, self._handle = library(), ctypes.c_void_p()
         iterations, classes = ctypes.c_int(0), ctypes.c_int(0)
-        _check(self._lib, self._lib.LGBM_BoosterLoadModelFromString(
-            ctypes.c_char_p(model_str.encode("utf-8")), ctypes.byref(iterations),
-            ctypes.byref(self._handle)))  # fmt: skip
+        _check(
+            self._lib,
+            self._lib.LGBM_BoosterLoadModelFromString(
+                ctypes.c_char_p(model_str.encode("utf-8")),
+                ctypes.byref(iterations),
+                ctypes.byref(self._handle),
+            ),
+        )
         _check(self._lib, self._lib.LGBM_BoosterGetNumClasses(self._handle, ctypes.byref(classes)))
         if classes.value != 1:
             raise BoosterError(f"expected a binary model, got {classes.value} classes")
@@ -74,12 +82,23 @@ class NativeBooster:
             raise ValueError(f"expected a 2-D matrix, got shape {data.shape}")
         rows, columns = data.shape
         out, written = np.empty(rows, dtype=np.float64), ctypes.c_int64(0)
-        _check(self._lib, self._lib.LGBM_BoosterPredictForMat(
-            self._handle, data.ctypes.data_as(ctypes.c_void_p), ctypes.c_int(DTYPE_FLOAT64),
-            ctypes.c_int32(rows), ctypes.c_int32(columns), ctypes.c_int(ROW_MAJOR),
-            ctypes.c_int(PREDICT_NORMAL), ctypes.c_int(0), ctypes.c_int(ALL_ITERATIONS),
-            ctypes.c_char_p(f"num_threads={num_threads}".encode()), ctypes.byref(written),
-            out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))))  # fmt: skip
+        _check(
+            self._lib,
+            self._lib.LGBM_BoosterPredictForMat(
+                self._handle,
+                data.ctypes.data_as(ctypes.c_void_p),
+                ctypes.c_int(DTYPE_FLOAT64),
+                ctypes.c_int32(rows),
+                ctypes.c_int32(columns),
+                ctypes.c_int(ROW_MAJOR),
+                ctypes.c_int(PREDICT_NORMAL),
+                ctypes.c_int(0),
+                ctypes.c_int(ALL_ITERATIONS),
+                ctypes.c_char_p(f"num_threads={num_threads}".encode()),
+                ctypes.byref(written),
+                out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+            ),
+        )
         if written.value != rows:
             raise BoosterError(f"LightGBM wrote {written.value} predictions for {rows} rows")
         return out

@@ -19,14 +19,32 @@ LABELS = {"e": "edible", "p": "poisonous"}
 POISONOUS, EDIBLE = "p", "e"
 
 COLOURS = {
-    "n": "brown", "b": "buff", "g": "gray", "r": "green", "p": "pink", "u": "purple",
-    "e": "red", "w": "white", "y": "yellow", "l": "blue", "o": "orange", "k": "black",
-}  # fmt: skip
+    "n": "brown",
+    "b": "buff",
+    "g": "gray",
+    "r": "green",
+    "p": "pink",
+    "u": "purple",
+    "e": "red",
+    "w": "white",
+    "y": "yellow",
+    "l": "blue",
+    "o": "orange",
+    "k": "black",
+}
 NONE = {"f": "none"}
 SURFACES = {
-    "i": "fibrous", "g": "grooves", "y": "scaly", "s": "smooth", "h": "shiny",
-    "l": "leathery", "k": "silky", "t": "sticky", "w": "wrinkled", "e": "fleshy",
-}  # fmt: skip
+    "i": "fibrous",
+    "g": "grooves",
+    "y": "scaly",
+    "s": "smooth",
+    "h": "shiny",
+    "l": "leathery",
+    "k": "silky",
+    "t": "sticky",
+    "w": "wrinkled",
+    "e": "fleshy",
+}
 
 
 @dataclass(frozen=True)
@@ -55,36 +73,94 @@ Column = Numeric | Categorical
 
 FEATURES: tuple[Column, ...] = (
     Numeric("cap-diameter", "cm", 0.01, 100.0),
-    Categorical("cap-shape", {"b": "bell", "c": "conical", "x": "convex", "f": "flat",
-                              "s": "sunken", "p": "spherical", "o": "others"}),
-    Categorical("cap-surface", {**SURFACES, "d": "undocumented (in the data, not the meta)"},
-                required=False),
+    Categorical(
+        "cap-shape",
+        {
+            "b": "bell",
+            "c": "conical",
+            "x": "convex",
+            "f": "flat",
+            "s": "sunken",
+            "p": "spherical",
+            "o": "others",
+        },
+    ),
+    Categorical(
+        "cap-surface", {**SURFACES, "d": "undocumented (in the data, not the meta)"}, required=False
+    ),
     Categorical("cap-color", COLOURS),
     Categorical("does-bruise-or-bleed", {"t": "bruises-or-bleeding", "f": "no"}),
-    Categorical("gill-attachment", {"a": "adnate", "x": "adnexed", "d": "decurrent",
-                                    "e": "free", "s": "sinuate", "p": "pores", "f": "none",
-                                    "?": "unknown"}, required=False),
+    Categorical(
+        "gill-attachment",
+        {
+            "a": "adnate",
+            "x": "adnexed",
+            "d": "decurrent",
+            "e": "free",
+            "s": "sinuate",
+            "p": "pores",
+            "f": "none",
+            "?": "unknown",
+        },
+        required=False,
+    ),
     Categorical("gill-spacing", {"c": "close", "d": "distant", **NONE}, required=False),
     Categorical("gill-color", {**COLOURS, **NONE}),
     Numeric("stem-height", "cm", 0.0, 100.0),
     Numeric("stem-width", "mm", 0.0, 300.0),
-    Categorical("stem-root", {"b": "bulbous", "s": "swollen", "c": "club", "u": "cup",
-                              "e": "equal", "z": "rhizomorphs", "r": "rooted",
-                              "f": "undocumented (in the data, not the meta)"}, required=False),
+    Categorical(
+        "stem-root",
+        {
+            "b": "bulbous",
+            "s": "swollen",
+            "c": "club",
+            "u": "cup",
+            "e": "equal",
+            "z": "rhizomorphs",
+            "r": "rooted",
+            "f": "undocumented (in the data, not the meta)",
+        },
+        required=False,
+    ),
     Categorical("stem-surface", {**SURFACES, **NONE}, required=False),
     Categorical("stem-color", {**COLOURS, **NONE}),
     Categorical("veil-type", {"p": "partial", "u": "universal"}, required=False),
     Categorical("veil-color", {**COLOURS, **NONE}, required=False),
     Categorical("has-ring", {"t": "ring", "f": "none"}),
-    Categorical("ring-type", {"c": "cobwebby", "e": "evanescent", "r": "flaring",
-                              "g": "grooved", "l": "large", "p": "pendant", "s": "sheathing",
-                              "z": "zone", "y": "scaly", "m": "movable", "f": "none",
-                              "?": "unknown"}, required=False),
+    Categorical(
+        "ring-type",
+        {
+            "c": "cobwebby",
+            "e": "evanescent",
+            "r": "flaring",
+            "g": "grooved",
+            "l": "large",
+            "p": "pendant",
+            "s": "sheathing",
+            "z": "zone",
+            "y": "scaly",
+            "m": "movable",
+            "f": "none",
+            "?": "unknown",
+        },
+        required=False,
+    ),
     Categorical("spore-print-color", COLOURS, required=False),
-    Categorical("habitat", {"g": "grasses", "l": "leaves", "m": "meadows", "p": "paths",
-                            "h": "heaths", "u": "urban", "w": "waste", "d": "woods"}),
+    Categorical(
+        "habitat",
+        {
+            "g": "grasses",
+            "l": "leaves",
+            "m": "meadows",
+            "p": "paths",
+            "h": "heaths",
+            "u": "urban",
+            "w": "waste",
+            "d": "woods",
+        },
+    ),
     Categorical("season", {"s": "spring", "u": "summer", "a": "autumn", "w": "winter"}),
-)  # fmt: skip
+)
 LABEL_COLUMN = Categorical(LABEL, LABELS)
 
 FEATURE_NAMES: tuple[str, ...] = tuple(column.name for column in FEATURES)

@@ -80,5 +80,6 @@ def read_text_table(data: bytes, *, max_bytes: int | None = None) -> TextTable:
     opened = open_text_table(data, max_bytes=max_bytes)
     rows = [row for block in opened.blocks() for row in block]
     malformed = {row.index: row.malformed for row in rows if row.malformed}
-    return TextTable(opened.headers, [row.values for row in rows], opened.separator,
-                     opened.header, malformed)  # fmt: skip
+    return TextTable(
+        opened.headers, [row.values for row in rows], opened.separator, opened.header, malformed
+    )

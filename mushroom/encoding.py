@@ -74,8 +74,13 @@ class Vocabulary:
         which applies every rule and raises the documented errors.
         """
         plan = self._plan
-        rows = [[lookup[record.get(name)] if lookup is not None else _number(record.get(name))
-                 for name, lookup in plan] for record in records]  # fmt: skip
+        rows = [
+            [
+                lookup[record.get(name)] if lookup is not None else _number(record.get(name))
+                for name, lookup in plan
+            ]
+            for record in records
+        ]
         return np.array(rows, dtype=float).reshape(len(records), len(plan))
 
     def _encode_columns(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
@@ -86,8 +91,9 @@ class Vocabulary:
             if name in self.categories:
                 matrix[:, position] = self._encode_codes(name, values)
             else:
-                matrix[:, position] = [math.nan if contract.is_missing(v) else float(v)
-                                       for v in values]  # fmt: skip
+                matrix[:, position] = [
+                    math.nan if contract.is_missing(v) else float(v) for v in values
+                ]
         return matrix
 
     def _encode_codes(self, name: str, values: list) -> list[float]:
@@ -102,14 +108,18 @@ class Vocabulary:
     @cached_property
     def _lookups(self) -> dict[str, dict[str, float]]:
         """Code -> integer per categorical, built once per vocabulary."""
-        return {name: {code: float(i) for i, code in enumerate(codes)}
-                for name, codes in self.categories.items()}  # fmt: skip
+        return {
+            name: {code: float(i) for i, code in enumerate(codes)}
+            for name, codes in self.categories.items()
+        }
 
     @cached_property
     def _plan(self) -> tuple[tuple[str, dict | None], ...]:
         """(name, code -> integer incl. None -> NaN) per feature; ``None`` for numerics."""
-        return tuple((name, {**self._lookups[name], None: math.nan} if name in self.categories
-                      else None) for name in self.features)  # fmt: skip
+        return tuple(
+            (name, {**self._lookups[name], None: math.nan} if name in self.categories else None)
+            for name in self.features
+        )
 
     def decode(self, name: str, code: float) -> str | None:
         """The original code of an encoded categorical value (NaN gives ``None``)."""

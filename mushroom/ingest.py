@@ -43,10 +43,12 @@ RAW_LINE = "raw_line"
 SPOOL_BYTES = 32 * 1024 * 1024  # rejected rows beyond this go to a temporary file, not memory
 PARQUET_SCHEMA = pa.schema(
     [(contract.LABEL, pa.string())]
-    + [(c.name, pa.float64() if isinstance(c, contract.Numeric) else pa.string())
-       for c in contract.FEATURES]
+    + [
+        (c.name, pa.float64() if isinstance(c, contract.Numeric) else pa.string())
+        for c in contract.FEATURES
+    ]
     + [(contract.SPECIES, pa.string()), (ROW_NUMBER, pa.int64())]
-)  # fmt: skip
+)
 
 
 @dataclass
@@ -78,8 +80,14 @@ class Outcome:
         return self.accepted > 0
 
 
-def ingest(data: bytes, source: Source, *, max_bytes: int, chunk_rows: int = CHUNK_ROWS,
-           sha256: str | None = None) -> Outcome:  # fmt: skip
+def ingest(
+    data: bytes,
+    source: Source,
+    *,
+    max_bytes: int,
+    chunk_rows: int = CHUNK_ROWS,
+    sha256: str | None = None,
+) -> Outcome:
     """Ingest one upload's bytes; never raises for bad content (a refusal is an outcome)."""
     started = time.perf_counter()
     digest = sha256 or _sha256(data)
@@ -108,8 +116,13 @@ def _sha256(data: bytes) -> str:
 
 
 def _report_base(identity: str, source: Source, status: str) -> dict[str, Any]:
-    return {"dataset_id": identity, "source": source.as_dict(), "status": status,
-            "schema_version": contract.SCHEMA_VERSION, "refusal": None}  # fmt: skip
+    return {
+        "dataset_id": identity,
+        "source": source.as_dict(),
+        "status": status,
+        "schema_version": contract.SCHEMA_VERSION,
+        "refusal": None,
+    }
 
 
 class _Split:
@@ -121,8 +134,9 @@ class _Split:
         self.sink = pa.BufferOutputStream()
         self.writer = pq.ParquetWriter(self.sink, PARQUET_SCHEMA, compression="zstd")
         self.rejects = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b")
-        self.rejects.write(_csv_line([*self.header.fields, ROW_NUMBER, REASONS, RAW_LINE],
-                                     self.header.separator))  # fmt: skip
+        self.rejects.write(
+            _csv_line([*self.header.fields, ROW_NUMBER, REASONS, RAW_LINE], self.header.separator)
+        )
         self.reasons = ReasonTally(ROW_NUMBER)
         self.rows_in = self.accepted = self.rejected = self.with_species = 0
 
@@ -136,8 +150,9 @@ class _Split:
         result = validate(chunk.frame, labelled=True)
         accepted = self._typed(result.accepted)
         if len(accepted):
-            self.writer.write_table(pa.Table.from_pandas(accepted, schema=PARQUET_SCHEMA,
-                                                         preserve_index=False))  # fmt: skip
+            self.writer.write_table(
+                pa.Table.from_pandas(accepted, schema=PARQUET_SCHEMA, preserve_index=False)
+            )
         rejected = {n: (None, r) for n, r in zip(result.rejected.index, result.rejected[REASONS])}
         rejected.update(chunk.malformed)
         self._write_rejects(chunk, rejected)
@@ -172,8 +187,16 @@ class _Split:
         identity = dataset_id(self.source)
         status = _status(self.accepted, self.rejected)
         report = self._report(identity, status)
-        outcome = Outcome(identity, self.source, status, self.sha256, self.rows_in,
-                          self.accepted, self.rejected, report=report)  # fmt: skip
+        outcome = Outcome(
+            identity,
+            self.source,
+            status,
+            self.sha256,
+            self.rows_in,
+            self.accepted,
+            self.rejected,
+            report=report,
+        )
         if self.accepted:
             outcome.processed = self.sink.getvalue().to_pybytes()
         if self.rejected:
@@ -186,17 +209,24 @@ class _Split:
     def _report(self, identity: str, status: str) -> dict[str, Any]:
         match, content = self.header.match, self.reader.content
         report = _report_base(identity, self.source, status)
-        report.update({
-            "rows_in": self.rows_in, "accepted": self.accepted, "rejected": self.rejected,
-            "blank_lines": self.reader.blank_lines, "header_line": self.header.line_number,
-            "reasons": self.reasons.as_dict(),
-            "separator": self.header.separator, "compression": content.compression,
-            "content_sha256": content.sha256, "content_bytes": content.size,
-            "unknown_columns": list(match.unknown),
-            "absent_optional_columns": list(match.missing_features),
-            "species": _species_origin(self.with_species, match.has_species),
-            "rows_with_species": self.with_species,
-        })  # fmt: skip
+        report.update(
+            {
+                "rows_in": self.rows_in,
+                "accepted": self.accepted,
+                "rejected": self.rejected,
+                "blank_lines": self.reader.blank_lines,
+                "header_line": self.header.line_number,
+                "reasons": self.reasons.as_dict(),
+                "separator": self.header.separator,
+                "compression": content.compression,
+                "content_sha256": content.sha256,
+                "content_bytes": content.size,
+                "unknown_columns": list(match.unknown),
+                "absent_optional_columns": list(match.missing_features),
+                "species": _species_origin(self.with_species, match.has_species),
+                "rows_with_species": self.with_species,
+            }
+        )
         if self.with_species < self.accepted:
             report["warnings"] = [species_warning(self.accepted - self.with_species)]
         return report
@@ -240,18 +270,24 @@ def output_keys(outcome: Outcome, keys: DatasetKeys) -> dict[str, str | None]:
     }
 
 
-def manifest(outcome: Outcome, keys: DatasetKeys, *, correlation_id: str | None,
-             timings: dict[str, float]) -> dict[str, Any]:  # fmt: skip
+def manifest(
+    outcome: Outcome, keys: DatasetKeys, *, correlation_id: str | None, timings: dict[str, float]
+) -> dict[str, Any]:
     """The manifest: the record of one ingested upload, its lineage, counts and outputs."""
     report = outcome.report
     return {
         "dataset_id": outcome.dataset_id,
         "schema_version": contract.SCHEMA_VERSION,
         "status": outcome.status,
-        "source": {**outcome.source.as_dict(), "sha256": outcome.sha256,
-                   "content_sha256": report.get("content_sha256"),
-                   "compression": report.get("compression")},
-        "rows_in": outcome.rows_in, "accepted": outcome.accepted, "rejected": outcome.rejected,
+        "source": {
+            **outcome.source.as_dict(),
+            "sha256": outcome.sha256,
+            "content_sha256": report.get("content_sha256"),
+            "compression": report.get("compression"),
+        },
+        "rows_in": outcome.rows_in,
+        "accepted": outcome.accepted,
+        "rejected": outcome.rejected,
         "reasons": {key: entry["count"] for key, entry in report.get("reasons", {}).items()},
         "refusal": outcome.refusal,
         "species": report.get("species"),
@@ -262,4 +298,4 @@ def manifest(outcome: Outcome, keys: DatasetKeys, *, correlation_id: str | None,
         "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "ingest_version": mushroom.__version__,
         "correlation_id": correlation_id,
-    }  # fmt: skip
+    }

@@ -15,8 +15,13 @@ NEW_DATA = "new-data"
 SUBJECT_CHARS = 100  # SNS subject limit
 
 
-def training_job(reason: str, dataset_ids: Sequence[str], *, correlation_id: str | None,
-                 manifests: Sequence[str] = ()) -> dict[str, Any]:  # fmt: skip
+def training_job(
+    reason: str,
+    dataset_ids: Sequence[str],
+    *,
+    correlation_id: str | None,
+    manifests: Sequence[str] = (),
+) -> dict[str, Any]:
     """The body of a training-jobs message (``manifest`` is the first manifest key)."""
     return {
         "reason": reason,
@@ -37,12 +42,18 @@ class Messenger:
     def request_training(self, job: dict[str, Any]) -> str:
         """Enqueue one training job; the SQS message id."""
         reason = {"DataType": "String", "StringValue": job["reason"]}
-        response = self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(job),
-                                         MessageAttributes={"reason": reason})  # fmt: skip
+        response = self.sqs.send_message(
+            QueueUrl=self.queue_url,
+            MessageBody=json.dumps(job),
+            MessageAttributes={"reason": reason},
+        )
         return response["MessageId"]
 
     def alert(self, subject: str, detail: dict[str, Any]) -> str:
         """Publish an operator alert (JSON body); the SNS message id."""
-        response = self.sns.publish(TopicArn=self.topic_arn, Subject=subject[:SUBJECT_CHARS],
-                                    Message=json.dumps(detail, indent=1, default=str))  # fmt: skip
+        response = self.sns.publish(
+            TopicArn=self.topic_arn,
+            Subject=subject[:SUBJECT_CHARS],
+            Message=json.dumps(detail, indent=1, default=str),
+        )
         return response["MessageId"]

@@ -38,9 +38,14 @@ def quality(truth: Sequence, predicted: Sequence, probability: Sequence | None =
     precision = _ratio(c["tp"], c["tp"] + c["fp"])
     recall = _ratio(c["tp"], c["tp"] + c["fn"])
     f1 = _ratio(2 * precision * recall, precision + recall) if c["tp"] else 0.0
-    result = {"accuracy": _ratio(c["tp"] + c["tn"], sum(c.values())), "precision": precision,
-              "recall": recall, "f1": f1, "false_edible_rate": _ratio(c["fn"], c["tp"] + c["fn"]),
-              "count": sum(c.values())}  # fmt: skip
+    result = {
+        "accuracy": _ratio(c["tp"] + c["tn"], sum(c.values())),
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "false_edible_rate": _ratio(c["fn"], c["tp"] + c["fn"]),
+        "count": sum(c.values()),
+    }
     if probability is not None:
         result["roc_auc"] = roc_auc(truth, probability)
     return result

@@ -38,8 +38,11 @@ class ModelBundle:
     @classmethod
     def from_bytes(cls, model: bytes | str, vocabulary: bytes | str, safety: bytes | str):
         """Build from the three files' contents (e.g. read from S3)."""
-        bundle = cls(NativeBooster(_text(model)), Vocabulary.from_json(_text(vocabulary)),
-                     SafetyPolicy.from_json(_text(safety)))  # fmt: skip
+        bundle = cls(
+            NativeBooster(_text(model)),
+            Vocabulary.from_json(_text(vocabulary)),
+            SafetyPolicy.from_json(_text(safety)),
+        )
         bundle.policy.index(bundle.vocabulary)  # compiled now, not by the first request
         return bundle
 

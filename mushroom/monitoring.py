@@ -197,8 +197,10 @@ def drift(
     if len(specimens) < min_specimens:
         status = NO_DATA if not specimens else INSUFFICIENT
         return {"status": status, "specimens": len(specimens), "min_specimens": min_specimens}
-    scores = {name: feature_psi(ref, [s.get(name) for s in specimens], epsilon)
-              for name, ref in reference.features.items()}  # fmt: skip
+    scores = {
+        name: feature_psi(ref, [s.get(name) for s in specimens], epsilon)
+        for name, ref in reference.features.items()
+    }
     drifted = sorted(name for name, value in scores.items() if value > threshold)
     return {
         "status": OK,
@@ -222,8 +224,11 @@ def summarise_window(
     """Volume, quality and drift of one monitoring window (``status`` no_data when empty)."""
     joined = join_feedback(predictions, feedback)
     specimens = [p.get("features") or {} for p in joined]
-    drift_section = (drift(specimens, reference, threshold, min_specimens) if reference
-                     else {"status": "no_reference", "specimens": len(specimens)})  # fmt: skip
+    drift_section = (
+        drift(specimens, reference, threshold, min_specimens)
+        if reference
+        else {"status": "no_reference", "specimens": len(specimens)}
+    )
     return {
         "status": OK if joined else NO_DATA,
         "model_versions": sorted({str(p.get("model_version")) for p in joined}),

@@ -35,8 +35,13 @@ class Trigger:
 
     def job(self, requested_at: datetime) -> dict[str, Any]:
         """The training-jobs message body."""
-        return {"reason": self.reason, "dataset_ids": [], "correlation_id": self.correlation_id,
-                "requested_at": requested_at.isoformat(), "source": "retrain"}  # fmt: skip
+        return {
+            "reason": self.reason,
+            "dataset_ids": [],
+            "correlation_id": self.correlation_id,
+            "requested_at": requested_at.isoformat(),
+            "source": "retrain",
+        }
 
 
 def trigger_from_event(event: Mapping[str, Any]) -> Trigger | None:
@@ -48,8 +53,9 @@ def trigger_from_event(event: Mapping[str, Any]) -> Trigger | None:
         return Trigger(DEFERRED_CHECK, str(event.get("correlation_id") or uuid.uuid4()), check=True)
     if isinstance(event.get("reason"), str) and event["reason"].strip():
         correlation = str(event.get("correlation_id") or uuid.uuid4())
-        return Trigger(f"manual:{event['reason'].strip()}", correlation,
-                       force=bool(event.get("force", False)))  # fmt: skip
+        return Trigger(
+            f"manual:{event['reason'].strip()}", correlation, force=bool(event.get("force", False))
+        )
     raise ValueError(
         'expected a CloudWatch alarm event, {"check": "deferred"} or {"reason": "..."}'
     )

@@ -66,8 +66,10 @@ def identify(frame) -> list:
     where = np.clip(np.searchsorted(keys, found), 0, max(len(keys) - 1, 0))
     hit = (keys[where] == found) if len(keys) else np.zeros(len(found), bool)
     catalogue_names = [entry["name"] for entry in catalogue()]
-    return [catalogue_names[names[w]] if h and names[w] != AMBIGUOUS else None
-            for w, h in zip(where, hit)]  # fmt: skip
+    return [
+        catalogue_names[names[w]] if h and names[w] != AMBIGUOUS else None
+        for w, h in zip(where, hit)
+    ]
 
 
 @lru_cache(maxsize=1)

@@ -53,8 +53,13 @@ class Source:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for manifests and reports."""
-        return {"bucket": self.bucket, "key": self.key, "version_id": self.version_id,
-                "etag": self.etag, "size": self.size}  # fmt: skip
+        return {
+            "bucket": self.bucket,
+            "key": self.key,
+            "version_id": self.version_id,
+            "etag": self.etag,
+            "size": self.size,
+        }
 
 
 def dataset_id(source: Source) -> str:
@@ -132,8 +137,13 @@ class DataStore:
     def describe(self, source: Source) -> Source:
         """The source with size, ETag and version filled in from the object itself."""
         head = self.client.head_object(**self._address(source))
-        return Source(source.bucket, source.key, head.get("VersionId") or source.version_id,
-                      head["ETag"].strip('"'), head["ContentLength"])  # fmt: skip
+        return Source(
+            source.bucket,
+            source.key,
+            head.get("VersionId") or source.version_id,
+            head["ETag"].strip('"'),
+            head["ContentLength"],
+        )
 
     def read(self, source: Source) -> bytes:
         """The bytes of exactly this version (or ETag) of the upload."""
@@ -143,8 +153,9 @@ class DataStore:
             return self.client.get_object(**self._address(source))["Body"].read()
         except ClientError as error:
             if _error_code(error) in {"PreconditionFailed", "NoSuchKey", "NoSuchVersion", "404"}:
-                raise SourceChangedError(f"{source.identity} is gone or changed: "
-                                         f"{_error_code(error)}") from error  # fmt: skip
+                raise SourceChangedError(
+                    f"{source.identity} is gone or changed: " f"{_error_code(error)}"
+                ) from error
             raise
 
     def _address(self, source: Source) -> dict[str, str]:
@@ -173,8 +184,9 @@ class DataStore:
     def put_file(self, key: str, fileobj: BinaryIO, content_type: str) -> None:
         """Stream a (possibly spooled-to-disk) file, multipart when large."""
         fileobj.seek(0)
-        self.client.upload_fileobj(fileobj, self.bucket, key,
-                                   ExtraArgs={"ContentType": content_type})  # fmt: skip
+        self.client.upload_fileobj(
+            fileobj, self.bucket, key, ExtraArgs={"ContentType": content_type}
+        )
 
     def put_json(self, key: str, document: dict) -> None:
         self.put_bytes(key, dumps(document), JSON_TYPE)
@@ -184,8 +196,13 @@ class DataStore:
         from botocore.exceptions import ClientError
 
         try:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=dumps(document),
-                                   ContentType=JSON_TYPE, IfNoneMatch="*")  # fmt: skip
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=dumps(document),
+                ContentType=JSON_TYPE,
+                IfNoneMatch="*",
+            )
         except ClientError as error:
             if _error_code(error) in {"PreconditionFailed", "ConditionalRequestConflict"}:
                 return False

@@ -17,8 +17,16 @@ from itertools import chain
 from typing import TYPE_CHECKING, Iterator
 
 from mushroom import contract
-from mushroom.textfile import (Content, Header, Refusal, check_header, is_blank, open_text, refuse,
-                               split_line)  # fmt: skip
+from mushroom.textfile import (
+    Content,
+    Header,
+    Refusal,
+    check_header,
+    is_blank,
+    open_text,
+    refuse,
+    split_line,
+)
 from mushroom.textfile import RowRule, numbered_lines  # noqa: F401 (re-exported for callers)
 
 if TYPE_CHECKING:  # pandas is imported where rows become frames: the lean Lambda never does

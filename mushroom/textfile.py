@@ -81,8 +81,9 @@ class Header:
     @property
     def positions(self) -> dict[str, int]:
         """Canonical column name -> position of its field in a row."""
-        return {self.match.columns[f]: i for i, f in enumerate(self.fields)
-                if f in self.match.columns}  # fmt: skip
+        return {
+            self.match.columns[f]: i for i, f in enumerate(self.fields) if f in self.match.columns
+        }
 
 
 @dataclass(frozen=True)
@@ -119,21 +120,28 @@ def check_header(header: Header, *, labelled: bool = True) -> None:
     """Refuse a header that is not the contract's: duplicates, missing columns, no label."""
     match = header.match
     if match.duplicated:
-        raise refuse(Refusal.DUPLICATED_COLUMNS, "columns given more than once: "
-                     f"{', '.join(sorted(set(match.duplicated)))}")  # fmt: skip
+        raise refuse(
+            Refusal.DUPLICATED_COLUMNS,
+            "columns given more than once: " f"{', '.join(sorted(set(match.duplicated)))}",
+        )
     missing = [name for name in REQUIRED_FEATURES if name not in match.columns.values()]
     if missing:
         raise refuse(Refusal.MISSING_COLUMNS, missing_columns_message(header, missing))
     if labelled and not match.has_label:
-        raise refuse(Refusal.NO_LABEL, f"no '{contract.LABEL}' column: unlabelled specimens are "
-                     "not training data; upload them under batch/ to have them scored")  # fmt: skip
+        raise refuse(
+            Refusal.NO_LABEL,
+            f"no '{contract.LABEL}' column: unlabelled specimens are "
+            "not training data; upload them under batch/ to have them scored",
+        )
 
 
 def missing_columns_message(header: Header, missing: list[str]) -> str:
     """Which required columns are absent, and a hint when the file is the 1987 data set."""
     matched = len(header.match.columns)
-    message = (f"the header matches {matched} of the {len(contract.COLUMNS)} contract columns "
-               f"and lacks the required {', '.join(missing)}")  # fmt: skip
+    message = (
+        f"the header matches {matched} of the {len(contract.COLUMNS)} contract columns "
+        f"and lacks the required {', '.join(missing)}"
+    )
     if UCI_1987_COLUMNS & {contract.canonical_name(f) for f in header.fields}:
         message += " (this looks like the 1987 UCI Mushroom data set, a different schema)"
     return message
@@ -159,8 +167,10 @@ def inspect(data: bytes, max_bytes: int | None) -> Content:
     for block in content_blocks(data):
         size += len(block)
         if max_bytes is not None and size > max_bytes:
-            message = (f"the file holds more than the limit of {max_bytes:,} bytes of CSV "
-                       "text; split it into smaller files")  # fmt: skip
+            message = (
+                f"the file holds more than the limit of {max_bytes:,} bytes of CSV "
+                "text; split it into smaller files"
+            )
             raise refuse(Refusal.TOO_LARGE, message)
         digest.update(block)
         sniff = sniff or block[:SNIFF_BYTES]
@@ -179,8 +189,11 @@ def check_text(sniff: bytes) -> None:
         raise refuse(Refusal.BINARY, "the file is binary (it contains NUL bytes), not CSV text")
     controls = len(sniff) - len(sniff.translate(None, CONTROL_BYTES))
     if controls > MAX_CONTROL_SHARE * len(sniff):
-        raise refuse(Refusal.BINARY, f"the file is binary ({controls} control bytes in the "
-                     f"first {len(sniff)}), not CSV text")  # fmt: skip
+        raise refuse(
+            Refusal.BINARY,
+            f"the file is binary ({controls} control bytes in the "
+            f"first {len(sniff)}), not CSV text",
+        )
 
 
 def numbered_lines(blocks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
@@ -218,8 +231,11 @@ def read_header(lines: Iterator[tuple[int, bytes]]) -> Header:
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise refuse(Refusal.ENCODING, f"the header line is not UTF-8 text (byte "
-                     f"0x{line[error.start]:02x}); save the file as UTF-8") from error  # fmt: skip
+        raise refuse(
+            Refusal.ENCODING,
+            f"the header line is not UTF-8 text (byte "
+            f"0x{line[error.start]:02x}); save the file as UTF-8",
+        ) from error
     separator = detect_separator(text)
     fields = tuple(trim(next(csv.reader([text], delimiter=separator))))
     return Header(fields, separator, contract.match_header(fields), number)
@@ -252,8 +268,12 @@ def split_line(line: bytes, separator: str, width: int) -> tuple[list[str], str,
         text = line.decode("utf-8")
     except UnicodeDecodeError as error:
         text = line.decode("utf-8", "backslashreplace")
-        reasons.append(row_reason(RowRule.UNDECODABLE, f"byte 0x{line[error.start]:02x} at "
-                                  f"position {error.start} is not UTF-8 text"))  # fmt: skip
+        reasons.append(
+            row_reason(
+                RowRule.UNDECODABLE,
+                f"byte 0x{line[error.start]:02x} at " f"position {error.start} is not UTF-8 text",
+            )
+        )
     if '"' not in text:
         fields = trim(text.split(separator))
     else:
@@ -261,8 +281,12 @@ def split_line(line: bytes, separator: str, width: int) -> tuple[list[str], str,
         if text.count('"') % 2:
             reasons.append(row_reason(RowRule.UNBALANCED_QUOTE, "a quote is opened but not closed"))
     if len(fields) != width:
-        reasons.append(row_reason(RowRule.FIELD_COUNT, f"expected {width} fields (as in the "
-                                  f"header), got {len(fields)}"))  # fmt: skip
+        reasons.append(
+            row_reason(
+                RowRule.FIELD_COUNT,
+                f"expected {width} fields (as in the " f"header), got {len(fields)}",
+            )
+        )
     return fields, text, reasons
 
 

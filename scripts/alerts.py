@@ -31,8 +31,10 @@ def show(subject: str, text: str) -> None:
     except ValueError:
         alarm = None
     if isinstance(alarm, dict) and "AlarmName" in alarm:
-        print(f"[{alarm.get('StateChangeTime', '')}] {alarm['AlarmName']}: "
-              f"{alarm.get('OldStateValue')} -> {alarm.get('NewStateValue')}")  # fmt: skip
+        print(
+            f"[{alarm.get('StateChangeTime', '')}] {alarm['AlarmName']}: "
+            f"{alarm.get('OldStateValue')} -> {alarm.get('NewStateValue')}"
+        )
         print(f"    {alarm.get('NewStateReason', '')}")
         return
     print(f"{subject or '(no subject)'}\n    {text}")
@@ -46,8 +48,9 @@ def main(argv=None) -> int:
     sqs, seen, deadline = client("sqs"), 0, time.monotonic() + args.wait
     while True:
         left = max(0, min(20, int(deadline - time.monotonic())))
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                       WaitTimeSeconds=left).get("Messages", [])  # fmt: skip
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=left
+        ).get("Messages", [])
         for message in messages:
             show(*alert_text(message))
             if not args.keep:

@@ -8,17 +8,25 @@ from __future__ import annotations
 from tests.integration.test_bad_requests import REQUESTS
 from tests.integration.test_bad_uploads import UPLOADS
 
-TOLD = {"refused": "refusal rule + message (manifest, report, SNS alert); no dataset",
-        "rejected": "every row rejected: report + rejected.csv + SNS alert; no dataset",
-        "partial": "dataset of the good rows; report + rejected.csv with per-row reasons",
-        "accepted": "dataset; no report"}  # fmt: skip
+TOLD = {
+    "refused": "refusal rule + message (manifest, report, SNS alert); no dataset",
+    "rejected": "every row rejected: report + rejected.csv + SNS alert; no dataset",
+    "partial": "dataset of the good rows; report + rejected.csv with per-row reasons",
+    "accepted": "dataset; no report",
+}
 EXTRA_UPLOADS = [
-    ("object above `MAX_OBJECT_BYTES` (200 MiB)", "refused `too_large`, read never",
-     "message states the size and the limit"),
+    (
+        "object above `MAX_OBJECT_BYTES` (200 MiB)",
+        "refused `too_large`, read never",
+        "message states the size and the limit",
+    ),
     ("the same object event delivered twice", "one dataset", "second delivery: `duplicate`"),
-    ("re-upload of the same key, new content", "a new dataset (new version id)",
-     "both versions kept"),
-]  # fmt: skip
+    (
+        "re-upload of the same key, new content",
+        "a new dataset (new version id)",
+        "both versions kept",
+    ),
+]
 
 EXTRA_REQUESTS = [  # asserted in tests/integration/test_api.py (needs the deployed key)
     (

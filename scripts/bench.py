@@ -21,20 +21,37 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench"
 # name -> (module:function, {figure: (target, "<=", ">=" or "==")})
 BENCHMARKS: dict[str, tuple[str, dict[str, tuple[float, str]]]] = {
-    "local cloud": ("localcloud.bench:run", {
-        "up_to_healthy_s": (15.0, "<="), "lambda_warm_invoke_p50_ms": (30.0, "<="),
-        "lambda_cold_start_s": (1.0, "<=")}),
+    "local cloud": (
+        "localcloud.bench:run",
+        {
+            "up_to_healthy_s": (15.0, "<="),
+            "lambda_warm_invoke_p50_ms": (30.0, "<="),
+            "lambda_cold_start_s": (1.0, "<="),
+        },
+    ),
     "ingest": ("scripts.bench_ingest:run", {"real_file_61069_rows_s": (5.0, "<=")}),
-    "training": ("training.bench:bench", {
-        "wall_seconds": (60.0, "<="), "peak_rss_mb": (2048.0, "<=")}),
-    "prediction": ("scripts.bench_predict:run", {
-        "in_handler.specimens_1.p50_ms": (0.3, "<="),
-        "in_handler.specimens_1000.p50_ms": (20.0, "<="),
-        "cold_start.total_s": (0.5, "<=")}),
-    "load": ("scripts.bench_load:run", {
-        "predict.achieved_rps": (49.0, ">="), "predict.status_5xx": (0, "=="),
-        "uploads.unaccounted_rows": (0, "=="), "uploads.training_runs": (1, "==")}),
-}  # fmt: skip
+    "training": (
+        "training.bench:bench",
+        {"wall_seconds": (60.0, "<="), "peak_rss_mb": (2048.0, "<=")},
+    ),
+    "prediction": (
+        "scripts.bench_predict:run",
+        {
+            "in_handler.specimens_1.p50_ms": (0.3, "<="),
+            "in_handler.specimens_1000.p50_ms": (20.0, "<="),
+            "cold_start.total_s": (0.5, "<="),
+        },
+    ),
+    "load": (
+        "scripts.bench_load:run",
+        {
+            "predict.achieved_rps": (49.0, ">="),
+            "predict.status_5xx": (0, "=="),
+            "uploads.unaccounted_rows": (0, "=="),
+            "uploads.training_runs": (1, "=="),
+        },
+    ),
+}
 
 
 def flatten(figures: dict, prefix: str = "") -> dict:

@@ -43,8 +43,9 @@ def large_file(target_mb: int = 100) -> dict:
         for _ in range(max(1, target_mb * 2**20 // len(block))):
             handle.write(block)
     size_mb = Path(handle.name).stat().st_size / 2**20
-    child = subprocess.run([sys.executable, __file__, "--one", handle.name],
-                           capture_output=True, text=True, check=True)  # fmt: skip
+    child = subprocess.run(
+        [sys.executable, __file__, "--one", handle.name], capture_output=True, text=True, check=True
+    )
     Path(handle.name).unlink()
     figures = json.loads(child.stdout.strip().splitlines()[-1])
     return {"large_file_mb": round(size_mb, 1), **figures}
@@ -55,8 +56,15 @@ def one_file(path: str) -> None:
     data = Path(path).read_bytes()
     outcome = ingest(data, Source("bench", "raw/large.csv", "v1", "etag"), max_bytes=LIMIT)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"large_file_s": outcome.seconds, "large_file_rows": outcome.rows_in,
-                      "large_file_peak_rss_mb": round(peak_mb)}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "large_file_s": outcome.seconds,
+                "large_file_rows": outcome.rows_in,
+                "large_file_peak_rss_mb": round(peak_mb),
+            }
+        )
+    )
 
 
 def through_lambda() -> dict:
@@ -68,8 +76,10 @@ def through_lambda() -> dict:
         return {"through_lambda": "skipped: not deployed"}
     started = time.perf_counter()
     manifest = upload_and_ingest(localaws.outputs(), DATA, "bench")
-    return {"upload_to_manifest_s": round(time.perf_counter() - started, 2),
-            "lambda_ingest_s": manifest["timings"]["ingest_s"]}  # fmt: skip
+    return {
+        "upload_to_manifest_s": round(time.perf_counter() - started, 2),
+        "lambda_ingest_s": manifest["timings"]["ingest_s"],
+    }
 
 
 def run() -> dict:

@@ -34,8 +34,11 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
     """p50/p99 in milliseconds."""
     ordered = sorted(seconds)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return {"p50_ms": round(statistics.median(ordered) * 1e3, 4), "p99_ms": round(p99 * 1e3, 4),
-            "n": len(ordered)}  # fmt: skip
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1e3, 4),
+        "p99_ms": round(p99 * 1e3, 4),
+        "n": len(ordered),
+    }
 
 
 def timed(call, repeats: int) -> dict[str, float]:
@@ -67,9 +70,13 @@ def localstack_up() -> bool:
 
 def aws_env() -> None:
     """Dummy credentials and region (LocalStack and moto accept anything)."""
-    for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"),
-                        ("AWS_DEFAULT_REGION", "us-east-1"), ("POWERTOOLS_LOG_LEVEL", "WARNING"),
-                        ("POWERTOOLS_METRICS_NAMESPACE", "Mushroom")):  # fmt: skip
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("POWERTOOLS_LOG_LEVEL", "WARNING"),
+        ("POWERTOOLS_METRICS_NAMESPACE", "Mushroom"),
+    ):
         os.environ.setdefault(name, value)
 
 
@@ -107,8 +114,9 @@ def in_handler(bundle: dict) -> dict:
                 "POST", "/predict", {"specimens": [specimen_json()] * count}
             )
             assert handler.lambda_handler(event, context)["statusCode"] == 200
-            result[f"specimens_{count}"] = timed(lambda: handler.lambda_handler(event, context),
-                                                 repeats)  # fmt: skip
+            result[f"specimens_{count}"] = timed(
+                lambda: handler.lambda_handler(event, context), repeats
+            )
         return result
 
 
@@ -121,8 +129,18 @@ def log_write(repeats: int = 200) -> dict:
     s3 = boto3.client("s3", endpoint_url=localstack_url())
     bucket = "bench-prediction-log"
     s3.create_bucket(Bucket=bucket)
-    line = json.dumps({"prediction_id": "x" * 36, "features": specimen_json(), "decision": "edible",
-                       "probability_poisonous": 0.01, "model_version": "1"}) + "\n"  # fmt: skip
+    line = (
+        json.dumps(
+            {
+                "prediction_id": "x" * 36,
+                "features": specimen_json(),
+                "decision": "edible",
+                "probability_poisonous": 0.01,
+                "model_version": "1",
+            }
+        )
+        + "\n"
+    )
     result = {}
     for count in (1, 1000):
         body, counter = (line * count).encode(), iter(range(10**9))
@@ -165,19 +183,28 @@ def cold_start(bundle: dict) -> dict:
         s3.create_bucket(Bucket=bucket)
     support.publish(s3, ssm, "bench", bundle, parameter=BENCH_PARAMETER)  # not the served one
     probe = COLD_START_PROBE.format(folder=str(support.PREDICT_DIR))
-    env = {**os.environ, "AWS_ENDPOINT_URL": localstack_url(), "DATA_BUCKET": support.DATA_BUCKET,
-           "CHAMPION_PARAMETER": BENCH_PARAMETER, "PYTHONPATH": str(REPO)}  # fmt: skip
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": localstack_url(),
+        "DATA_BUCKET": support.DATA_BUCKET,
+        "CHAMPION_PARAMETER": BENCH_PARAMETER,
+        "PYTHONPATH": str(REPO),
+    }
     runs = []
     for _ in range(9):
-        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                             env=env, check=True)  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+        )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     imports, loads = zip(*runs)
     totals = [i + j for i, j in runs]
-    return {"import_s": round(statistics.median(imports), 3),
-            "load_champion_s": round(statistics.median(loads), 3),
-            "total_s": round(statistics.median(totals), 3), "total_max_s": round(max(totals), 3),
-            "n": len(runs)}  # fmt: skip
+    return {
+        "import_s": round(statistics.median(imports), 3),
+        "load_champion_s": round(statistics.median(loads), 3),
+        "total_s": round(statistics.median(totals), 3),
+        "total_max_s": round(max(totals), 3),
+        "n": len(runs),
+    }
 
 
 BENCH_PARAMETER = "/mushroom-bench/champion"
@@ -209,8 +236,9 @@ def mlflow_peers(bundle: dict, registered: str | None) -> dict:
         source = registered
         if source is None:
             source = f"{folder}/model"
-            mlflow.lightgbm.save_model(lightgbm.Booster(model_str=bundle["model.lgb"].decode()),
-                                       source)  # fmt: skip
+            mlflow.lightgbm.save_model(
+                lightgbm.Booster(model_str=bundle["model.lgb"].decode()), source
+            )
         model = mlflow.pyfunc.load_model(source)
         result = {"model": source, "pyfunc_in_process": timed(lambda: model.predict(row), 2000)}
         result["serve_http"] = serve_http(source, np.asarray(row).tolist())
@@ -228,8 +256,9 @@ def champion_bundle() -> tuple[dict, str | None]:
 
     ssm, s3 = (boto3.client(name, endpoint_url=localstack_url()) for name in ("ssm", "s3"))
     try:
-        pointer = json.loads(ssm.get_parameter(Name=outputs["champion_parameter_name"])
-                             ["Parameter"]["Value"])  # fmt: skip
+        pointer = json.loads(
+            ssm.get_parameter(Name=outputs["champion_parameter_name"])["Parameter"]["Value"]
+        )
     except ssm.exceptions.ParameterNotFound:  # outputs of an earlier LocalStack session
         pointer = {}
     if not pointer.get("version"):
@@ -253,11 +282,26 @@ def serve_http(path: str, rows: list) -> dict:
     """`mlflow models serve --env-manager local` on 127.0.0.1, one-row POST /invocations."""
     port = free_port()
     mlflow_cli = str(Path(sys.executable).with_name("mlflow"))
-    server = subprocess.Popen([mlflow_cli, "models", "serve", "-m", path, "--env-manager", "local",
-                               "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              env={**os.environ, "PATH": f"{Path(mlflow_cli).parent}:"
-                                   + os.environ.get("PATH", "")})  # fmt: skip
+    server = subprocess.Popen(
+        [
+            mlflow_cli,
+            "models",
+            "serve",
+            "-m",
+            path,
+            "--env-manager",
+            "local",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-w",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PATH": f"{Path(mlflow_cli).parent}:" + os.environ.get("PATH", "")},
+    )
     try:
         url = f"http://127.0.0.1:{port}/invocations"
         body = json.dumps({"inputs": rows}).encode()
@@ -332,8 +376,11 @@ def first_request(repeats: int = 3) -> dict:
             warm.append(call())
     finally:
         configure(original.get("Variables", {}))
-    return {"first_request_s": round(statistics.median(first), 3),
-            "warm_request_ms": round(statistics.median(warm) * 1e3, 1), "n": repeats}  # fmt: skip
+    return {
+        "first_request_s": round(statistics.median(first), 3),
+        "warm_request_ms": round(statistics.median(warm) * 1e3, 1),
+        "n": repeats,
+    }
 
 
 def end_to_end(repeats: int = 200) -> dict:
@@ -358,15 +405,22 @@ def run() -> dict:
     warnings.simplefilter("ignore")
     aws_env()
     bundle, registered = champion_bundle()
-    result = {"model": registered or "small test bundle (no deployed champion)",
-              "in_handler": in_handler(bundle), "log_write": log_write(),
-              "cold_start": cold_start(bundle), "deployed_function": first_request(),
-              "end_to_end": end_to_end()}  # fmt: skip
+    result = {
+        "model": registered or "small test bundle (no deployed champion)",
+        "in_handler": in_handler(bundle),
+        "log_write": log_write(),
+        "cold_start": cold_start(bundle),
+        "deployed_function": first_request(),
+        "end_to_end": end_to_end(),
+    }
     if not os.environ.get("BENCH_SKIP_MLFLOW"):
         result["mlflow"] = mlflow_peers(bundle, registered)
         ours = result["in_handler"]["specimens_1"]["p50_ms"]
-        result["ratios"] = {name: round(peer["p50_ms"] / ours, 1) for name, peer in
-                            result["mlflow"].items() if isinstance(peer, dict)}  # fmt: skip
+        result["ratios"] = {
+            name: round(peer["p50_ms"] / ours, 1)
+            for name, peer in result["mlflow"].items()
+            if isinstance(peer, dict)
+        }
     return result
 
 

@@ -29,10 +29,13 @@ def client(service: str):
     import boto3
 
     env = os.environ
-    return boto3.client(service, endpoint_url=endpoint_url(),
-                        region_name=env.get("AWS_DEFAULT_REGION", "us-east-1"),
-                        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID", "test"),
-                        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY", "test"))  # fmt: skip
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url(),
+        region_name=env.get("AWS_DEFAULT_REGION", "us-east-1"),
+        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID", "test"),
+        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY", "test"),
+    )
 
 
 def alert_text(message: dict) -> tuple[str, str]:
@@ -58,16 +61,22 @@ def read_alert(message: dict) -> dict:
 Alert = Callable[[dict], bool]
 
 
-def collect_alerts(out: dict, relevant: Alert, done: Alert, seconds: float,
-                   on_other: Callable[[dict], None] | None = None) -> list[dict]:  # fmt: skip
+def collect_alerts(
+    out: dict,
+    relevant: Alert,
+    done: Alert,
+    seconds: float,
+    on_other: Callable[[dict], None] | None = None,
+) -> list[dict]:
     """Consume the alerts inbox's ``relevant`` notifications until one is ``done`` (or time runs
     out) and return them. Others are handed to ``on_other`` (and consumed) when it is given,
     otherwise left in the inbox for whoever waits for them."""
     sqs, url, found = client("sqs"), out["alerts_inbox_url"], []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2,
-                                    VisibilityTimeout=1).get("Messages", [])  # fmt: skip
+        batch = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2, VisibilityTimeout=1
+        ).get("Messages", [])
         for message in batch:
             alert = read_alert(message)
             if relevant(alert):
@@ -82,8 +91,9 @@ def collect_alerts(out: dict, relevant: Alert, done: Alert, seconds: float,
     return found
 
 
-def first_alert(out: dict, wanted: Alert, seconds: float,
-                on_other: Callable[[dict], None] | None = None) -> dict | None:  # fmt: skip
+def first_alert(
+    out: dict, wanted: Alert, seconds: float, on_other: Callable[[dict], None] | None = None
+) -> dict | None:
     """The first operators' notification for which ``wanted`` holds (None if none came)."""
     found = collect_alerts(out, wanted, wanted, seconds, on_other)
     return found[0] if found else None

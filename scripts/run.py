@@ -155,17 +155,22 @@ def demo_specimens(path: Path) -> list[tuple[str, dict]]:
         return {k: (None if v != v else v) for k, v in row.to_dict().items()}
 
     unusual = {**first("e"), "cap-diameter": 60.0, "cap-color": "r", "stem-width": 90.0}
-    return [("edible (first edible specimen of the data set)", first("e")),
-            ("poisonous (first poisonous specimen)", first("p")),
-            ("unusual: an edible specimen with a 60 cm green cap", unusual)]  # fmt: skip
+    return [
+        ("edible (first edible specimen of the data set)", first("e")),
+        ("poisonous (first poisonous specimen)", first("p")),
+        ("unusual: an edible specimen with a 60 cm green cap", unusual),
+    ]
 
 
 def call_api(url: str, key: str, method: str, path: str, body: dict | None = None) -> dict:
     """One API call with the key; the decoded JSON answer."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url.rstrip("/") + path, data=data, method=method,
-                                     headers={"x-api-key": key,
-                                              "content-type": "application/json"})  # fmt: skip
+    request = urllib.request.Request(
+        url.rstrip("/") + path,
+        data=data,
+        method=method,
+        headers={"x-api-key": key, "content-type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
@@ -199,8 +204,11 @@ def closing(outputs: dict, tracking_uri: str, model: dict) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "secondary_data.csv")
-    parser.add_argument("--summary-only", action="store_true",
-                        help="only validate the local data file and print its summary")  # fmt: skip
+    parser.add_argument(
+        "--summary-only",
+        action="store_true",
+        help="only validate the local data file and print its summary",
+    )
     return parser.parse_args(argv)
 
 
@@ -211,8 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.summary_only:
         return 0
     python = sys.executable
-    run_step("local cloud: starting (LocalStack, MLflow, training worker)",
-             [python, "-m", "localcloud", "up"])  # fmt: skip
+    run_step(
+        "local cloud: starting (LocalStack, MLflow, training worker)",
+        [python, "-m", "localcloud", "up"],
+    )
     run_step("deploy: terraform apply against LocalStack", ["scripts/deploy.sh", "apply"])
     outputs = localaws.outputs()
     tracking_uri = f"http://127.0.0.1:{os.environ.get('MLFLOW_PORT', '5000')}"

@@ -33,9 +33,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--healthy", type=int, default=200)
     parser.add_argument("--drifted", type=int, default=200)
-    parser.add_argument("--wait", type=int, default=None,
-                        help="seconds to wait for an alarm (default: the alarms' period + 60 s, "
-                             "since CloudWatch evaluates them once a period)")  # fmt: skip
+    parser.add_argument(
+        "--wait",
+        type=int,
+        default=None,
+        help="seconds to wait for an alarm (default: the alarms' period + 60 s, "
+        "since CloudWatch evaluates them once a period)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--keep-cooldown",
@@ -57,8 +61,14 @@ def load_specimens(count: int, rng: random.Random) -> list[dict]:
 
 
 # Six of the 20 features move (0.30 of them, above the drift alarm's default share of 0.25).
-DRIFT = {"cap-diameter": "0.5", "stem-height": "40", "stem-width": "90", "cap-color": "l",
-         "habitat": "u", "season": "w"}  # fmt: skip
+DRIFT = {
+    "cap-diameter": "0.5",
+    "stem-height": "40",
+    "stem-width": "90",
+    "cap-color": "l",
+    "habitat": "u",
+    "season": "w",
+}
 
 
 def drifted(specimen: dict) -> dict:
@@ -76,9 +86,11 @@ class Api:
         self.url, self.key = str(out["api_local_url"]).rstrip("/"), out["api_key"]
 
     def post(self, path: str, body: dict) -> dict:
-        request = urllib.request.Request(f"{self.url}/{path}", json.dumps(body).encode(),
-                                         {"x-api-key": self.key,
-                                          "content-type": "application/json"})  # fmt: skip
+        request = urllib.request.Request(
+            f"{self.url}/{path}",
+            json.dumps(body).encode(),
+            {"x-api-key": self.key, "content-type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
@@ -91,8 +103,10 @@ def send(api: Api, specimens: list[dict]) -> dict:
         features = [{k: v for k, v in s.items() if k != "class"} for s in batch]
         results = api.post("predict", {"specimens": features})["results"]
         for specimen, result in zip(batch, results):
-            api.post("feedback", {"prediction_id": result["prediction_id"],
-                                  "observed_class": specimen["class"]})  # fmt: skip
+            api.post(
+                "feedback",
+                {"prediction_id": result["prediction_id"], "observed_class": specimen["class"]},
+            )
             sent["feedback"] += 1
             sent["edible_served"] += result.get("decision") == "edible"
         sent["predicted"] += len(batch)
@@ -139,8 +153,9 @@ def inbox(out: dict, wanted, seconds: float) -> dict | None:
 
 def show_alert(out: dict, firing: list[str]) -> None:
     """The operators' notification of the alarm that fired."""
-    alert = inbox(out, lambda a: a.get("AlarmName") in firing
-                  and a.get("NewStateValue") == "ALARM", 90)  # fmt: skip
+    alert = inbox(
+        out, lambda a: a.get("AlarmName") in firing and a.get("NewStateValue") == "ALARM", 90
+    )
     if alert:
         print(f"   SNS → operators: {alert['subject']}\n   reason: {alert.get('NewStateReason')}")
     else:
@@ -175,8 +190,12 @@ def show_retrain(out: dict, since: str, seconds: float = 60) -> None:
 
 def show_gate(out: dict, seconds: float = 420) -> None:
     """The gate's decision on the model retrained for the alarm, as operators are told."""
-    decision = inbox(out, lambda a: "mushroom-classifier" in a["subject"] and any(
-        str(r).startswith("alarm:") for r in a.get("reasons", [])), seconds)  # fmt: skip
+    decision = inbox(
+        out,
+        lambda a: "mushroom-classifier" in a["subject"]
+        and any(str(r).startswith("alarm:") for r in a.get("reasons", [])),
+        seconds,
+    )
     if decision:
         print(f"   {decision['summary']}")
     else:
@@ -186,8 +205,11 @@ def show_gate(out: dict, seconds: float = 420) -> None:
 def reset_demo(out: dict) -> None:
     """A clean start: model alarms at OK, no retrain cooldown, older notifications set aside."""
     rest_alarms(out["model_alarm_names"].values(), "simulate: reset")
-    client("s3").put_object(Bucket=out["data_bucket_name"], Key=storage.RETRAIN_STATE,
-                            Body=json.dumps({"transitions": {}}))  # fmt: skip
+    client("s3").put_object(
+        Bucket=out["data_bucket_name"],
+        Key=storage.RETRAIN_STATE,
+        Body=json.dumps({"transitions": {}}),
+    )
     time.sleep(2)  # let the OK notifications arrive, then set them aside with the older ones
     sqs, url, drained = client("sqs"), out["alerts_inbox_url"], 0
     while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):

@@ -40,12 +40,14 @@ def upload_and_ingest(outputs: dict, path: Path, folder: str, timeout: float = 1
 
 def is_decision(alert: dict) -> bool:
     """A training announcement (promoted/refused) or a final failure."""
-    return ("mushroom-classifier" in alert["subject"]
-            or "dead-letter" in str(alert.get("message", "")))  # fmt: skip
+    return "mushroom-classifier" in alert["subject"] or "dead-letter" in str(
+        alert.get("message", "")
+    )
 
 
-def alerts_about(outputs: dict, needle: str, timeout: float,
-                 done: Callable[[dict], bool] = is_decision) -> list[dict]:  # fmt: skip
+def alerts_about(
+    outputs: dict, needle: str, timeout: float, done: Callable[[dict], bool] = is_decision
+) -> list[dict]:
     """Operator notifications (SNS → alerts-inbox) whose text contains ``needle``, until one is
     ``done`` or the timeout; matching messages are consumed, others left for their tests."""
     return localaws.collect_alerts(outputs, lambda alert: needle in alert["text"], done, timeout)

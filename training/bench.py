@@ -15,8 +15,15 @@ def bench(data: str | Path = "data/secondary_data.csv", register: bool = True) -
     """Run ``python -m training.pipeline`` once; wall seconds, peak RSS and the step times."""
     with tempfile.TemporaryDirectory() as tmp:
         outcome_path = Path(tmp) / "outcome.json"
-        command = [sys.executable, "-m", "training.pipeline", "--data", str(data),
-                   "--outcome", str(outcome_path)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "training.pipeline",
+            "--data",
+            str(data),
+            "--outcome",
+            str(outcome_path),
+        ]
         command += (
             ["--tracking-uri", f"sqlite:///{tmp}/mlflow.db"] if register else ["--no-register"]
         )

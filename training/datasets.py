@@ -58,9 +58,13 @@ def _jsonl(s3, bucket: str, prefix: str) -> list[dict[str, Any]]:
 
 def labelled_feedback(s3, bucket: str) -> tuple[pd.DataFrame | None, int]:
     """Logged specimens whose class was reported, as validated rows; and how many were refused."""
-    joined = [row for row in join_feedback(_jsonl(s3, bucket, storage.PREDICTIONS),
-                                           _jsonl(s3, bucket, storage.FEEDBACK))
-              if row.get("observed_class")]  # fmt: skip
+    joined = [
+        row
+        for row in join_feedback(
+            _jsonl(s3, bucket, storage.PREDICTIONS), _jsonl(s3, bucket, storage.FEEDBACK)
+        )
+        if row.get("observed_class")
+    ]
     if not joined:
         return None, 0
     rows = [{**row["features"], contract.LABEL: row["observed_class"]} for row in joined]

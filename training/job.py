@@ -25,8 +25,12 @@ class ChampionPublisher:
         self.ssm, self.parameter = ssm, parameter
 
     def __call__(self, pointer: dict) -> None:
-        self.ssm.put_parameter(Name=self.parameter, Value=json.dumps(pointer, sort_keys=True),
-                               Type="String", Overwrite=True)  # fmt: skip
+        self.ssm.put_parameter(
+            Name=self.parameter,
+            Value=json.dumps(pointer, sort_keys=True),
+            Type="String",
+            Overwrite=True,
+        )
         log("champion pointer published", parameter=self.parameter, version=pointer["version"])
 
 
@@ -34,16 +38,27 @@ def announcement(outcome: dict[str, Any], request: TrainingRequest) -> tuple[str
     """The operators' subject and message for a finished run."""
     registration = outcome["registration"]
     metrics = outcome["metrics"]
-    figures = {key: metrics.get(key) for key in (
-        "random_accuracy", "species_accuracy", "species_roc_auc",
-        "served_false_edible_rate_unseen", "edible_confirmed_rate_known")}  # fmt: skip
+    figures = {
+        key: metrics.get(key)
+        for key in (
+            "random_accuracy",
+            "species_accuracy",
+            "species_roc_auc",
+            "served_false_edible_rate_unseen",
+            "edible_confirmed_rate_known",
+        )
+    }
     verb = "promoted to champion" if registration["promoted"] else "refused by the gate"
     subject = f"mushroom-classifier v{registration['version']} {verb}"
     held = outcome.get("feedback_held") or []
-    message = {"summary": f"{subject}: {registration['reason']}", "reasons": request.reasons,
-               "feedback_held_for_review": len(held),
-               "datasets": outcome["lineage"]["dataset_ids"], "metrics": figures,
-               "run_id": registration["run_id"]}  # fmt: skip
+    message = {
+        "summary": f"{subject}: {registration['reason']}",
+        "reasons": request.reasons,
+        "feedback_held_for_review": len(held),
+        "datasets": outcome["lineage"]["dataset_ids"],
+        "metrics": figures,
+        "run_id": registration["run_id"],
+    }
     return subject, json.dumps(message, indent=1, default=str)
 
 
@@ -65,8 +80,14 @@ def check_tracking_server(tracking_uri: str, timeout: float = 5.0) -> None:
         ) from error
 
 
-def run_job(request: TrainingRequest, stop: threading.Event,
-            settings: WorkerSettings, s3=None, ssm=None, sns=None) -> dict[str, Any]:  # fmt: skip
+def run_job(
+    request: TrainingRequest,
+    stop: threading.Event,
+    settings: WorkerSettings,
+    s3=None,
+    ssm=None,
+    sns=None,
+) -> dict[str, Any]:
     """Train on everything in the bucket; publish and announce the gate's decision."""
     check_tracking_server(settings.tracking_uri)
     s3 = s3 or aws_client("s3", settings)
@@ -92,10 +113,14 @@ def run_job(request: TrainingRequest, stop: threading.Event,
             TopicArn=settings.alerts_topic_arn, Subject=subject[:100], Message=message
         )
     registration = outcome["registration"]
-    return {"status": "promoted" if registration["promoted"] else "refused",
-            "version": registration["version"], "reason": registration["reason"],
-            "training_seconds": outcome["training_seconds"], "data": note,
-            "feedback_held": held}  # fmt: skip
+    return {
+        "status": "promoted" if registration["promoted"] else "refused",
+        "version": registration["version"],
+        "reason": registration["reason"],
+        "training_seconds": outcome["training_seconds"],
+        "data": note,
+        "feedback_held": held,
+    }
 
 
 def hold_feedback(s3, bucket: str, note: dict, held: list[dict]) -> dict[str, Any] | None:
@@ -105,21 +130,26 @@ def hold_feedback(s3, bucket: str, note: dict, held: list[dict]) -> dict[str, An
         return None
     key = storage.held_feedback_key(note.get("feedback_id") or "feedback")
     body = "".join(json.dumps(record, sort_keys=True, default=str) + "\n" for record in held)
-    s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"),
-                  ContentType="application/x-ndjson")  # fmt: skip
+    s3.put_object(
+        Bucket=bucket, Key=key, Body=body.encode("utf-8"), ContentType="application/x-ndjson"
+    )
     log("reported labels held for review", key=key, count=len(held), level="warning")
     return {"key": key, "count": len(held)}
 
 
 def _nothing_to_train(request: TrainingRequest, settings: WorkerSettings, sns) -> dict:
     """No processed dataset yet: a finished request (not a failure to retry), and said so."""
-    text = ("Training requested but the data bucket holds no processed dataset yet: upload a "
-            "labelled CSV to raw/ first.")  # fmt: skip
+    text = (
+        "Training requested but the data bucket holds no processed dataset yet: upload a "
+        "labelled CSV to raw/ first."
+    )
     if settings.alerts_topic_arn:
         detail = {"message": text, "reasons": request.reasons}
         (sns or aws_client("sns", settings)).publish(
-            TopicArn=settings.alerts_topic_arn, Subject="Mushroom training: nothing to train on",
-            Message=json.dumps(detail, indent=1))  # fmt: skip
+            TopicArn=settings.alerts_topic_arn,
+            Subject="Mushroom training: nothing to train on",
+            Message=json.dumps(detail, indent=1),
+        )
     log(text, level="warning", reasons=request.reasons)
     return {"status": "no-data", "reason": text}
 

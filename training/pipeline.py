@@ -46,19 +46,29 @@ class Progress:
             self._checkpoint()  # the worker raises here to stop between steps
 
 
-def train_candidate(frames: Mapping[str, object], workdir: Path, folds: int = FOLDS,
-                    progress: Progress | None = None) -> tuple[Candidate, object]:  # fmt: skip
+def train_candidate(
+    frames: Mapping[str, object],
+    workdir: Path,
+    folds: int = FOLDS,
+    progress: Progress | None = None,
+) -> tuple[Candidate, object]:
     """Assemble, review reported labels, search, evaluate, fit and describe: a candidate ready
     for the registry."""
     progress = progress or Progress()
     training_set = assemble(frames)
-    progress.done("assemble", f"{training_set.lineage['rows']:,} specimens, "
-                  f"{training_set.lineage['duplicates_removed']} duplicates removed")  # fmt: skip
+    progress.done(
+        "assemble",
+        f"{training_set.lineage['rows']:,} specimens, "
+        f"{training_set.lineage['duplicates_removed']} duplicates removed",
+    )
     vocabulary = Vocabulary.from_contract()
     inputs, held = review.reviewed_inputs(training_set.frame, vocabulary)
-    progress.done("review", f"{len(held)} reported labels held for review; "
-                  f"species known for {inputs.species_coverage:.1%} of the data set's rows "
-                  f"({inputs.grouping} groups)")  # fmt: skip
+    progress.done(
+        "review",
+        f"{len(held)} reported labels held for review; "
+        f"species known for {inputs.species_coverage:.1%} of the data set's rows "
+        f"({inputs.grouping} groups)",
+    )
     if inputs.grouping != "species":
         progress.log(f"WARNING: {review.PSEUDO_WARNING}")
     choice = search(inputs.matrix, inputs.target, vocabulary)
@@ -72,36 +82,63 @@ def train_candidate(frames: Mapping[str, object], workdir: Path, folds: int = FO
         "content_sha256": training_set.lineage["content_sha256"],
         "grouping": inputs.grouping,
     }
-    safety_policy = policy.final_policy(inputs.matrix[own], inputs.labels[own],
-                                        inputs.species[own], vocabulary,
-                                        evaluation.edible_below, notes)  # fmt: skip
-    progress.done("fit", f"final booster + policy ({len(safety_policy.profiles)} profiles, "
-                  f"edible below {evaluation.edible_below})")  # fmt: skip
-    lineage = {**training_set.lineage, "feedback_held": len(held), "grouping": inputs.grouping,
-               "species_coverage": round(inputs.species_coverage, 4)}  # fmt: skip
-    candidate = _candidate(booster, vocabulary, safety_policy, inputs, choice, evaluation,
-                           lineage, workdir, held)  # fmt: skip
+    safety_policy = policy.final_policy(
+        inputs.matrix[own],
+        inputs.labels[own],
+        inputs.species[own],
+        vocabulary,
+        evaluation.edible_below,
+        notes,
+    )
+    progress.done(
+        "fit",
+        f"final booster + policy ({len(safety_policy.profiles)} profiles, "
+        f"edible below {evaluation.edible_below})",
+    )
+    lineage = {
+        **training_set.lineage,
+        "feedback_held": len(held),
+        "grouping": inputs.grouping,
+        "species_coverage": round(inputs.species_coverage, 4),
+    }
+    candidate = _candidate(
+        booster, vocabulary, safety_policy, inputs, choice, evaluation, lineage, workdir, held
+    )
     progress.done("describe", "plots, reference profile")
     return candidate, evaluation
 
 
-def _candidate(booster, vocabulary, safety_policy, inputs, choice, evaluation, lineage, workdir,
-               held):  # fmt: skip
+def _candidate(
+    booster, vocabulary, safety_policy, inputs, choice, evaluation, lineage, workdir, held
+):
     documents = {
         "feedback_held.json": json.dumps(held, indent=1, default=str),
         "vocabulary.json": vocabulary.to_json(),
         "safety.json": safety_policy.to_json(),
-        "reference_profile.json": reference.to_json(reference.reference_profile(inputs.matrix,
-                                                                                vocabulary)),
+        "reference_profile.json": reference.to_json(
+            reference.reference_profile(inputs.matrix, vocabulary)
+        ),
         "lineage.json": json.dumps(lineage, indent=1, sort_keys=True),
         "search.json": json.dumps(choice.trials, indent=1),
         "safety_tradeoff.json": json.dumps(evaluation.curve, indent=1),
-    }  # fmt: skip
-    params = {**choice.params, "rounds": choice.rounds, "folds": FOLDS, "seed": SEED,
-              "edible_below": evaluation.edible_below, "rows": lineage["rows"],
-              "numeric_margin": safety_policy.numeric_margin}  # fmt: skip
-    return Candidate(booster, documents, params, evaluation.metrics,
-                     _plots(booster, vocabulary, evaluation, workdir), lineage)  # fmt: skip
+    }
+    params = {
+        **choice.params,
+        "rounds": choice.rounds,
+        "folds": FOLDS,
+        "seed": SEED,
+        "edible_below": evaluation.edible_below,
+        "rows": lineage["rows"],
+        "numeric_margin": safety_policy.numeric_margin,
+    }
+    return Candidate(
+        booster,
+        documents,
+        params,
+        evaluation.metrics,
+        _plots(booster, vocabulary, evaluation, workdir),
+        lineage,
+    )
 
 
 def _plots(booster, vocabulary, evaluation, workdir: Path) -> list[Path]:
@@ -118,10 +155,15 @@ def _plots(booster, vocabulary, evaluation, workdir: Path) -> list[Path]:
     ]
 
 
-def run(frames: Mapping[str, object], tracking_uri: str | None, artifact_location=None,
-        publish: Publisher = publish_champion, folds: int = FOLDS,
-        log: Callable[[str], None] = print,
-        checkpoint: Callable[[], None] | None = None) -> dict:  # fmt: skip
+def run(
+    frames: Mapping[str, object],
+    tracking_uri: str | None,
+    artifact_location=None,
+    publish: Publisher = publish_champion,
+    folds: int = FOLDS,
+    log: Callable[[str], None] = print,
+    checkpoint: Callable[[], None] | None = None,
+) -> dict:
     """Train on the frames (data set id → validated rows), register and gate; the outcome."""
     progress = Progress(log, checkpoint)
     with tempfile.TemporaryDirectory() as tmp:
@@ -135,11 +177,16 @@ def run(frames: Mapping[str, object], tracking_uri: str | None, artifact_locatio
             )
     if registration and registration["promoted"]:
         publish(registration["pointer"])
-    return {"metrics": candidate.metrics, "params": candidate.params, "lineage": candidate.lineage,
-            "feedback_held": json.loads(candidate.documents["feedback_held.json"]),
-            "registration": registration, "steps": progress.steps,
-            "training_seconds": training_seconds,
-            "total_seconds": round(time.perf_counter() - progress.start, 3)}  # fmt: skip
+    return {
+        "metrics": candidate.metrics,
+        "params": candidate.params,
+        "lineage": candidate.lineage,
+        "feedback_held": json.loads(candidate.documents["feedback_held.json"]),
+        "registration": registration,
+        "steps": progress.steps,
+        "training_seconds": training_seconds,
+        "total_seconds": round(time.perf_counter() - progress.start, 3),
+    }
 
 
 def default_tracking_uri() -> str:
@@ -158,8 +205,9 @@ def local_artifacts(tracking_uri: str | None) -> str | None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, action="append", required=True,
-                        help="a data file (repeatable)")  # fmt: skip
+    parser.add_argument(
+        "--data", type=Path, action="append", required=True, help="a data file (repeatable)"
+    )
     parser.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI")
     parser.add_argument("--no-register", action="store_true", help="train and evaluate only")
     parser.add_argument("--outcome", type=Path, help="write the outcome as JSON here")

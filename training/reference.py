@@ -28,17 +28,23 @@ def _numeric(values: np.ndarray) -> dict:
     edges = np.unique(np.quantile(present, np.linspace(0, 1, BINS + 1))) if present.size else []
     inner = np.asarray(edges)[1:-1]  # open-ended outer bins: drift beyond the range still counts
     counts = np.bincount(np.searchsorted(inner, present, side="right"), minlength=len(inner) + 1)
-    return {"kind": "numeric", "edges": [float(e) for e in edges],
-            "shares": _shares(counts, len(values)),
-            "missing_share": float(np.isnan(values).mean()) if len(values) else 0.0}  # fmt: skip
+    return {
+        "kind": "numeric",
+        "edges": [float(e) for e in edges],
+        "shares": _shares(counts, len(values)),
+        "missing_share": float(np.isnan(values).mean()) if len(values) else 0.0,
+    }
 
 
 def _categorical(values: np.ndarray, codes: tuple[str, ...]) -> dict:
     present = values[~np.isnan(values)].astype(int)
     counts = np.bincount(present, minlength=len(codes))
     shares = dict(zip(codes, _shares(counts, len(values))))
-    return {"kind": "categorical", "shares": shares,
-            "missing_share": float(np.isnan(values).mean()) if len(values) else 0.0}  # fmt: skip
+    return {
+        "kind": "categorical",
+        "shares": shares,
+        "missing_share": float(np.isnan(values).mean()) if len(values) else 0.0,
+    }
 
 
 def _shares(counts: np.ndarray, total: int) -> list[float]:

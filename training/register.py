@@ -15,8 +15,11 @@ MODEL_NAME = "mushroom-classifier"
 EXPERIMENT = "mushroom-training"
 CHAMPION, PREVIOUS = "champion", "previous"
 EVALUATION_PROTOCOL = "random-5fold+nested-species-5x3fold+known-20pct+described-3ways/seed42/v2"
-BUNDLE_FILES = {"model": "model.lgb", "vocabulary": "extra_files/vocabulary.json",
-                "safety": "extra_files/safety.json"}  # fmt: skip
+BUNDLE_FILES = {
+    "model": "model.lgb",
+    "vocabulary": "extra_files/vocabulary.json",
+    "safety": "extra_files/safety.json",
+}
 
 
 @dataclass
@@ -47,8 +50,12 @@ def _experiment(mlflow, artifact_location: str | None) -> str:
     return mlflow.create_experiment(EXPERIMENT, artifact_location=artifact_location)
 
 
-def register(candidate: Candidate, tracking_uri: str, artifact_location: str | None = None,
-             model_name: str = MODEL_NAME) -> dict:  # fmt: skip
+def register(
+    candidate: Candidate,
+    tracking_uri: str,
+    artifact_location: str | None = None,
+    model_name: str = MODEL_NAME,
+) -> dict:
     """Log, register, gate; returns version, decision, reason and the pointer if promoted."""
     mlflow = _mlflow(tracking_uri)
     experiment_id = _experiment(mlflow, artifact_location)
@@ -61,16 +68,21 @@ def register(candidate: Candidate, tracking_uri: str, artifact_location: str | N
 
 
 def _finite(metrics: dict) -> dict:
-    return {k: float(v) for k, v in metrics.items()
-            if isinstance(v, (int, float)) and math.isfinite(v)}  # fmt: skip
+    return {
+        k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and math.isfinite(v)
+    }
 
 
 def _log_run(mlflow, candidate: Candidate, folder: Path) -> None:
     mlflow.log_params({k: str(v)[:500] for k, v in candidate.params.items()})
     mlflow.log_metrics(_finite(candidate.metrics))
-    mlflow.set_tags({"dataset_ids": ",".join(candidate.lineage["dataset_ids"])[:5000],
-                     "content_sha256": candidate.lineage["content_sha256"],
-                     "evaluation_protocol": EVALUATION_PROTOCOL})  # fmt: skip
+    mlflow.set_tags(
+        {
+            "dataset_ids": ",".join(candidate.lineage["dataset_ids"])[:5000],
+            "content_sha256": candidate.lineage["content_sha256"],
+            "evaluation_protocol": EVALUATION_PROTOCOL,
+        }
+    )
     for name, text in candidate.documents.items():
         (folder / name).write_text(text, encoding="utf-8")
         mlflow.log_artifact(str(folder / name))
@@ -85,8 +97,9 @@ def _log_model(mlflow, candidate: Candidate, folder: Path):
 
     extra = [str(folder / "vocabulary.json"), str(folder / "safety.json")]
     requirements = [f"lightgbm=={lightgbm.__version__}", f"numpy=={numpy.__version__}"]
-    return mlflow.lightgbm.log_model(candidate.booster, name="model", extra_files=extra,
-                                     pip_requirements=requirements)  # fmt: skip
+    return mlflow.lightgbm.log_model(
+        candidate.booster, name="model", extra_files=extra, pip_requirements=requirements
+    )
 
 
 def champion_of(client, model_name: str):
@@ -121,8 +134,14 @@ def _promote(client, model_name: str, version: str, run_id: str, candidate: Cand
     text = notes.describe(decision, reason, metrics, candidate.lineage, run_id)
     client.update_model_version(model_name, version, description=text)
     client.set_tag(run_id, "mlflow.note.content", text)  # the run page's description
-    outcome = {"model_name": model_name, "version": str(version), "run_id": run_id,
-               "promoted": promote, "reason": reason, "pointer": None}  # fmt: skip
+    outcome = {
+        "model_name": model_name,
+        "version": str(version),
+        "run_id": run_id,
+        "promoted": promote,
+        "reason": reason,
+        "pointer": None,
+    }
     if promote:
         client.set_registered_model_alias(model_name, CHAMPION, version)
         if champion is not None:
@@ -135,14 +154,27 @@ def pointer(client, model_name: str, version: str, run_id: str, metrics: dict) -
     """What the prediction Lambda needs to load the champion without MLflow (SSM value)."""
     folder = client.get_model_version_download_uri(model_name, version).rstrip("/")
     run_artifacts = client.get_run(run_id).info.artifact_uri.rstrip("/")
-    chosen = ("random_accuracy", "random_f1", "random_roc_auc", "random_false_edible_rate",
-              "species_accuracy", "species_f1", "species_roc_auc", "species_false_edible_rate",
-              "served_false_edible_rate_unseen", "edible_confirmed_rate_known")  # fmt: skip
-    return {"model_name": model_name, "version": str(version), "run_id": run_id,
-            "model_uri": f"{folder}/{BUNDLE_FILES['model']}",
-            "vocabulary_uri": f"{folder}/{BUNDLE_FILES['vocabulary']}",
-            "safety_uri": f"{folder}/{BUNDLE_FILES['safety']}",
-            "reference_profile_uri": f"{run_artifacts}/reference_profile.json",
-            "threshold": metrics.get("edible_below"),
-            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "metrics": {k: metrics[k] for k in chosen if k in metrics}}  # fmt: skip
+    chosen = (
+        "random_accuracy",
+        "random_f1",
+        "random_roc_auc",
+        "random_false_edible_rate",
+        "species_accuracy",
+        "species_f1",
+        "species_roc_auc",
+        "species_false_edible_rate",
+        "served_false_edible_rate_unseen",
+        "edible_confirmed_rate_known",
+    )
+    return {
+        "model_name": model_name,
+        "version": str(version),
+        "run_id": run_id,
+        "model_uri": f"{folder}/{BUNDLE_FILES['model']}",
+        "vocabulary_uri": f"{folder}/{BUNDLE_FILES['vocabulary']}",
+        "safety_uri": f"{folder}/{BUNDLE_FILES['safety']}",
+        "reference_profile_uri": f"{run_artifacts}/reference_profile.json",
+        "threshold": metrics.get("edible_below"),
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "metrics": {k: metrics[k] for k in chosen if k in metrics},
+    }

@@ -23,8 +23,10 @@ def rollback(client, publish, version: str | None = None, model_name: str = MODE
         try:
             version = client.get_model_version_by_alias(model_name, PREVIOUS).version
         except Exception as error:  # MLflow raises a generic error for a missing alias
-            raise SystemExit(f"rollback: {model_name} has no '{PREVIOUS}' version to restore "
-                             f"({error}); name one with VERSION=<n>") from error  # fmt: skip
+            raise SystemExit(
+                f"rollback: {model_name} has no '{PREVIOUS}' version to restore "
+                f"({error}); name one with VERSION=<n>"
+            ) from error
     target = client.get_model_version(model_name, str(version))
     client.set_registered_model_alias(model_name, CHAMPION, target.version)
     if current is not None and current.version != target.version:
@@ -33,8 +35,7 @@ def rollback(client, publish, version: str | None = None, model_name: str = MODE
     metrics = recorded_metrics(client, target)
     restored = pointer(client, model_name, target.version, target.run_id, metrics)
     publish(restored)
-    log("champion restored", version=target.version,
-        replaced=current.version if current else None)  # fmt: skip
+    log("champion restored", version=target.version, replaced=current.version if current else None)
     return restored
 
 

@@ -16,9 +16,14 @@ MAX_ROUNDS = 400
 EARLY_STOPPING = 20
 MIN_DELTA = 1e-4  # log-loss gains below this are noise at ~0.999 accuracy
 BASE_PARAMS = {
-    "objective": "binary", "metric": "binary_logloss", "verbosity": -1, "seed": SEED,
-    "deterministic": True, "force_row_wise": True, "num_threads": 1,
-}  # fmt: skip
+    "objective": "binary",
+    "metric": "binary_logloss",
+    "verbosity": -1,
+    "seed": SEED,
+    "deterministic": True,
+    "force_row_wise": True,
+    "num_threads": 1,
+}
 # One thread: measured on shared 2-core machines, OpenMP barriers collapse (10x) when another
 # process takes a core; single-threaded it stays ~15 s for the whole job.
 # Bounded on purpose: four candidates, each stopped early, keep the job well under a minute.
@@ -26,9 +31,15 @@ SEARCH_SPACE = (
     {"num_leaves": 31, "learning_rate": 0.1, "min_data_in_leaf": 20},
     {"num_leaves": 63, "learning_rate": 0.1, "min_data_in_leaf": 10},
     {"num_leaves": 15, "learning_rate": 0.2, "min_data_in_leaf": 40},
-    {"num_leaves": 31, "learning_rate": 0.2, "min_data_in_leaf": 20, "feature_fraction": 0.8,
-     "bagging_fraction": 0.8, "bagging_freq": 1},
-)  # fmt: skip
+    {
+        "num_leaves": 31,
+        "learning_rate": 0.2,
+        "min_data_in_leaf": 20,
+        "feature_fraction": 0.8,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -45,8 +56,9 @@ def categorical_indices(vocabulary: Vocabulary) -> list[int]:
     return [vocabulary.features.index(name) for name in vocabulary.categorical_features]
 
 
-def fit(matrix: np.ndarray, target: np.ndarray, vocabulary: Vocabulary, params: dict,
-        rounds: int) -> lgb.Booster:  # fmt: skip
+def fit(
+    matrix: np.ndarray, target: np.ndarray, vocabulary: Vocabulary, params: dict, rounds: int
+) -> lgb.Booster:
     """Train a booster for a fixed number of rounds (target: 1 = poisonous)."""
     data = _dataset(*with_left_out_fields(matrix, target, vocabulary), vocabulary)
     return lgb.train({**BASE_PARAMS, **params}, data, num_boost_round=max(1, rounds))
@@ -79,10 +91,15 @@ def optional_positions(vocabulary: Vocabulary) -> list[int]:
 
 
 def _dataset(matrix, target, vocabulary, reference=None) -> lgb.Dataset:
-    return lgb.Dataset(matrix, label=target, feature_name=_safe_names(vocabulary),
-                       categorical_feature=categorical_indices(vocabulary),
-                       reference=reference, free_raw_data=False,
-                       params={"feature_pre_filter": False})  # fmt: skip
+    return lgb.Dataset(
+        matrix,
+        label=target,
+        feature_name=_safe_names(vocabulary),
+        categorical_feature=categorical_indices(vocabulary),
+        reference=reference,
+        free_raw_data=False,
+        params={"feature_pre_filter": False},
+    )
 
 
 def _safe_names(vocabulary: Vocabulary) -> list[str]:
@@ -90,13 +107,19 @@ def _safe_names(vocabulary: Vocabulary) -> list[str]:
     return [name.replace("-", "_") for name in vocabulary.features]
 
 
-def search(matrix: np.ndarray, target: np.ndarray, vocabulary: Vocabulary,
-           space=SEARCH_SPACE, seed: int = SEED) -> Choice:  # fmt: skip
+def search(
+    matrix: np.ndarray,
+    target: np.ndarray,
+    vocabulary: Vocabulary,
+    space=SEARCH_SPACE,
+    seed: int = SEED,
+) -> Choice:
     """Pick the candidate with the lowest validation log-loss (stratified 20% row holdout)."""
     # Row-level validation on purpose: served "edible" is only for known species (safety
     # policy), so the model is tuned for specimens of species it has seen.
-    fit_rows, valid_rows = train_test_split(np.arange(len(target)), test_size=0.2,
-                                            stratify=target, random_state=seed)  # fmt: skip
+    fit_rows, valid_rows = train_test_split(
+        np.arange(len(target)), test_size=0.2, stratify=target, random_state=seed
+    )
     train_data = _dataset(
         *with_left_out_fields(matrix[fit_rows], target[fit_rows], vocabulary), vocabulary
     )
@@ -111,9 +134,17 @@ def _early_stopping():
 
 
 def _trial(candidate: dict, train_data: lgb.Dataset, valid_data: lgb.Dataset) -> dict:
-    booster = lgb.train({**BASE_PARAMS, **candidate}, train_data, num_boost_round=MAX_ROUNDS,
-                        valid_sets=[valid_data], valid_names=["valid"],
-                        callbacks=[_early_stopping()])  # fmt: skip
+    booster = lgb.train(
+        {**BASE_PARAMS, **candidate},
+        train_data,
+        num_boost_round=MAX_ROUNDS,
+        valid_sets=[valid_data],
+        valid_names=["valid"],
+        callbacks=[_early_stopping()],
+    )
     score = booster.best_score["valid"]["binary_logloss"]
-    return {"params": candidate, "rounds": booster.best_iteration or MAX_ROUNDS,
-            "valid_logloss": float(score)}  # fmt: skip
+    return {
+        "params": candidate,
+        "rounds": booster.best_iteration or MAX_ROUNDS,
+        "valid_logloss": float(score),
+    }

@@ -37,8 +37,7 @@ def handler(event: dict, context: Any) -> dict:
     correlation_id = getattr(context, "aws_request_id", None)
     logger.append_keys(correlation_id=correlation_id)
     store, messenger = dependencies()
-    results = [ingest_upload(source, store, messenger, correlation_id)
-               for source in uploads(event)]  # fmt: skip
+    results = [ingest_upload(source, store, messenger, correlation_id) for source in uploads(event)]
     job = request_training(results, store, messenger, correlation_id)
     logger.info("ingest done", extra={"uploads": len(results), "training_job": job})
     return {"uploads": [r["summary"] for r in results], "training_job": job}
@@ -48,8 +47,9 @@ def handler(event: dict, context: Any) -> dict:
 def dependencies() -> tuple[DataStore, messaging.Messenger]:
     """S3 store and messenger, created once per container."""
     store = DataStore(boto3.client("s3"), CONFIG.data_bucket)
-    messenger = messaging.Messenger(boto3.client("sqs"), boto3.client("sns"),
-                                    CONFIG.training_queue_url, CONFIG.alerts_topic_arn)  # fmt: skip
+    messenger = messaging.Messenger(
+        boto3.client("sqs"), boto3.client("sns"), CONFIG.training_queue_url, CONFIG.alerts_topic_arn
+    )
     return store, messenger
 
 
@@ -60,21 +60,26 @@ def uploads(event: dict) -> list[Source]:
         s3 = record.get("s3", {})
         bucket, item = s3.get("bucket", {}).get("name"), s3.get("object", {})
         key = unquote_plus(item.get("key", ""))
-        if bucket != CONFIG.data_bucket or not key.startswith(CONFIG.raw_prefix) \
-                or key.endswith("/"):  # fmt: skip
+        if (
+            bucket != CONFIG.data_bucket
+            or not key.startswith(CONFIG.raw_prefix)
+            or key.endswith("/")
+        ):
             logger.info(
                 "upload ignored: not a file under the data bucket's raw/ prefix",
                 extra={"bucket": bucket, "key": key, "prefix": CONFIG.raw_prefix},
             )
             metrics.add_metric(name="UploadsIgnored", unit=MetricUnit.Count, value=1)
             continue
-        sources.append(Source(bucket, key, item.get("versionId"), item.get("eTag"),
-                              item.get("size")))  # fmt: skip
+        sources.append(
+            Source(bucket, key, item.get("versionId"), item.get("eTag"), item.get("size"))
+        )
     return sources
 
 
-def ingest_upload(source: Source, store: DataStore, messenger: messaging.Messenger,
-                  correlation_id: str | None) -> dict:  # fmt: skip
+def ingest_upload(
+    source: Source, store: DataStore, messenger: messaging.Messenger, correlation_id: str | None
+) -> dict:
     """Ingest one upload once: a repeated delivery finds its manifest and does nothing."""
     if not (source.version_id or source.etag):
         source = store.describe(source)
@@ -102,14 +107,17 @@ def read_and_ingest(source: Source, store: DataStore) -> tuple[ingest.Outcome, f
     """Refuse an object over the size limit unread; otherwise read and ingest it."""
     size = source.size if source.size is not None else store.describe(source).size
     if size > CONFIG.max_object_bytes:
-        message = (f"the object is {size:,} bytes; the limit is {CONFIG.max_object_bytes:,} "
-                   "bytes (MAX_OBJECT_BYTES); split it into smaller files")  # fmt: skip
+        message = (
+            f"the object is {size:,} bytes; the limit is {CONFIG.max_object_bytes:,} "
+            "bytes (MAX_OBJECT_BYTES); split it into smaller files"
+        )
         return ingest.refused(source, Refusal.TOO_LARGE, message), 0.0
     started = time.perf_counter()
     data = store.read(source)
     read_s = round(time.perf_counter() - started, 3)
-    outcome = ingest.ingest(data, source, max_bytes=CONFIG.max_content_bytes,
-                            chunk_rows=CONFIG.chunk_rows)  # fmt: skip
+    outcome = ingest.ingest(
+        data, source, max_bytes=CONFIG.max_content_bytes, chunk_rows=CONFIG.chunk_rows
+    )
     return outcome, read_s
 
 
@@ -125,12 +133,18 @@ def write_outputs(store: DataStore, keys: DatasetKeys, outcome: ingest.Outcome) 
         store.put_json(outputs["report"], {**outcome.report, "outputs": outputs})
 
 
-def record_outcome(outcome: ingest.Outcome, keys: DatasetKeys, messenger: messaging.Messenger,
-                   seconds: float) -> None:  # fmt: skip
+def record_outcome(
+    outcome: ingest.Outcome, keys: DatasetKeys, messenger: messaging.Messenger, seconds: float
+) -> None:
     """Log and count the outcome; alert the operators when nothing could be used."""
-    counts = {"dataset_id": outcome.dataset_id, "status": outcome.status,
-              "rows_in": outcome.rows_in, "accepted": outcome.accepted,
-              "rejected": outcome.rejected, "refusal": outcome.refusal}  # fmt: skip
+    counts = {
+        "dataset_id": outcome.dataset_id,
+        "status": outcome.status,
+        "rows_in": outcome.rows_in,
+        "accepted": outcome.accepted,
+        "rejected": outcome.rejected,
+        "refusal": outcome.refusal,
+    }
     logger.info("upload ingested", extra={**counts, "seconds": round(seconds, 3)})
     metrics.add_metric(name=f"Uploads{outcome.status.title()}", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="RowsAccepted", unit=MetricUnit.Count, value=outcome.accepted)
@@ -143,10 +157,16 @@ def record_outcome(outcome: ingest.Outcome, keys: DatasetKeys, messenger: messag
 def alert(outcome: ingest.Outcome, keys: DatasetKeys, messenger: messaging.Messenger) -> None:
     """Tell the operators an upload gave no data, and where its report is."""
     refusal = outcome.refusal or {"rule": "no_valid_rows", "message": "every row was rejected"}
-    messenger.alert(f"Mushroom ingest {outcome.status}: {outcome.source.key}", {
-        "dataset_id": outcome.dataset_id, "status": outcome.status, **refusal,
-        "source": outcome.source.as_dict(), "report": f"s3://{CONFIG.data_bucket}/{keys.report}",
-    })  # fmt: skip
+    messenger.alert(
+        f"Mushroom ingest {outcome.status}: {outcome.source.key}",
+        {
+            "dataset_id": outcome.dataset_id,
+            "status": outcome.status,
+            **refusal,
+            "source": outcome.source.as_dict(),
+            "report": f"s3://{CONFIG.data_bucket}/{keys.report}",
+        },
+    )
 
 
 def duplicate(keys: DatasetKeys, existing: dict, correlation_id: str | None) -> dict:
@@ -156,8 +176,11 @@ def duplicate(keys: DatasetKeys, existing: dict, correlation_id: str | None) -> 
     resend = job_lost(existing, correlation_id)
     if resend:
         logger.warning("job never sent for an ingested upload", extra={"manifest": keys.manifest})
-    return {"summary": {**summary(existing), "duplicate": True}, "new": resend,
-            "manifest": existing}  # fmt: skip
+    return {
+        "summary": {**summary(existing), "duplicate": True},
+        "new": resend,
+        "manifest": existing,
+    }
 
 
 def job_lost(manifest: dict, correlation_id: str | None) -> bool:
@@ -177,8 +200,12 @@ def _age_seconds(manifest: dict) -> float:
     return (datetime.now(timezone.utc) - datetime.fromisoformat(stamp)).total_seconds()
 
 
-def request_training(results: list[dict], store: DataStore, messenger: messaging.Messenger,
-                     correlation_id: str | None) -> dict | None:  # fmt: skip
+def request_training(
+    results: list[dict],
+    store: DataStore,
+    messenger: messaging.Messenger,
+    correlation_id: str | None,
+) -> dict | None:
     """One training job for all new datasets of this event, recorded in their manifests."""
     manifests = [r["manifest"] for r in results if r["new"] and r["manifest"]["accepted"] > 0]
     if not manifests:
@@ -200,5 +227,7 @@ def request_training(results: list[dict], store: DataStore, messenger: messaging
 def summary(manifest: dict) -> dict:
     """The fields of a manifest worth returning to the caller."""
     fields = ("dataset_id", "status", "rows_in", "accepted", "rejected", "refusal")
-    return {**{f: manifest.get(f) for f in fields},
-            "manifest": manifest.get("outputs", {}).get("manifest")}  # fmt: skip
+    return {
+        **{f: manifest.get(f) for f in fields},
+        "manifest": manifest.get("outputs", {}).get("manifest"),
+    }

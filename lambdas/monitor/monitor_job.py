@@ -38,14 +38,26 @@ def run_monitor(config: MonitorConfig, store: MonitorStore, cloudwatch, end: dat
     logged = store.predictions(start, end)
     predictions = serving(logged, version)
     summary = monitoring.summarise_window(
-        predictions, store.feedback(start, end), reference_of(store, pointer),
-        config.drift_threshold, config.min_drift_specimens, config.min_labelled)  # fmt: skip
-    report = {"generated_at": end.isoformat(), "window": {"start": start.isoformat(),
-              "end": end.isoformat(), "minutes": config.window_minutes,
-              "other_versions_skipped": len(logged) - len(predictions)},
-              "champion": {"champion_version": version, "run_id": pointer.get("run_id")},
-              **summary}  # fmt: skip
-    report["metrics_sent"] = publish(cloudwatch, config.metrics_namespace,
-                                     metric_data(summary, version or "none", end))  # fmt: skip
+        predictions,
+        store.feedback(start, end),
+        reference_of(store, pointer),
+        config.drift_threshold,
+        config.min_drift_specimens,
+        config.min_labelled,
+    )
+    report = {
+        "generated_at": end.isoformat(),
+        "window": {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "minutes": config.window_minutes,
+            "other_versions_skipped": len(logged) - len(predictions),
+        },
+        "champion": {"champion_version": version, "run_id": pointer.get("run_id")},
+        **summary,
+    }
+    report["metrics_sent"] = publish(
+        cloudwatch, config.metrics_namespace, metric_data(summary, version or "none", end)
+    )
     report["report_prefix"] = store.write_report(end, report, render_html(report))
     return report

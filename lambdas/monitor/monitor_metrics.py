@@ -36,8 +36,11 @@ BATCH = 20
 
 
 def _values(section: dict[str, Any], names: dict[str, tuple[str, str]]) -> list[tuple]:
-    return [(name, section[key], unit) for name, (key, unit) in names.items()
-            if section.get(key) is not None]  # fmt: skip
+    return [
+        (name, section[key], unit)
+        for name, (key, unit) in names.items()
+        if section.get(key) is not None
+    ]
 
 
 def metric_values(summary: dict[str, Any]) -> list[tuple[str, float, str, dict]]:
@@ -59,8 +62,15 @@ def metric_data(summary: dict[str, Any], model_version: str, when: datetime) -> 
     data = []
     for name, value, unit, extra in metric_values(summary):
         for dims in (extra, {**extra, "ModelVersion": model_version}):
-            data.append({"MetricName": name, "Value": float(value), "Unit": unit,
-                         "Timestamp": when, "Dimensions": _dimensions(dims)})  # fmt: skip
+            data.append(
+                {
+                    "MetricName": name,
+                    "Value": float(value),
+                    "Unit": unit,
+                    "Timestamp": when,
+                    "Dimensions": _dimensions(dims),
+                }
+            )
     return data
 
 

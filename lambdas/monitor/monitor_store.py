@@ -63,8 +63,11 @@ class MonitorStore:
 
     def predictions(self, start: datetime, end: datetime) -> list[dict]:
         """Prediction-log lines whose ``time`` falls in [start, end)."""
-        return [r for r in self._read(storage.PREDICTIONS, start, end)
-                if (t := parse_time(r.get("time", ""))) and start <= t < end]  # fmt: skip
+        return [
+            r
+            for r in self._read(storage.PREDICTIONS, start, end)
+            if (t := parse_time(r.get("time", ""))) and start <= t < end
+        ]
 
     def feedback(self, start: datetime, end: datetime) -> list[dict]:
         """Feedback received from the window's start until now (labels come after predictions)."""
@@ -90,8 +93,12 @@ class MonitorStore:
     def write_report(self, when: datetime, report: dict, html: str) -> str:
         """report.json + report.html under monitoring/<timestamp>/; returns the prefix."""
         prefix = storage.monitoring_report_prefix(when)
-        self.s3.put_object(Bucket=self.bucket, Key=f"{prefix}report.json",
-                           Body=storage.dumps(report), ContentType=storage.JSON_TYPE)  # fmt: skip
+        self.s3.put_object(
+            Bucket=self.bucket,
+            Key=f"{prefix}report.json",
+            Body=storage.dumps(report),
+            ContentType=storage.JSON_TYPE,
+        )
         self.s3.put_object(
             Bucket=self.bucket,
             Key=f"{prefix}report.html",

@@ -37,10 +37,15 @@ class InvalidSpecimens(ApiError):
     def __init__(self, problems: list[Problem]):
         refused = len({p.specimen for p in problems})
         shown = problems[:MAX_ERRORS]  # keeps the answer far below Lambda's 6 MB response limit
-        more = f"; the first {MAX_ERRORS} of {len(problems)} errors are listed" if len(
-            problems) > MAX_ERRORS else ""  # fmt: skip
-        super().__init__(f"{refused} specimen(s) do not meet the data contract{more}",
-                         [p.as_dict() for p in shown])  # fmt: skip
+        more = (
+            f"; the first {MAX_ERRORS} of {len(problems)} errors are listed"
+            if len(problems) > MAX_ERRORS
+            else ""
+        )
+        super().__init__(
+            f"{refused} specimen(s) do not meet the data contract{more}",
+            [p.as_dict() for p in shown],
+        )
 
 
 class InvalidRequest(ApiError):
@@ -125,8 +130,11 @@ def response(error: ApiError) -> Response:
     """The JSON response of an API error (echoed client text made safe to serialise)."""
     errors = [_echo_safe(detail) for detail in error.errors]
     body = ErrorResponse(statusCode=int(error.status), message=error.message, errors=errors)
-    return Response(status_code=int(error.status), content_type=content_types.APPLICATION_JSON,
-                    body=body.model_dump_json())  # fmt: skip
+    return Response(
+        status_code=int(error.status),
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump_json(),
+    )
 
 
 def from_validation(error: RequestValidationError) -> ApiError:
@@ -143,13 +151,20 @@ def _detail(error: dict[str, Any]) -> dict[str, Any]:
     location = [str(part) for part in error.get("loc", ()) if part != "body"]
     if error["type"] == "json_invalid":
         location = []
-    specimen = int(location[1]) if location[:1] == ["specimens"] and len(location) > 1 \
-        and location[1].isdigit() else None  # fmt: skip
+    specimen = (
+        int(location[1])
+        if location[:1] == ["specimens"] and len(location) > 1 and location[1].isdigit()
+        else None
+    )
     message = error.get("msg", error["type"])
     if error["type"] == "json_invalid":
         message = f"JSON decode error: {error.get('ctx', {}).get('error', 'invalid JSON')}"
-    return {"specimen": specimen, "field": ".".join(location) or "body", "rule": error["type"],
-            "message": message}  # fmt: skip
+    return {
+        "specimen": specimen,
+        "field": ".".join(location) or "body",
+        "rule": error["type"],
+        "message": message,
+    }
 
 
 def _text(text: str, limit: int = MAX_ECHO_CHARS) -> str:
@@ -168,8 +183,12 @@ def _echo_safe(detail: dict[str, Any]) -> dict[str, Any]:
         value = _text(_repr(value))
     elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
         value = _text(f"{value:.3e}")
-    return {**detail, "value": value, "field": _text(str(detail.get("field", "body"))),
-            "message": _text(str(detail.get("message", "")), 4 * MAX_ECHO_CHARS)}  # fmt: skip
+    return {
+        **detail,
+        "value": value,
+        "field": _text(str(detail.get("field", "body"))),
+        "message": _text(str(detail.get("message", "")), 4 * MAX_ECHO_CHARS),
+    }
 
 
 def _repr(value: Any) -> str:
@@ -195,8 +214,9 @@ def json_body(text: str) -> Any:
         try:
             json.dumps(value, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError as error:
-            raise json.JSONDecodeError("a \\u escape is a lone UTF-16 surrogate", text,
-                                       0) from error  # fmt: skip
+            raise json.JSONDecodeError(
+                "a \\u escape is a lone UTF-16 surrogate", text, 0
+            ) from error
     return value
 
 
@@ -233,8 +253,12 @@ def refused_before_parsing(event: dict[str, Any], max_bytes: int) -> dict[str, A
     error = _unparseable(event, max_bytes)
     if error is None:
         return None
-    return {"statusCode": int(error.status), "headers": {"Content-Type": "application/json"},
-            "body": response(error).body, "isBase64Encoded": False}  # fmt: skip
+    return {
+        "statusCode": int(error.status),
+        "headers": {"Content-Type": "application/json"},
+        "body": response(error).body,
+        "isBase64Encoded": False,
+    }
 
 
 def _unparseable(event: dict[str, Any], max_bytes: int) -> ApiError | None:
@@ -245,8 +269,10 @@ def _unparseable(event: dict[str, Any], max_bytes: int) -> ApiError | None:
         return None
     media_type = _content_type(event).split(";")[0].strip().lower()
     if media_type and media_type != "application/json":  # the resolver parses no other type
-        return UnsupportedMediaType(f"the body was sent as {media_type!r}: send JSON with "
-                                    "'Content-Type: application/json'")  # fmt: skip
+        return UnsupportedMediaType(
+            f"the body was sent as {media_type!r}: send JSON with "
+            "'Content-Type: application/json'"
+        )
     if event.get("isBase64Encoded") and not _is_utf8(body):
         return MalformedJson("the request body is not UTF-8 text, so it cannot be JSON")
     return None

@@ -16,8 +16,12 @@ Decision = Literal["edible", "poisonous", "unsure: do not eat"]
 def _field_schema(column: contract.Column) -> dict[str, Any]:
     """JSON schema of one feature, taken from the data contract."""
     if isinstance(column, contract.Numeric):
-        schema = {"type": "number", "minimum": column.minimum, "maximum": column.maximum,
-                  "description": f"{column.name} in {column.unit}"}  # fmt: skip
+        schema = {
+            "type": "number",
+            "minimum": column.minimum,
+            "maximum": column.maximum,
+            "description": f"{column.name} in {column.unit}",
+        }
     else:
         meaning = ", ".join(f"{code}={text}" for code, text in column.codes.items())
         schema = {"type": "string", "enum": sorted(column.codes), "description": meaning}

@@ -56,13 +56,17 @@ def is_s3_event(event: dict[str, Any]) -> bool:
 
 def handle(event: dict[str, Any], service: PredictionService, max_bytes: int) -> dict[str, Any]:
     """Score every uploaded object of the notification (files above ``max_bytes`` refused)."""
-    summaries = [score_upload(service, record, max_bytes) for record in event["Records"]
-                 if record.get("eventName", "").startswith("ObjectCreated")]  # fmt: skip
+    summaries = [
+        score_upload(service, record, max_bytes)
+        for record in event["Records"]
+        if record.get("eventName", "").startswith("ObjectCreated")
+    ]
     return {"scored": summaries}
 
 
-def score_upload(service: PredictionService, record: dict[str, Any],
-                 max_bytes: int) -> dict[str, Any]:  # fmt: skip
+def score_upload(
+    service: PredictionService, record: dict[str, Any], max_bytes: int
+) -> dict[str, Any]:
     """Read, check, score and write one upload, block by block; returns the report's counts."""
     bucket = record["s3"]["bucket"]["name"]
     key = unquote_plus(record["s3"]["object"]["key"])
@@ -144,9 +148,14 @@ class Batch:
         entries = log_entries(records, results, self.when.isoformat(), f"batch:{self.source}")
         self.service.log.record_predictions(entries, _log_name(self.source, part), self.when)
         self.scored += len(checked)
-        lines = [[*(row.values.get(h, "") for h in table.headers), row.index + 1,
-                  *(result[c] for c in OUTPUT_COLUMNS[1:])]
-                 for (row, _), result in zip(checked, results)]  # fmt: skip
+        lines = [
+            [
+                *(row.values.get(h, "") for h in table.headers),
+                row.index + 1,
+                *(result[c] for c in OUTPUT_COLUMNS[1:]),
+            ]
+            for (row, _), result in zip(checked, results)
+        ]
         return _csv_lines(table.separator, lines)
 
 
@@ -195,8 +204,9 @@ def _check(table: TextRows, row: TextRow):
     fields = {name: value for name, value in values.items() if name in contract.FEATURE_NAMES}
     specimen, problems = contract_check.check(row.index + 1, fields)
     if row.malformed:
-        problems.append(contract_check.Problem(row.index + 1, "", None, "malformed_row",
-                                               row.malformed))  # fmt: skip
+        problems.append(
+            contract_check.Problem(row.index + 1, "", None, "malformed_row", row.malformed)
+        )
         specimen = None
     return specimen, problems
 
@@ -226,8 +236,12 @@ def _now() -> datetime:
 
 def _write_report(s3, bucket: str, key: str, report: dict[str, Any]) -> dict[str, Any]:
     report_key = storage.batch_report_key(key)
-    s3.put_object(Bucket=bucket, Key=report_key, Body=json.dumps(report, indent=1).encode(),
-                  ContentType="application/json")  # fmt: skip
+    s3.put_object(
+        Bucket=bucket,
+        Key=report_key,
+        Body=json.dumps(report, indent=1).encode(),
+        ContentType="application/json",
+    )
     counts = {k: report.get(k) for k in ("scored", "unscored", "refused")}
     logger.info("batch scored", extra={"source": key, "report": report_key, **counts})
     return {"source": key, "report": report_key, **counts}

@@ -40,9 +40,16 @@ class Pointer:
         doc = json.loads(text)
         if not doc.get("version") or not doc.get("model_uri"):
             return None
-        return cls(str(doc["version"]), doc["model_uri"], doc["vocabulary_uri"],
-                   doc["safety_uri"], doc.get("run_id"), doc.get("threshold"),
-                   doc.get("trained_at"), dict(doc.get("metrics") or {}))  # fmt: skip
+        return cls(
+            str(doc["version"]),
+            doc["model_uri"],
+            doc["vocabulary_uri"],
+            doc["safety_uri"],
+            doc.get("run_id"),
+            doc.get("threshold"),
+            doc.get("trained_at"),
+            dict(doc.get("metrics") or {}),
+        )
 
 
 @dataclass(frozen=True)
@@ -81,8 +88,14 @@ def read_artifacts(s3, pointer: Pointer) -> dict[str, bytes]:
 class ChampionCache:
     """The champion of this container, re-checked against SSM at most every N seconds."""
 
-    def __init__(self, read_pointer: Callable[[], str], s3, load_bundle: Callable,
-                 refresh_seconds: float, clock: Callable[[], float] = time.monotonic):  # fmt: skip
+    def __init__(
+        self,
+        read_pointer: Callable[[], str],
+        s3,
+        load_bundle: Callable,
+        refresh_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._read_pointer, self._s3, self._load = read_pointer, s3, load_bundle
         self.refresh_seconds, self._clock = refresh_seconds, clock
         self.champion: Champion | None = None

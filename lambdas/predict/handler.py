@@ -12,8 +12,15 @@ from typing_extensions import Annotated
 
 import api_errors
 import batch_scoring
-from api_models import (ErrorResponse, FeedbackRequest, FeedbackResponse, Health, ModelInfo,
-                        PredictRequest, PredictResponse)  # fmt: skip
+from api_models import (
+    ErrorResponse,
+    FeedbackRequest,
+    FeedbackResponse,
+    Health,
+    ModelInfo,
+    PredictRequest,
+    PredictResponse,
+)
 from mushroom.config import PredictConfig
 from observability import logger, metrics
 from service import PredictionService
@@ -26,8 +33,9 @@ api_errors.register(app)
 def _responses(ok: type, *codes: int) -> dict[int, dict]:
     """OpenAPI responses of a route: its 200 model and the error codes it can answer."""
     error = {"application/json": {"model": ErrorResponse}}
-    documented = {code: {"description": api_errors.DESCRIPTIONS[code], "content": error}
-                  for code in codes}  # fmt: skip
+    documented = {
+        code: {"description": api_errors.DESCRIPTIONS[code], "content": error} for code in codes
+    }
     return {
         200: {"description": ok.__doc__, "content": {"application/json": {"model": ok}}},
         **documented,
@@ -46,15 +54,21 @@ def service() -> PredictionService:
     return PredictionService.from_config(config())
 
 
-@app.post("/predict", summary="Classify 1 to 1,000 specimens",
-          responses=_responses(PredictResponse, 400, 413, 415, 422, 503))  # fmt: skip
+@app.post(
+    "/predict",
+    summary="Classify 1 to 1,000 specimens",
+    responses=_responses(PredictResponse, 400, 413, 415, 422, 503),
+)
 def predict(request: Annotated[PredictRequest, Body()]) -> PredictResponse:
     """Prediction, P(poisonous) and the decision to act on, per specimen."""
     return service().predict(request.specimens)
 
 
-@app.post("/feedback", summary="Report the observed class of a predicted specimen",
-          responses=_responses(FeedbackResponse, 400, 404, 410, 413, 415, 422, 503))  # fmt: skip
+@app.post(
+    "/feedback",
+    summary="Report the observed class of a predicted specimen",
+    responses=_responses(FeedbackResponse, 400, 404, 410, 413, 415, 422, 503),
+)
 def feedback(request: Annotated[FeedbackRequest, Body()]) -> FeedbackResponse:
     """Store the label under feedback/ for monitoring and retraining. The prediction_id must be
     one this API issued (404 otherwise) in the last 90 days (410 after that)."""

@@ -49,26 +49,33 @@ class PredictionLog:
     def __init__(self, s3, bucket: str, clock: Callable[[], datetime] = utc_now):
         self.s3, self.bucket, self.clock = s3, bucket, clock
 
-    def record_predictions(self, entries: list[dict[str, Any]], name: str | None = None,
-                           when: datetime | None = None) -> bool:  # fmt: skip
+    def record_predictions(
+        self, entries: list[dict[str, Any]], name: str | None = None, when: datetime | None = None
+    ) -> bool:
         """Store one request's predictions; ``False`` (logged, counted) when S3 refuses."""
         when = when or self.clock()
         key = storage.prediction_log_key(when, name or new_prediction_id())
         try:
-            self.s3.put_object(Bucket=self.bucket, Key=key, Body=as_jsonl(entries),
-                               ContentType=JSONL)  # fmt: skip
+            self.s3.put_object(
+                Bucket=self.bucket, Key=key, Body=as_jsonl(entries), ContentType=JSONL
+            )
             return True
         except Exception as error:  # noqa: BLE001 (the prediction was served: keep its record)
             metrics.add_metric(name="PredictionLogWriteFailed", unit=MetricUnit.Count, value=1)
-            logger.error("prediction_log_fallback", extra={"key": key, "error": repr(error),
-                         "entries": entries})  # fmt: skip
+            logger.error(
+                "prediction_log_fallback",
+                extra={"key": key, "error": repr(error), "entries": entries},
+            )
             return False
 
     def record_feedback(self, prediction_id: str, observed_class: str) -> str:
         """Store one observed label (the latest feedback for an id wins; raises on failure)."""
         when = self.clock()
         key = storage.feedback_key(when, prediction_id)
-        entry = {"prediction_id": prediction_id, "observed_class": observed_class,
-                 "time": when.isoformat()}  # fmt: skip
+        entry = {
+            "prediction_id": prediction_id,
+            "observed_class": observed_class,
+            "time": when.isoformat(),
+        }
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=as_jsonl([entry]), ContentType=JSONL)
         return key

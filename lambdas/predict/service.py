@@ -20,16 +20,17 @@ from prediction_log import PredictionLog, utc_now
 
 def load_bundle(files: Mapping[str, bytes]) -> ModelBundle:
     """The ML engineer's bundle from the three artifacts named by the pointer."""
-    return ModelBundle.from_bytes(files["model_uri"], files["vocabulary_uri"],
-                                  files["safety_uri"])  # fmt: skip
+    return ModelBundle.from_bytes(files["model_uri"], files["vocabulary_uri"], files["safety_uri"])
 
 
 def aws_clients(config: PredictConfig) -> tuple[Any, Any]:
     """S3 and SSM clients that fail fast, so an outage cannot stall a request. Made with
     botocore itself: boto3 adds nothing here but 60 ms of imports to every cold start."""
-    timeouts = Config(connect_timeout=config.aws_timeout_seconds,
-                      read_timeout=config.aws_timeout_seconds,
-                      retries={"max_attempts": 2, "mode": "standard"})  # fmt: skip
+    timeouts = Config(
+        connect_timeout=config.aws_timeout_seconds,
+        read_timeout=config.aws_timeout_seconds,
+        retries={"max_attempts": 2, "mode": "standard"},
+    )
     session = botocore.session.get_session()
     return session.create_client("s3", config=timeouts), session.create_client(
         "ssm", config=timeouts
@@ -69,8 +70,9 @@ class PredictionService:
         self.log.record_predictions(log_entries(records, results, utc_now().isoformat(), "api"))
         return {"model_version": champion.version, "results": results}
 
-    def classify(self, champion: Champion, records: Sequence[Mapping[str, Any]],
-                 ids: Sequence[str]) -> list[dict[str, Any]]:  # fmt: skip
+    def classify(
+        self, champion: Champion, records: Sequence[Mapping[str, Any]], ids: Sequence[str]
+    ) -> list[dict[str, Any]]:
         """The champion's answer for checked records, with prediction ids and version."""
         results = champion.bundle.predict(records)
         for result, prediction_id in zip(results, ids):
@@ -91,20 +93,37 @@ class PredictionService:
     def model_info(self) -> dict[str, Any]:
         """The serving champion's description from its pointer."""
         pointer = self.champions.current().pointer
-        return {"model_version": pointer.version, "run_id": pointer.run_id,
-                "trained_at": pointer.trained_at, "threshold": pointer.threshold,
-                "decision_rule": RULE, "metrics": pointer.metrics}  # fmt: skip
+        return {
+            "model_version": pointer.version,
+            "run_id": pointer.run_id,
+            "trained_at": pointer.trained_at,
+            "threshold": pointer.threshold,
+            "decision_rule": RULE,
+            "metrics": pointer.metrics,
+        }
 
     def health(self) -> dict[str, Any]:
         """Liveness; does not load a model."""
         loaded = self.champions.champion
-        return {"status": "ok", "model_loaded": loaded is not None,
-                "model_version": loaded.version if loaded else None}  # fmt: skip
+        return {
+            "status": "ok",
+            "model_loaded": loaded is not None,
+            "model_version": loaded.version if loaded else None,
+        }
 
 
 def log_entries(records, results, time: str, source: str) -> list[dict[str, Any]]:
     """One prediction-log line per specimen: id, time, version, features, outcome."""
-    return [{"prediction_id": r["prediction_id"], "time": time, "model_version": r["model_version"],
-             "source": source, "features": record, "prediction": r["prediction"],
-             "probability_poisonous": r["probability_poisonous"], "decision": r["decision"]}
-            for record, r in zip(records, results)]  # fmt: skip
+    return [
+        {
+            "prediction_id": r["prediction_id"],
+            "time": time,
+            "model_version": r["model_version"],
+            "source": source,
+            "features": record,
+            "prediction": r["prediction"],
+            "probability_poisonous": r["probability_poisonous"],
+            "decision": r["decision"],
+        }
+        for record, r in zip(records, results)
+    ]

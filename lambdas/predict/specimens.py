@@ -15,8 +15,10 @@ from mushroom import contract
 UNKNOWN_FIELD = "unknown_field"
 DUPLICATE_FIELD = "duplicate_field"
 # Columns of the data set that are not model inputs: the label goes to /feedback.
-NOT_INPUTS = {contract.LABEL: "is the observed label: send it to POST /feedback",
-              contract.SPECIES: "is not a model input"}  # fmt: skip
+NOT_INPUTS = {
+    contract.LABEL: "is the observed label: send it to POST /feedback",
+    contract.SPECIES: "is not a model input",
+}
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,13 @@ class Problem:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-data form for API errors and batch reports."""
-        return {"specimen": self.specimen, "field": self.field, "value": self.value,
-                "rule": self.rule, "message": self.message}  # fmt: skip
+        return {
+            "specimen": self.specimen,
+            "field": self.field,
+            "value": self.value,
+            "rule": self.rule,
+            "message": self.message,
+        }
 
 
 def _canonical(name: str) -> str:
@@ -60,8 +67,15 @@ def canonical_fields(index: int, specimen: Mapping[str, Any]) -> tuple[dict, lis
         if canonical not in _FEATURE_SET:
             problems.append(_unknown(index, str(name), value, canonical))
         elif canonical in fields:
-            problems.append(Problem(index, str(name), value, DUPLICATE_FIELD,
-                                    f"'{canonical}' is given more than once"))  # fmt: skip
+            problems.append(
+                Problem(
+                    index,
+                    str(name),
+                    value,
+                    DUPLICATE_FIELD,
+                    f"'{canonical}' is given more than once",
+                )
+            )
         else:
             fields[canonical] = value
     return fields, problems
@@ -101,10 +115,13 @@ def _typed(column: contract.Column, value: Any) -> Any:
 
 # Per feature, in contract order: (name, codes or None for numbers, minimum, maximum, optional)
 _PLAIN_RULES = tuple(
-    (c.name, frozenset(c.codes), 0, 0, not c.required) if isinstance(c, contract.Categorical)
-    else (c.name, None, c.minimum, c.maximum, not c.required)
+    (
+        (c.name, frozenset(c.codes), 0, 0, not c.required)
+        if isinstance(c, contract.Categorical)
+        else (c.name, None, c.minimum, c.maximum, not c.required)
+    )
     for c in contract.FEATURES
-)  # fmt: skip
+)
 
 
 def _plain_fields(specimen: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -158,8 +175,9 @@ def check(index: int, specimen: Mapping[str, Any]) -> tuple[dict | None, list[Pr
         elif (reason := contract.check_value(column.name, value)) is None:
             record[column.name] = _typed(column, value)  # e.g. a code with spaces around it
         else:
-            problems.append(Problem(index, reason.column, reason.value, reason.rule,
-                                    reason.message))  # fmt: skip
+            problems.append(
+                Problem(index, reason.column, reason.value, reason.rule, reason.message)
+            )
     return (None, problems) if problems else (record, [])
 
 

@@ -37,6 +37,9 @@ class RetrainConfig:
             problems.append(f"COOLDOWN_SECONDS must be a whole number of seconds, got {raw!r}")
         if problems:
             raise ConfigError(problems)
-        return cls(env["TRAINING_QUEUE_URL"], env["DATA_BUCKET"],
-                   int(raw) if raw else cls.cooldown_seconds,
-                   env.get("RETRAIN_STATE_KEY") or cls.state_key)  # fmt: skip
+        return cls(
+            env["TRAINING_QUEUE_URL"],
+            env["DATA_BUCKET"],
+            int(raw) if raw else cls.cooldown_seconds,
+            env.get("RETRAIN_STATE_KEY") or cls.state_key,
+        )

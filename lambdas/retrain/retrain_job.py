@@ -39,8 +39,9 @@ def request_retraining(
 def _enqueue(config, store, sqs, trigger: Trigger, now: datetime, rollback) -> dict[str, Any]:
     """Send the job; if SQS refuses, restore the previous state so a retry can enqueue."""
     try:
-        sent = sqs.send_message(QueueUrl=config.training_queue_url,
-                                MessageBody=json.dumps(trigger.job(now)))  # fmt: skip
+        sent = sqs.send_message(
+            QueueUrl=config.training_queue_url, MessageBody=json.dumps(trigger.job(now))
+        )
     except Exception:
         previous, etag = rollback
         store.save(previous, etag)

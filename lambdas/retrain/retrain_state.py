@@ -48,9 +48,13 @@ class RetrainStateStore:
         """Replace the state only if it is still the version read; returns the new ETag."""
         condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
         try:
-            response = self.s3.put_object(Bucket=self.bucket, Key=self.key,
-                                          Body=storage.dumps(state.as_dict()),
-                                          ContentType=storage.JSON_TYPE, **condition)  # fmt: skip
+            response = self.s3.put_object(
+                Bucket=self.bucket,
+                Key=self.key,
+                Body=storage.dumps(state.as_dict()),
+                ContentType=storage.JSON_TYPE,
+                **condition,
+            )
         except ClientError as error:
             if _code(error) in CONFLICT_CODES:
                 raise StateConflict(self.key) from error

@@ -40,8 +40,13 @@ def stack() -> dict:
 
 
 def client(service: str):
-    return boto3.client(service, endpoint_url=ENDPOINT, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
+    return boto3.client(
+        service,
+        endpoint_url=ENDPOINT,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,12 +94,15 @@ def test_with_api_key_predicts(stack, champion):
     assert body["results"][0]["decision"] in {"edible", "poisonous", "unsure: do not eat"}
 
 
-@pytest.mark.parametrize("body, status", [
-    ({"specimens": [features(cap_shape="zz")]}, 422),
-    (b"{not json", 400),
-    ({"specimens": [features()] * 1001}, 413),
-    ({"specimens": []}, 422),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        ({"specimens": [features(cap_shape="zz")]}, 422),
+        (b"{not json", 400),
+        ({"specimens": [features()] * 1001}, 413),
+        ({"specimens": []}, 422),
+    ],
+)
 def test_client_mistakes_get_documented_codes(stack, champion, body, status):
     assert request(stack, "POST", "predict", body)[0] == status
 
@@ -139,8 +147,9 @@ def test_pointer_outage_keeps_serving_the_cached_model(stack, champion):
         "version": "missing",
         "model_uri": "s3://nope/model.lgb",
     }
-    client("ssm").put_parameter(Name=support.PARAMETER, Value=json.dumps(broken), Type="String",
-                                Overwrite=True)  # fmt: skip
+    client("ssm").put_parameter(
+        Name=support.PARAMETER, Value=json.dumps(broken), Type="String", Overwrite=True
+    )
     time.sleep(35)  # > CHAMPION_REFRESH_SECONDS (30): the pointer has been re-read
     # Then the cached version keeps answering
     status, again = request(stack, "POST", "predict", {"specimens": [features()]})
@@ -152,11 +161,24 @@ def test_pointer_outage_keeps_serving_the_cached_model(stack, champion):
 def test_schemathesis_finds_no_server_error(stack, champion, tmp_path):
     pytest.importorskip("schemathesis")
     cli = Path(sys.executable).with_name("schemathesis")
-    result = subprocess.run([str(cli), "run", str(REPO / "docs" / "openapi.json"),
-                             "--url", stack["api_local_url"].rstrip("/"),
-                             "--header", f"x-api-key: {stack['api_key']}",
-                             "--checks", "not_a_server_error", "--max-examples", "50"],
-                            capture_output=True, text=True, timeout=900)  # fmt: skip
+    result = subprocess.run(
+        [
+            str(cli),
+            "run",
+            str(REPO / "docs" / "openapi.json"),
+            "--url",
+            stack["api_local_url"].rstrip("/"),
+            "--header",
+            f"x-api-key: {stack['api_key']}",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "50",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout[-4000:]
 
 
@@ -167,8 +189,9 @@ def batch_outcome(stack, key: str, seconds: float = 120) -> dict:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            found = s3.get_object(Bucket=stack["data_bucket_name"],
-                                  Key=f"batch-results/{name}.report.json")  # fmt: skip
+            found = s3.get_object(
+                Bucket=stack["data_bucket_name"], Key=f"batch-results/{name}.report.json"
+            )
             return json.loads(found["Body"].read())
         except s3.exceptions.NoSuchKey:
             time.sleep(1)

@@ -23,9 +23,11 @@ from scripts import localaws, redrive
 from tests import stack
 from tests.conftest import specimen
 from tests.unit.ingest_support import csv_bytes
+from training.settings import WorkerSettings
 
 pytestmark = pytest.mark.integration
 RETRIES_SECONDS = 300  # three attempts: at 0, ~60 and ~180 s
+WORKER_POLL = WorkerSettings.wait_seconds  # the trainer's long poll
 BROKEN = {"CHUNK_ROWS": "1"}  # outside 100..1,000,000: the function's init fails
 
 
@@ -172,7 +174,9 @@ def test_redrive_moves_dead_lettered_training_jobs_back_to_their_queue(outputs, 
     job = {"reason": marker, "dataset_ids": [], "correlation_id": marker}
     with trainer_stopped(local_cloud):
         # Given a training job received (and not finished) as often as the redrive policy allows
-        sqs.send_message(QueueUrl=jobs, MessageBody=json.dumps(job))
+        # (delayed past the stopped worker's last long poll, which LocalStack may still answer)
+        sqs.send_message(QueueUrl=jobs, MessageBody=json.dumps(job), DelaySeconds=WORKER_POLL + 1)
+        time.sleep(WORKER_POLL + 1)
         policy = sqs.get_queue_attributes(QueueUrl=jobs, AttributeNames=["RedrivePolicy"])
         for _ in range(int(json.loads(policy["Attributes"]["RedrivePolicy"])["maxReceiveCount"])):
             assert receive_marked(sqs, jobs, marker, 10)

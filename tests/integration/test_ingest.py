@@ -32,8 +32,9 @@ def outputs() -> dict:
     if not OUTPUTS.exists():
         pytest.skip(".state/outputs.json is missing: run `make deploy`")
     raw = json.loads(OUTPUTS.read_text())
-    values = {k: v.get("value") if isinstance(v, dict) and "value" in v else v
-              for k, v in raw.items()}  # fmt: skip
+    values = {
+        k: v.get("value") if isinstance(v, dict) and "value" in v else v for k, v in raw.items()
+    }
     if "ingest_function_name" not in values:
         pytest.skip("the ingest function is not deployed (terraform/ingest.tf)")
     return values
@@ -89,14 +90,16 @@ def exists(s3, bucket: str, key: str) -> bool:
     return bool(s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount"))
 
 
-def test_the_real_file_becomes_a_dataset_and_a_training_job(s3, bucket, uploads,
-                                                            real_data_file):  # fmt: skip
+def test_the_real_file_becomes_a_dataset_and_a_training_job(s3, bucket, uploads, real_data_file):
     # Given the real data set uploaded under raw/
     source, keys = uploads("secondary_data.csv", real_data_file.read_bytes())
     # When S3 notifies the ingest function, Then a manifest with every row and a job appear
     manifest = wait_for_json(s3, bucket, keys.manifest, lambda d: d.get("training_job"))
-    assert (manifest["rows_in"], manifest["accepted"], manifest["status"]) == \
-        (61_069, 61_069, "accepted")  # fmt: skip
+    assert (manifest["rows_in"], manifest["accepted"], manifest["status"]) == (
+        61_069,
+        61_069,
+        "accepted",
+    )
     assert manifest["source"]["version_id"] == source.version_id
     assert manifest["training_job"]["message_id"]
     body = s3.get_object(Bucket=bucket, Key=keys.processed)["Body"].read()

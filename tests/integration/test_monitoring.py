@@ -44,9 +44,18 @@ def write_degraded_window(stack, count: int = 40) -> list[str]:
     """Poisonous specimens the model called edible, all labelled poisonous; returns the keys."""
     s3, bucket, now = client("s3"), stack["data_bucket_name"], datetime.now(timezone.utc)
     version, ids = champion_version(stack), [str(uuid.uuid4()) for _ in range(count)]
-    lines = [{"prediction_id": pid, "time": now.isoformat(), "model_version": version,
-              "features": {"cap-diameter": 3.0, "cap-shape": "x"}, "probability_poisonous": 0.1,
-              "prediction": "edible", "decision": "edible"} for pid in ids]  # fmt: skip
+    lines = [
+        {
+            "prediction_id": pid,
+            "time": now.isoformat(),
+            "model_version": version,
+            "features": {"cap-diameter": 3.0, "cap-shape": "x"},
+            "probability_poisonous": 0.1,
+            "prediction": "edible",
+            "decision": "edible",
+        }
+        for pid in ids
+    ]
     key = storage.prediction_log_key(now, f"itest-{uuid.uuid4().hex[:8]}")
     s3.put_object(Bucket=bucket, Key=key, Body="".join(json.dumps(x) + "\n" for x in lines))
     keys = [key]
@@ -95,8 +104,11 @@ def test_degraded_feedback_raises_alarm_notifies_and_enqueues_once(stack, degrad
     outcome = json.loads(result["Payload"].read())
     assert outcome["quality_status"] == "ok", outcome
     # Then the F1 alarm fires, operators are told, and one training job is enqueued
-    state = wait_for(lambda: cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]
-                     ["StateValue"] == "ALARM", ALARM_WAIT_SECONDS)  # fmt: skip
+    state = wait_for(
+        lambda: cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"]
+        == "ALARM",
+        ALARM_WAIT_SECONDS,
+    )
     assert state, f"{alarm} did not reach ALARM within {ALARM_WAIT_SECONDS} s"
     assert localaws.first_alert(stack, localaws.is_alarm(alarm, "ALARM"), 60), "no SNS alert"
     first = wait_for(
@@ -106,8 +118,9 @@ def test_degraded_feedback_raises_alarm_notifies_and_enqueues_once(stack, degrad
     # When a second alarm transition comes inside the cooldown
     cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="integration test")
     cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="integration test")
-    second = wait_for(lambda: (s := retrain_state(stack))["transitions"] != first["transitions"]
-                      and s, 60)  # fmt: skip
+    second = wait_for(
+        lambda: (s := retrain_state(stack))["transitions"] != first["transitions"] and s, 60
+    )
     # Then it is remembered but enqueues nothing
     assert second, "the second transition never reached the retrain function"
     assert second["last_enqueued_at"] == first["last_enqueued_at"]

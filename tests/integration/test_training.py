@@ -32,9 +32,12 @@ def outputs(local_cloud):
 def mlflow_client(local_cloud, monkeypatch_module):
     from mlflow import MlflowClient
 
-    for name, value in {"MLFLOW_S3_ENDPOINT_URL": local_cloud.localstack_url,
-                        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
+    for name, value in {
+        "MLFLOW_S3_ENDPOINT_URL": local_cloud.localstack_url,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch_module.setenv(name, value)
     return MlflowClient(local_cloud.mlflow_url)
 
@@ -53,8 +56,9 @@ def supervisor(local_cloud):
 
 def send_request(outputs, reason: str) -> None:
     body = {"reason": reason, "dataset_ids": [], "correlation_id": str(uuid.uuid4())}
-    localaws.client("sqs").send_message(QueueUrl=outputs["training_queue_url"],
-                                        MessageBody=json.dumps(body))  # fmt: skip
+    localaws.client("sqs").send_message(
+        QueueUrl=outputs["training_queue_url"], MessageBody=json.dumps(body)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +73,11 @@ def test_an_upload_becomes_a_version_with_both_cvs_and_a_served_champion(
     # Given the real file uploaded and ingested (its manifest exists)
     assert ingested["rows_in"] == 61_069 and ingested["status"] == "accepted"
     # Then the training run it requested ends in a gate decision that operators are told about
-    (announcement,) = [a for a in stack.alerts_about(outputs, ingested["dataset_id"], timeout=420)
-                       if "mushroom-classifier" in a["subject"]]  # fmt: skip
+    (announcement,) = [
+        a
+        for a in stack.alerts_about(outputs, ingested["dataset_id"], timeout=420)
+        if "mushroom-classifier" in a["subject"]
+    ]
     run = mlflow_client.get_run(announcement["run_id"])
     for name in (
         "random_accuracy",
@@ -141,8 +148,9 @@ def test_mlflow_down_fails_fast_retries_and_ends_in_the_dlq_with_an_alert(
         assert all("MLflow" in a["message"] for a in found)
         deadline, moved = time.monotonic() + 120, False
         while not moved and time.monotonic() < deadline:
-            batch = sqs.receive_message(QueueUrl=outputs["training_dlq_url"], WaitTimeSeconds=5,
-                                        MaxNumberOfMessages=10).get("Messages", [])  # fmt: skip
+            batch = sqs.receive_message(
+                QueueUrl=outputs["training_dlq_url"], WaitTimeSeconds=5, MaxNumberOfMessages=10
+            ).get("Messages", [])
             moved = any(reason in message["Body"] for message in batch)
         assert moved, "the request did not reach the dead-letter queue"
     finally:

@@ -8,15 +8,18 @@ from mushroom import contract
 from tests.conftest import specimen
 
 HEADER = list(contract.DATASET_COLUMNS)
-UCI_1987_HEADER = ("class,cap-shape,cap-surface,cap-color,bruises,odor,gill-attachment,"
-                   "gill-spacing,gill-size,gill-color,stalk-shape,stalk-root,"
-                   "stalk-surface-above-ring,stalk-surface-below-ring,stalk-color-above-ring,"
-                   "stalk-color-below-ring,veil-type,veil-color,ring-number,ring-type,"
-                   "spore-print-color,population,habitat")  # fmt: skip
+UCI_1987_HEADER = (
+    "class,cap-shape,cap-surface,cap-color,bruises,odor,gill-attachment,"
+    "gill-spacing,gill-size,gill-color,stalk-shape,stalk-root,"
+    "stalk-surface-above-ring,stalk-surface-below-ring,stalk-color-above-ring,"
+    "stalk-color-below-ring,veil-type,veil-color,ring-number,ring-type,"
+    "spore-print-color,population,habitat"
+)
 
 
-def csv_text(rows: list[dict], *, header: list[str] | None = None, sep: str = ";",
-             newline: str = "\n") -> str:  # fmt: skip
+def csv_text(
+    rows: list[dict], *, header: list[str] | None = None, sep: str = ";", newline: str = "\n"
+) -> str:
     """A CSV file of specimens (canonical names as keys) under the given header."""
     header = header or HEADER
     lines = [sep.join(header)]

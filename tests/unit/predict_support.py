@@ -18,8 +18,12 @@ ARTIFACT_BUCKET, DATA_BUCKET = "mlflow-artifacts", "mushroom-data"
 PARAMETER = "/mushroom/champion"
 KEY_PARAMETER, KEY = "/mushroom/prediction-id-key", "unit-test-prediction-id-key-0123456789"
 # Two edible and two poisonous "species" that differ in cap colour and ring.
-SPECIES = {"edible-a": ("e", "n", "f"), "edible-b": ("e", "w", "f"),
-           "poison-a": ("p", "o", "t"), "poison-b": ("p", "r", "t")}  # fmt: skip
+SPECIES = {
+    "edible-a": ("e", "n", "f"),
+    "edible-b": ("e", "w", "f"),
+    "poison-a": ("p", "o", "t"),
+    "poison-b": ("p", "r", "t"),
+}
 
 
 def features(**overrides) -> dict:
@@ -54,15 +58,25 @@ def bundle_files(rounds: int = 20, seed: int = 7) -> dict[str, bytes]:
             record[name] = float(record[name])
     matrix = vocabulary.encode_records(records)
     target = np.array([label == "p" for label in labels], dtype=float)
-    params = {"objective": "binary", "verbose": -1, "min_data_in_leaf": 2, "num_threads": 1,
-              "seed": seed}  # fmt: skip
-    data = lightgbm.Dataset(matrix, target, categorical_feature=[
-        vocabulary.features.index(n) for n in vocabulary.categorical_features])  # fmt: skip
+    params = {
+        "objective": "binary",
+        "verbose": -1,
+        "min_data_in_leaf": 2,
+        "num_threads": 1,
+        "seed": seed,
+    }
+    data = lightgbm.Dataset(
+        matrix,
+        target,
+        categorical_feature=[vocabulary.features.index(n) for n in vocabulary.categorical_features],
+    )
     booster = lightgbm.train(params, data, num_boost_round=rounds)
     policy = SafetyPolicy(0.2, build_profiles(matrix, labels, groups, vocabulary))
-    return {"model.lgb": booster.model_to_string().encode(),
-            "vocabulary.json": vocabulary.to_json().encode(),
-            "safety.json": policy.to_json().encode()}  # fmt: skip
+    return {
+        "model.lgb": booster.model_to_string().encode(),
+        "vocabulary.json": vocabulary.to_json().encode(),
+        "safety.json": policy.to_json().encode(),
+    }
 
 
 def publish(

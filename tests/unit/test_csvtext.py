@@ -23,8 +23,9 @@ def test_reads_semicolon_file_with_canonical_names_and_malformed_rows():
 
 
 # A UTF-16 BOM is "encoding" (save it as UTF-8), as at ingest, not "binary" as it used to be.
-@pytest.mark.parametrize("data, rule", [(b"", "empty"), (b"a\x00b", "binary"),
-                                        (b"\xff\xfe\x00", "encoding")])  # fmt: skip
+@pytest.mark.parametrize(
+    "data, rule", [(b"", "empty"), (b"a\x00b", "binary"), (b"\xff\xfe\x00", "encoding")]
+)
 def test_refuses_what_is_not_a_table(data, rule):
     with pytest.raises(NotATableError) as error:
         read_text_table(data)

@@ -69,10 +69,14 @@ def load_handler():
 
 @pytest.fixture
 def stack(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
-                        "POWERTOOLS_SERVICE_NAME": "ingest",
-                        "POWERTOOLS_METRICS_NAMESPACE": "Mushroom"}.items():  # fmt: skip
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_SERVICE_NAME": "ingest",
+        "POWERTOOLS_METRICS_NAMESPACE": "Mushroom",
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
@@ -83,8 +87,7 @@ def stack(monkeypatch):
         alerts_url = sqs.create_queue(QueueName="alerts-inbox")["QueueUrl"]
         topic = sns.create_topic(Name="alerts")["TopicArn"]
         inbox = sqs.get_queue_attributes(QueueUrl=alerts_url, AttributeNames=["QueueArn"])
-        sns.subscribe(TopicArn=topic, Protocol="sqs",
-                      Endpoint=inbox["Attributes"]["QueueArn"])  # fmt: skip
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox["Attributes"]["QueueArn"])
         monkeypatch.setenv("DATA_BUCKET", BUCKET)
         monkeypatch.setenv("TRAINING_QUEUE_URL", queue_url)
         monkeypatch.setenv("ALERTS_TOPIC_ARN", topic)
@@ -129,11 +132,18 @@ def test_a_good_file_becomes_a_dataset_a_manifest_and_one_job(stack):
 def test_a_mixed_file_gives_exact_counts(stack):
     result = stack.invoke(stack.upload("raw/mixed.csv", mixed_file()))
     summary = result["uploads"][0]
-    assert (summary["status"], summary["rows_in"], summary["accepted"], summary["rejected"]) == \
-        ("partial", 9, 6, 3)  # fmt: skip
+    assert (summary["status"], summary["rows_in"], summary["accepted"], summary["rejected"]) == (
+        "partial",
+        9,
+        6,
+        3,
+    )
     dataset_id = summary["dataset_id"]
-    dataset = pd.read_parquet(io.BytesIO(stack.s3.get_object(
-        Bucket=BUCKET, Key=f"processed/{dataset_id}.parquet")["Body"].read()))  # fmt: skip
+    dataset = pd.read_parquet(
+        io.BytesIO(
+            stack.s3.get_object(Bucket=BUCKET, Key=f"processed/{dataset_id}.parquet")["Body"].read()
+        )
+    )
     assert len(dataset) == 6
     rejected = stack.s3.get_object(Bucket=BUCKET, Key=f"quarantine/{dataset_id}/rejected.csv")
     assert len(rejected["Body"].read().decode().splitlines()) == 1 + 3
@@ -142,16 +152,20 @@ def test_a_mixed_file_gives_exact_counts(stack):
     assert len(stack.training_jobs()) == 1
 
 
-@pytest.mark.parametrize("body, rule", [
-    (b"", "empty"),
-    (b"\x00\x01\x02\x03" * 100, "binary"),
-    (csv_bytes([]), "header_only"),
-    ((UCI_1987_HEADER + "\np,x,s,n,t,p,f,c,n,k,e,e,s,s,w,w,p,w,o,p,k,s,u\n").encode(),
-     "missing_columns"),
-    (csv_bytes(good_rows(2), header=HEADER[1:]), "no_label"),
-    (csv_bytes(good_rows(2), header=[*HEADER, "CLASS"]),
-     "duplicated_columns"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "body, rule",
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02\x03" * 100, "binary"),
+        (csv_bytes([]), "header_only"),
+        (
+            (UCI_1987_HEADER + "\np,x,s,n,t,p,f,c,n,k,e,e,s,s,w,w,p,w,o,p,k,s,u\n").encode(),
+            "missing_columns",
+        ),
+        (csv_bytes(good_rows(2), header=HEADER[1:]), "no_label"),
+        (csv_bytes(good_rows(2), header=[*HEADER, "CLASS"]), "duplicated_columns"),
+    ],
+)
 def test_refused_files_get_a_report_an_alert_and_no_job(stack, body, rule):
     result = stack.invoke(stack.upload("raw/bad.csv", body))
     dataset_id = result["uploads"][0]["dataset_id"]
@@ -191,8 +205,9 @@ def test_a_new_version_under_the_same_key_is_a_new_dataset(stack):
     assert len(versions) == 2  # the raw object is never modified or deleted
 
 
-@pytest.mark.parametrize("options", [{"gz": True}, {"bom": True}, {"newline": "\r\n"},
-                                     {"sep": ","}])  # fmt: skip
+@pytest.mark.parametrize(
+    "options", [{"gz": True}, {"bom": True}, {"newline": "\r\n"}, {"sep": ","}]
+)
 def test_formats_are_ingested(stack, options):
     key = "raw/file.csv.gz" if options.get("gz") else "raw/file.csv"
     result = stack.invoke(stack.upload(key, csv_bytes(good_rows(7), **options)))

@@ -50,16 +50,20 @@ def test_rejected_rows_keep_their_values_reasons_and_line():
         "not_a_number",
         "missing_required",
     }
-    assert rows[2]["raw_line"] == "p;1.0;x" and json.loads(rows[2]["reasons"])[0]["rule"] == \
-        "field_count"  # fmt: skip
+    assert (
+        rows[2]["raw_line"] == "p;1.0;x"
+        and json.loads(rows[2]["reasons"])[0]["rule"] == "field_count"
+    )
 
 
 def test_report_counts_reasons_with_examples():
     report = ingest(mixed_file(), SOURCE, max_bytes=LIMIT).report
     assert {k: v["count"] for k, v in report["reasons"].items()} == {
-        "(row)/field_count": 1, "cap-shape/unknown_code": 1,
-        "habitat/missing_required": 1, "stem-width/not_a_number": 1,
-    }  # fmt: skip
+        "(row)/field_count": 1,
+        "cap-shape/unknown_code": 1,
+        "habitat/missing_required": 1,
+        "stem-width/not_a_number": 1,
+    }
     assert report["reasons"]["cap-shape/unknown_code"]["examples"][0]["row_number"] == 7
     assert report["blank_lines"] == 1 and report["refusal"] is None
 
@@ -76,9 +80,11 @@ def test_all_rows_rejected_is_no_dataset():
 
 
 def test_species_column_is_kept():
-    outcome = ingest(csv_bytes([specimen(species="Fly Agaric")],
-                               header=[*contract.DATASET_COLUMNS, "species"]),
-                     SOURCE, max_bytes=LIMIT)  # fmt: skip
+    outcome = ingest(
+        csv_bytes([specimen(species="Fly Agaric")], header=[*contract.DATASET_COLUMNS, "species"]),
+        SOURCE,
+        max_bytes=LIMIT,
+    )
     assert pd.read_parquet(io.BytesIO(outcome.processed))["species"].tolist() == ["Fly Agaric"]
 
 
@@ -90,9 +96,11 @@ def test_manifest_names_source_counts_and_outputs():
     assert (document["rows_in"], document["accepted"], document["rejected"]) == (8, 5, 3)
     assert document["schema_version"] == contract.SCHEMA_VERSION
     assert document["outputs"] == {
-        "processed": keys.processed, "rejected_rows": keys.rejected,
-        "report": keys.report, "manifest": keys.manifest,
-    }  # fmt: skip
+        "processed": keys.processed,
+        "rejected_rows": keys.rejected,
+        "report": keys.report,
+        "manifest": keys.manifest,
+    }
 
 
 def test_the_real_file_is_ingested_with_species(real_data_file):

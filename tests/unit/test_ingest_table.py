@@ -18,8 +18,9 @@ def rows_of(data: bytes) -> tuple[int, dict]:
     good, malformed = 0, {}
     for chunk in reader.chunks(size=2):
         good += len(chunk.frame)
-        malformed.update({n: [r["rule"] for r in reasons]
-                          for n, (_, reasons) in chunk.malformed.items()})  # fmt: skip
+        malformed.update(
+            {n: [r["rule"] for r in reasons] for n, (_, reasons) in chunk.malformed.items()}
+        )
     return good, malformed
 
 
@@ -29,10 +30,17 @@ def refusal(data: bytes) -> str:
     return error.value.rule
 
 
-@pytest.mark.parametrize("options", [
-    {}, {"sep": ","}, {"bom": True}, {"newline": "\r\n"}, {"gz": True},
-    {"bom": True, "gz": True, "sep": ",", "newline": "\r\n"},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"sep": ","},
+        {"bom": True},
+        {"newline": "\r\n"},
+        {"gz": True},
+        {"bom": True, "gz": True, "sep": ",", "newline": "\r\n"},
+    ],
+)
 def test_formats_read_alike(options):
     # Given a file in one of the accepted formats, When read, Then every row is well-formed
     table = read_table(csv_bytes(good_rows(3), **options), max_bytes=LIMIT)
@@ -83,23 +91,30 @@ def test_quoted_fields_and_trailing_separators():
     assert good == 1 and not malformed
 
 
-@pytest.mark.parametrize("data, rule", [
-    (b"", Refusal.EMPTY),
-    (b"\n \r\n", Refusal.EMPTY),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10, Refusal.BINARY),
-    (bytes(range(1, 32)) * 100, Refusal.BINARY),
-    ("class;x".encode("utf-16"), Refusal.ENCODING),
-    (gzip.compress(b"class;cap-diameter\n")[:-6], Refusal.CORRUPT_COMPRESSION),
-    (csv_bytes([]), Refusal.HEADER_ONLY),
-    (csv_bytes([]) + b"\n\n", Refusal.HEADER_ONLY),
-    (csv_bytes(good_rows(1), header=[*HEADER, "Cap Shape"]), Refusal.DUPLICATED_COLUMNS),
-    (csv_bytes(good_rows(1), header=HEADER[1:]), Refusal.NO_LABEL),
-    (csv_bytes(good_rows(1), header=[h for h in HEADER if h != "stem-width"]),
-     Refusal.MISSING_COLUMNS),
-    ((UCI_1987_HEADER + "\np,x,s,n,t,p,f,c,n,k,e,e,s,s,w,w,p,w,o,p,k,s,u\n").encode(),
-     Refusal.MISSING_COLUMNS),
-    (b"hello world\nthis is not a table\n", Refusal.MISSING_COLUMNS),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "data, rule",
+    [
+        (b"", Refusal.EMPTY),
+        (b"\n \r\n", Refusal.EMPTY),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10, Refusal.BINARY),
+        (bytes(range(1, 32)) * 100, Refusal.BINARY),
+        ("class;x".encode("utf-16"), Refusal.ENCODING),
+        (gzip.compress(b"class;cap-diameter\n")[:-6], Refusal.CORRUPT_COMPRESSION),
+        (csv_bytes([]), Refusal.HEADER_ONLY),
+        (csv_bytes([]) + b"\n\n", Refusal.HEADER_ONLY),
+        (csv_bytes(good_rows(1), header=[*HEADER, "Cap Shape"]), Refusal.DUPLICATED_COLUMNS),
+        (csv_bytes(good_rows(1), header=HEADER[1:]), Refusal.NO_LABEL),
+        (
+            csv_bytes(good_rows(1), header=[h for h in HEADER if h != "stem-width"]),
+            Refusal.MISSING_COLUMNS,
+        ),
+        (
+            (UCI_1987_HEADER + "\np,x,s,n,t,p,f,c,n,k,e,e,s,s,w,w,p,w,o,p,k,s,u\n").encode(),
+            Refusal.MISSING_COLUMNS,
+        ),
+        (b"hello world\nthis is not a table\n", Refusal.MISSING_COLUMNS),
+    ],
+)
 def test_files_that_are_not_tables_are_refused(data, rule):
     assert refusal(data) == rule
 

@@ -30,14 +30,18 @@ def notify(sqs, out, subject: str, message) -> None:
 def left_in(sqs, out) -> list[str]:
     """Subjects still in the inbox (once the helper's 1 s visibility timeout has passed)."""
     time.sleep(1.2)
-    messages = sqs.receive_message(QueueUrl=out["alerts_inbox_url"], MaxNumberOfMessages=10,
-                                   VisibilityTimeout=0).get("Messages", [])  # fmt: skip
+    messages = sqs.receive_message(
+        QueueUrl=out["alerts_inbox_url"], MaxNumberOfMessages=10, VisibilityTimeout=0
+    ).get("Messages", [])
     return [json.loads(m["Body"])["Subject"] for m in messages]
 
 
 def test_read_alert_merges_the_fields_of_an_alarm_notification():
-    body = {"Type": "Notification", "Subject": "ALARM: f1-low",
-            "Message": json.dumps({"AlarmName": "f1-low", "NewStateValue": "ALARM"})}  # fmt: skip
+    body = {
+        "Type": "Notification",
+        "Subject": "ALARM: f1-low",
+        "Message": json.dumps({"AlarmName": "f1-low", "NewStateValue": "ALARM"}),
+    }
     alert = localaws.read_alert({"Body": json.dumps(body)})
     assert alert["subject"] == "ALARM: f1-low"
     assert localaws.is_alarm("f1-low", "ALARM")(alert)

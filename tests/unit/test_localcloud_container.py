@@ -92,8 +92,9 @@ def test_build_passes_base_and_secrets_and_uses_chroot_for_podman(tmp_path):
 def test_containerised_trainer_runs_in_the_foreground_on_the_host_network(tmp_path):
     # Given an `up` that chose the container
     s = from_env({"LOCALSTACK_PORT": "4600"}, repo=tmp_path)
-    mode = container.TrainerMode("podman", "localhost/mushroom-trainer:abc", "podman answers",
-                                 container.container_name(s))  # fmt: skip
+    mode = container.TrainerMode(
+        "podman", "localhost/mushroom-trainer:abc", "podman answers", container.container_name(s)
+    )
     # When supervisord's program is made
     service = trainer(s, mode)
     # Then it replaces a left-over container, then execs a foreground run of the image

@@ -22,9 +22,11 @@ def files():
     target = (typed["class"] == "p").to_numpy(int)
     booster = fit(matrix, target, vocabulary, PARAMS, 30)
     policy = SafetyPolicy(0.2, build_profiles(matrix, typed["class"], typed["species"], vocabulary))
-    return {"model.lgb": booster.model_to_string().encode(),
-            "vocabulary.json": vocabulary.to_json().encode(),
-            "safety.json": policy.to_json().encode()}  # fmt: skip
+    return {
+        "model.lgb": booster.model_to_string().encode(),
+        "vocabulary.json": vocabulary.to_json().encode(),
+        "safety.json": policy.to_json().encode(),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +47,15 @@ def test_known_edible_is_edible_and_known_poisonous_is_poisonous(bundle):
     assert [r["decision"] for r in edible] == [EDIBLE] * 3
     assert [r["decision"] for r in poisonous] == [POISONOUS] * 3
     assert all(r["prediction"] == "edible" and r["probability_poisonous"] < 0.2 for r in edible)
-    assert set(edible[0]) == {"prediction", "probability_poisonous", "decision", "candidates",
-                              "candidate_count", "settle", "explanation"}  # fmt: skip
+    assert set(edible[0]) == {
+        "prediction",
+        "probability_poisonous",
+        "decision",
+        "candidates",
+        "candidate_count",
+        "settle",
+        "explanation",
+    }
     assert edible[0]["candidates"][0] == {"species": "Gamma", "edibility": "edible"}
 
 

@@ -19,11 +19,19 @@ BUCKET, MODELS, PARAMETER, NAMESPACE = (
     "Mushroom",
 )
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
-PROFILE = {"rows": 100, "bins": 2, "features": {
-    "cap-shape": {"kind": "categorical", "shares": {"x": 0.5, "f": 0.5}, "missing_share": 0.0},
-    "cap-diameter": {"kind": "numeric", "edges": [0, 10, 20], "shares": [0.5, 0.5],
-                     "missing_share": 0.0},
-}}  # fmt: skip
+PROFILE = {
+    "rows": 100,
+    "bins": 2,
+    "features": {
+        "cap-shape": {"kind": "categorical", "shares": {"x": 0.5, "f": 0.5}, "missing_share": 0.0},
+        "cap-diameter": {
+            "kind": "numeric",
+            "edges": [0, 10, 20],
+            "shares": [0.5, 0.5],
+            "missing_share": 0.0,
+        },
+    },
+}
 POINTER = {"version": "3", "run_id": "r1", "model_uri": f"s3://{MODELS}/1/models/m-1/artifacts"}
 
 
@@ -31,16 +39,24 @@ POINTER = {"version": "3", "run_id": "r1", "model_uri": f"s3://{MODELS}/1/models
 def aws(monkeypatch):
     """Moto S3/SSM/CloudWatch with a data bucket, a champion pointer and its reference profile."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    for name, value in {"DATA_BUCKET": BUCKET, "CHAMPION_PARAMETER": PARAMETER,
-                        "METRICS_NAMESPACE": NAMESPACE, "WINDOW_MINUTES": "60",
-                        "MIN_LABELLED": "4", "MIN_DRIFT_SPECIMENS": "4"}.items():  # fmt: skip
+    for name, value in {
+        "DATA_BUCKET": BUCKET,
+        "CHAMPION_PARAMETER": PARAMETER,
+        "METRICS_NAMESPACE": NAMESPACE,
+        "WINDOW_MINUTES": "60",
+        "MIN_LABELLED": "4",
+        "MIN_DRIFT_SPECIMENS": "4",
+    }.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         s3.create_bucket(Bucket=MODELS)
-        s3.put_object(Bucket=MODELS, Key="1/models/m-1/artifacts/reference_profile.json",
-                      Body=json.dumps(PROFILE))  # fmt: skip
+        s3.put_object(
+            Bucket=MODELS,
+            Key="1/models/m-1/artifacts/reference_profile.json",
+            Body=json.dumps(PROFILE),
+        )
         boto3.client("ssm").put_parameter(Name=PARAMETER, Type="String", Value=json.dumps(POINTER))
         yield s3
 
@@ -48,11 +64,18 @@ def aws(monkeypatch):
 def log_predictions(s3, rows: list[tuple[str, str, str, str, float]], version: str = "3") -> None:
     """(id, prediction, decision, cap-shape, cap-diameter) as one request's prediction log."""
     when = NOW - timedelta(minutes=10)
-    lines = [{"prediction_id": pid, "time": when.isoformat(), "model_version": version,
-              "features": {"cap-shape": shape, "cap-diameter": diameter},
-              "probability_poisonous": 0.9 if prediction == "poisonous" else 0.1,
-              "prediction": prediction, "decision": decision}
-             for pid, prediction, decision, shape, diameter in rows]  # fmt: skip
+    lines = [
+        {
+            "prediction_id": pid,
+            "time": when.isoformat(),
+            "model_version": version,
+            "features": {"cap-shape": shape, "cap-diameter": diameter},
+            "probability_poisonous": 0.9 if prediction == "poisonous" else 0.1,
+            "prediction": prediction,
+            "decision": decision,
+        }
+        for pid, prediction, decision, shape, diameter in rows
+    ]
     body = "".join(json.dumps(line) + "\n" for line in lines)
     s3.put_object(Bucket=BUCKET, Key=storage.prediction_log_key(when, f"req-{version}"), Body=body)
 
@@ -68,9 +91,14 @@ def give_feedback(s3, labels: dict[str, str]) -> None:
 def metric(name: str, dimensions: list[dict] | None = None) -> list[float]:
     """Values of one metric sent around NOW."""
     points = boto3.client("cloudwatch").get_metric_statistics(
-        Namespace=NAMESPACE, MetricName=name, Dimensions=dimensions or [],
-        StartTime=NOW - timedelta(minutes=5), EndTime=NOW + timedelta(minutes=5), Period=60,
-        Statistics=["Average"])["Datapoints"]  # fmt: skip
+        Namespace=NAMESPACE,
+        MetricName=name,
+        Dimensions=dimensions or [],
+        StartTime=NOW - timedelta(minutes=5),
+        EndTime=NOW + timedelta(minutes=5),
+        Period=60,
+        Statistics=["Average"],
+    )["Datapoints"]
     return [p["Average"] for p in points]
 
 
@@ -81,10 +109,15 @@ def invoke(monkeypatch) -> dict:
 
 def test_degraded_window_publishes_quality_and_drift(aws, monkeypatch):
     # Given 4 poisonous specimens: 2 caught, 2 called edible (one served edible), all large
-    log_predictions(aws, [("a", "poisonous", "poisonous", "x", 15),
-                          ("b", "poisonous", "poisonous", "f", 15),
-                          ("c", "edible", "unsure: do not eat", "x", 15),
-                          ("d", "edible", "edible", "f", 15)])  # fmt: skip
+    log_predictions(
+        aws,
+        [
+            ("a", "poisonous", "poisonous", "x", 15),
+            ("b", "poisonous", "poisonous", "f", 15),
+            ("c", "edible", "unsure: do not eat", "x", 15),
+            ("d", "edible", "edible", "f", 15),
+        ],
+    )
     give_feedback(aws, {"a": "p", "b": "p", "c": "p", "d": "p"})
     # When the schedule fires
     outcome = invoke(monkeypatch)
@@ -128,8 +161,9 @@ def test_other_model_versions_are_left_out(aws, monkeypatch):
 
 
 def test_without_champion_quality_is_still_computed(aws, monkeypatch):
-    boto3.client("ssm").put_parameter(Name=PARAMETER, Value=json.dumps({"status": "none"}),
-                                      Overwrite=True, Type="String")  # fmt: skip
+    boto3.client("ssm").put_parameter(
+        Name=PARAMETER, Value=json.dumps({"status": "none"}), Overwrite=True, Type="String"
+    )
     log_predictions(aws, [(str(i), "edible", "edible", "x", 5) for i in range(4)])
     give_feedback(aws, {str(i): "e" for i in range(4)})
     outcome = invoke(monkeypatch)

@@ -13,9 +13,15 @@ from mushroom.monitoring import FeatureReference, ReferenceProfile
 
 def record(pid: str, prediction: str, decision: str, **features) -> dict:
     """One prediction-log line."""
-    return {"prediction_id": pid, "time": "2026-11-24T05:00:00+00:00", "model_version": "3",
-            "features": features, "probability_poisonous": 0.5, "prediction": prediction,
-            "decision": decision}  # fmt: skip
+    return {
+        "prediction_id": pid,
+        "time": "2026-11-24T05:00:00+00:00",
+        "model_version": "3",
+        "features": features,
+        "probability_poisonous": 0.5,
+        "prediction": prediction,
+        "decision": decision,
+    }
 
 
 @pytest.fixture
@@ -45,8 +51,9 @@ def test_join_feedback_latest_label_wins():
         {"prediction_id": "a", "observed_class": "e", "time": "2026-11-24T05:01:00"},
     ]
     # When joined
-    joined = monitoring.join_feedback([record("a", "edible", "edible"), record("b", "e", "e")],
-                                      feedback)  # fmt: skip
+    joined = monitoring.join_feedback(
+        [record("a", "edible", "edible"), record("b", "e", "e")], feedback
+    )
     # Then the later label counts and the unlabelled prediction has None
     assert [j["observed_class"] for j in joined] == ["p", None]
 
@@ -88,8 +95,9 @@ def test_quality_with_too_few_labels_is_insufficient(window):
 
 
 def test_quality_without_poisonous_truth_has_no_recall():
-    joined = monitoring.join_feedback([record("a", "edible", "edible")],
-                                      [{"prediction_id": "a", "observed_class": "e"}])  # fmt: skip
+    joined = monitoring.join_feedback(
+        [record("a", "edible", "edible")], [{"prediction_id": "a", "observed_class": "e"}]
+    )
     result = monitoring.quality(joined)
     assert result["recall"] is None and result["false_edible_rate"] is None
     assert result["accuracy"] == 1.0
@@ -122,8 +130,11 @@ def test_numeric_counts_use_reference_edges_and_clip_outliers():
 def test_categorical_counts_have_other_and_missing_bins():
     # x, f, other (z), missing
     assert monitoring.categorical_counts(["x", "x", "f", "z", None], ["x", "f"]).tolist() == [
-        2, 1, 1, 1,
-    ]  # fmt: skip
+        2,
+        1,
+        1,
+        1,
+    ]
 
 
 def test_categorical_feature_psi_by_hand():
@@ -141,9 +152,9 @@ def test_categorical_feature_psi_by_hand():
 
 def test_numeric_feature_psi_by_hand():
     # Given bins [0,10) [10,20] with shares 0.8 / 0.2 and no missing in training
-    reference = FeatureReference.from_dict("cap-diameter", {"kind": "numeric",
-                                                            "bin_edges": [0, 10, 20],
-                                                            "shares": [0.8, 0.2]})  # fmt: skip
+    reference = FeatureReference.from_dict(
+        "cap-diameter", {"kind": "numeric", "bin_edges": [0, 10, 20], "shares": [0.8, 0.2]}
+    )
     # When live values are half low, half high (one missing among 4)
     value = monitoring.feature_psi(reference, [1, 15, 25, None], epsilon=1e-4)
     # Then bins (low, high, missing) = (1/4, 2/4, 1/4) vs (0.8, 0.2, 0)
@@ -156,10 +167,15 @@ def test_numeric_feature_psi_by_hand():
 
 def profile() -> ReferenceProfile:
     """Two features: one stable, one that will drift."""
-    return ReferenceProfile.from_dict({"model_version": "3", "features": {
-        "cap-shape": {"kind": "categorical", "shares": {"x": 0.5, "f": 0.5}},
-        "cap-diameter": {"kind": "numeric", "bin_edges": [0, 10, 20], "shares": [0.5, 0.5]},
-    }})  # fmt: skip
+    return ReferenceProfile.from_dict(
+        {
+            "model_version": "3",
+            "features": {
+                "cap-shape": {"kind": "categorical", "shares": {"x": 0.5, "f": 0.5}},
+                "cap-diameter": {"kind": "numeric", "bin_edges": [0, 10, 20], "shares": [0.5, 0.5]},
+            },
+        }
+    )
 
 
 def test_drift_share_counts_features_above_threshold():
@@ -182,8 +198,17 @@ def test_drift_with_too_few_specimens_is_a_state():
 
 
 def test_reference_profile_reads_a_feature_list_with_missing_share():
-    doc = {"features": [{"name": "season", "kind": "categorical", "codes": ["a", "w"],
-                         "shares": [0.6, 0.2], "missing_share": 0.2}]}  # fmt: skip
+    doc = {
+        "features": [
+            {
+                "name": "season",
+                "kind": "categorical",
+                "codes": ["a", "w"],
+                "shares": [0.6, 0.2],
+                "missing_share": 0.2,
+            }
+        ]
+    }
     season = ReferenceProfile.from_dict(doc).features["season"]
     # present shares are rescaled to 1 - missing_share; then other (0) and missing
     assert monitoring.reference_shares(season) == pytest.approx([0.6, 0.2, 0.0, 0.2])

@@ -50,8 +50,9 @@ def champion(aws, bundle):
 
 
 def call(handler, method, path, body=None, **kwargs):
-    response = handler.lambda_handler(api_gateway_request(method, path, body, **kwargs),
-                                      LambdaContext("mushroom-predict"))  # fmt: skip
+    response = handler.lambda_handler(
+        api_gateway_request(method, path, body, **kwargs), LambdaContext("mushroom-predict")
+    )
     return response["statusCode"], json.loads(response["body"])
 
 
@@ -99,17 +100,20 @@ def test_unseen_species_is_never_called_edible(handler, champion):
     assert body["results"][0]["decision"] != "edible"
 
 
-@pytest.mark.parametrize("specimen, field, rule", [
-    (features(cap_shape="zz"), "cap-shape", "unknown_code"),
-    (features(cap_diameter="500"), "cap-diameter", "out_of_range"),
-    (features(cap_diameter=True), "cap-diameter", "not_a_number"),
-    (features(stem_height=[1]), "stem-height", "not_a_number"),
-    (features(cap_color=3), "cap-color", "unknown_code"),
-    ({**features(), "colour": "n"}, "colour", "unknown_field"),
-    ({**features(), "class": "p"}, "class", "unknown_field"),
-    ({**features(), "cap_color": "n"}, "cap_color", "duplicate_field"),
-    ({k: v for k, v in features().items() if k != "season"}, "season", "missing_required"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "specimen, field, rule",
+    [
+        (features(cap_shape="zz"), "cap-shape", "unknown_code"),
+        (features(cap_diameter="500"), "cap-diameter", "out_of_range"),
+        (features(cap_diameter=True), "cap-diameter", "not_a_number"),
+        (features(stem_height=[1]), "stem-height", "not_a_number"),
+        (features(cap_color=3), "cap-color", "unknown_code"),
+        ({**features(), "colour": "n"}, "colour", "unknown_field"),
+        ({**features(), "class": "p"}, "class", "unknown_field"),
+        ({**features(), "cap_color": "n"}, "cap_color", "duplicate_field"),
+        ({k: v for k, v in features().items() if k != "season"}, "season", "missing_required"),
+    ],
+)
 def test_contract_breaches_are_422_with_one_error_per_field(
     handler, champion, specimen, field, rule
 ):
@@ -128,16 +132,19 @@ def test_every_refused_field_is_reported(handler, champion):
     )
 
 
-@pytest.mark.parametrize("body, status", [
-    ("{not json", 400),
-    ({"specimens": []}, 422),
-    ({"specimens": "x"}, 422),
-    ({"specimens": [1]}, 422),
-    ({}, 422),
-    ([], 422),
-    ({"specimens": [{}], "extra": 1}, 422),
-    ({"specimens": [{}] * 1001}, 413),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        ("{not json", 400),
+        ({"specimens": []}, 422),
+        ({"specimens": "x"}, 422),
+        ({"specimens": [1]}, 422),
+        ({}, 422),
+        ([], 422),
+        ({"specimens": [{}], "extra": 1}, 422),
+        ({"specimens": [{}] * 1001}, 413),
+    ],
+)
 def test_malformed_requests_get_documented_codes(handler, champion, body, status):
     code, answer = call(handler, "POST", "/predict", body)
     assert code == status, answer
@@ -188,8 +195,10 @@ def test_no_champion_is_503_and_validation_still_comes_first(handler):
     assert call(handler, "POST", "/predict", {"specimens": [features()]})[0] == 503
     assert call(handler, "POST", "/predict", {"specimens": [features(cap_shape="z")]})[0] == 422
     assert call(handler, "GET", "/model")[0] == 503
-    assert call(handler, "GET", "/health") == (200, {"status": "ok", "model_loaded": False,
-                                                     "model_version": None})  # fmt: skip
+    assert call(handler, "GET", "/health") == (
+        200,
+        {"status": "ok", "model_loaded": False, "model_version": None},
+    )
 
 
 def test_model_describes_the_champion(handler, champion):
@@ -206,8 +215,9 @@ def test_new_champion_is_served_without_redeploy(handler, champion, aws, bundle)
     assert call(handler, "POST", "/predict", {"specimens": [features()]})[1]["model_version"] == "2"
 
 
-def test_pointer_is_not_reread_within_the_refresh_interval(handler, champion, aws, bundle,
-                                                           monkeypatch):  # fmt: skip
+def test_pointer_is_not_reread_within_the_refresh_interval(
+    handler, champion, aws, bundle, monkeypatch
+):
     handler.config.cache_clear()
     handler.service.cache_clear()
     monkeypatch.setenv("CHAMPION_REFRESH_SECONDS", "3600")
@@ -245,8 +255,9 @@ def test_log_write_failure_is_not_silent(handler, champion, monkeypatch, caplog)
     monkeypatch.setattr(handler.logger, "error", lambda msg, **kw: logged_lines.append((msg, kw)))
     import prediction_log
 
-    monkeypatch.setattr(prediction_log.logger, "error",
-                        lambda msg, **kw: logged_lines.append((msg, kw)))  # fmt: skip
+    monkeypatch.setattr(
+        prediction_log.logger, "error", lambda msg, **kw: logged_lines.append((msg, kw))
+    )
     status, body = call(handler, "POST", "/predict", {"specimens": [features()]})
     assert status == 200
     message, extra = logged_lines[0]
@@ -265,16 +276,23 @@ def test_feedback_is_stored_under_feedback(handler, champion, aws):
     assert (entry["prediction_id"], entry["observed_class"]) == (prediction_id, "p")
 
 
-@pytest.mark.parametrize("body", [{"prediction_id": "nope", "observed_class": "p"},
-                                  {"prediction_id": "6b1f1c2e-3c55-4a39-9a61-5f0d3e1b8a10",
-                                   "observed_class": "x"}, {}])  # fmt: skip
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"prediction_id": "nope", "observed_class": "p"},
+        {"prediction_id": "6b1f1c2e-3c55-4a39-9a61-5f0d3e1b8a10", "observed_class": "x"},
+        {},
+    ],
+)
 def test_bad_feedback_is_422(handler, body):
     assert call(handler, "POST", "/feedback", body)[0] == 422
 
 
 def test_unknown_route_is_404(handler):
-    assert handler.lambda_handler(api_gateway_request("GET", "/nope"),
-                                  LambdaContext())["statusCode"] == 404  # fmt: skip
+    assert (
+        handler.lambda_handler(api_gateway_request("GET", "/nope"), LambdaContext())["statusCode"]
+        == 404
+    )
 
 
 def test_batch_upload_is_scored_with_a_report_of_unscored_rows(handler, champion, aws):
@@ -282,8 +300,11 @@ def test_batch_upload_is_scored_with_a_report_of_unscored_rows(handler, champion
     header = ";".join(["class", *features()])
     good = ";".join(["e", *map(str, features(**EDIBLE).values())])
     bad = ";".join(["p", *map(str, features(cap_shape="zz").values())])
-    s3.put_object(Bucket=support.DATA_BUCKET, Key="batch/field-trip.csv",
-                  Body=f"{header}\n{good}\n{bad}\n{good}\n".encode())  # fmt: skip
+    s3.put_object(
+        Bucket=support.DATA_BUCKET,
+        Key="batch/field-trip.csv",
+        Body=f"{header}\n{good}\n{bad}\n{good}\n".encode(),
+    )
     event = s3_object_created(support.DATA_BUCKET, "batch/field-trip.csv")
     handler.lambda_handler(event, LambdaContext())
     handler.lambda_handler(event, LambdaContext())  # a repeated notification changes nothing
@@ -309,11 +330,13 @@ def test_a_batch_larger_than_a_block_is_scored_block_by_block(handler, champion,
     header = ";".join(features())
     rows = [";".join(map(str, features(**EDIBLE).values()))] * 5
     rows[2] = ";".join(map(str, features(cap_shape="zz").values()))
-    s3.put_object(Bucket=support.DATA_BUCKET, Key="batch/walk.csv",
-                  Body="\n".join([header, *rows]).encode())  # fmt: skip
+    s3.put_object(
+        Bucket=support.DATA_BUCKET, Key="batch/walk.csv", Body="\n".join([header, *rows]).encode()
+    )
     # When it is uploaded
-    handler.lambda_handler(s3_object_created(support.DATA_BUCKET, "batch/walk.csv"),
-                           LambdaContext())  # fmt: skip
+    handler.lambda_handler(
+        s3_object_created(support.DATA_BUCKET, "batch/walk.csv"), LambdaContext()
+    )
     # Then every good row is scored once, in file order, and each block logged on its own
     results = s3.get_object(Bucket=support.DATA_BUCKET, Key="batch-results/walk.csv")
     lines = results["Body"].read().decode().splitlines()[1:]
@@ -329,8 +352,9 @@ def test_a_batch_larger_than_a_block_is_scored_block_by_block(handler, champion,
 def test_batch_file_that_is_not_a_table_is_reported(handler, champion, aws):
     s3 = aws[0]
     s3.put_object(Bucket=support.DATA_BUCKET, Key="batch/empty.csv", Body=b"")
-    handler.lambda_handler(s3_object_created(support.DATA_BUCKET, "batch/empty.csv"),
-                           LambdaContext())  # fmt: skip
+    handler.lambda_handler(
+        s3_object_created(support.DATA_BUCKET, "batch/empty.csv"), LambdaContext()
+    )
     report = json.loads(
         s3.get_object(Bucket=support.DATA_BUCKET, Key="batch-results/empty.report.json")[
             "Body"
@@ -349,8 +373,7 @@ def test_batch_file_above_the_limit_is_refused_with_a_report(
     s3 = aws[0]
     s3.put_object(Bucket=support.DATA_BUCKET, Key="batch/big.csv", Body=body)
     # When it is uploaded
-    handler.lambda_handler(s3_object_created(support.DATA_BUCKET, "batch/big.csv"),
-                           LambdaContext())  # fmt: skip
+    handler.lambda_handler(s3_object_created(support.DATA_BUCKET, "batch/big.csv"), LambdaContext())
     # Then nothing is scored and the report says why, naming the limit
     stored = s3.get_object(Bucket=support.DATA_BUCKET, Key="batch-results/big.report.json")
     report = json.loads(stored["Body"].read())
@@ -360,17 +383,20 @@ def test_batch_file_above_the_limit_is_refused_with_a_report(
 
 # Bodies that used to crash the function (502 through API Gateway): found by
 # tests/integration/test_bad_requests.py, fixed in api_errors.json_body / api_errors.response.
-@pytest.mark.parametrize("body, status, words", [
-    ("[" * 5000 + "]" * 5000, 400, "nested too deeply"),
-    ('{"specimens": [{"cap-diameter": 1' + "0" * 5000 + "}]}", 400, "too large"),
-    ('{"specimens": [{"cap-diameter": 1' + "0" * 400 + "}]}", 400, "too large"),
-    ('{"specimens": [{"cap-shape": "\\ud800"}]}', 400, "surrogate"),
-    ('{"specimens": [{"\\udc00": "x"}]}', 400, "surrogate"),
-    ('{"specimens": [{"gill-spacing": NaN}]}', 400, "NaN"),
-    ('{"specimens": [{"cap-diameter": -Infinity}]}', 400, "Infinity"),
-    ('{"specimens": [{"cap-shape": ' + "[" * 600 + "]" * 600 + "}]}", 422, "cap-shape"),
-    ('{"specimens": [{"cap-shape": "' + "z" * 5000 + '"}]}', 422, "cap-shape"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        ("[" * 5000 + "]" * 5000, 400, "nested too deeply"),
+        ('{"specimens": [{"cap-diameter": 1' + "0" * 5000 + "}]}", 400, "too large"),
+        ('{"specimens": [{"cap-diameter": 1' + "0" * 400 + "}]}", 400, "too large"),
+        ('{"specimens": [{"cap-shape": "\\ud800"}]}', 400, "surrogate"),
+        ('{"specimens": [{"\\udc00": "x"}]}', 400, "surrogate"),
+        ('{"specimens": [{"gill-spacing": NaN}]}', 400, "NaN"),
+        ('{"specimens": [{"cap-diameter": -Infinity}]}', 400, "Infinity"),
+        ('{"specimens": [{"cap-shape": ' + "[" * 600 + "]" * 600 + "}]}", 422, "cap-shape"),
+        ('{"specimens": [{"cap-shape": "' + "z" * 5000 + '"}]}', 422, "cap-shape"),
+    ],
+)
 def test_hostile_json_is_a_client_error_not_a_crash(handler, champion, body, status, words):
     code, answer = call(handler, "POST", "/predict", body)
     assert code == status, answer
@@ -387,8 +413,13 @@ def test_a_valid_surrogate_pair_is_still_json(handler, champion):
 
 
 def test_a_json_subtype_is_415_with_the_error_shape(handler, champion):
-    status, answer = call(handler, "POST", "/predict", {"specimens": [features()]},
-                          headers={"content-type": "application/ld+json"})  # fmt: skip
+    status, answer = call(
+        handler,
+        "POST",
+        "/predict",
+        {"specimens": [features()]},
+        headers={"content-type": "application/ld+json"},
+    )
     assert status == 415 and "application/json" in answer["message"] and answer["errors"] == []
 
 

@@ -35,8 +35,14 @@ def test_handler_imports_and_predicts_with_heavy_packages_blocked():
     stdin = json.dumps([BLOCKED, str(PREDICT_DIR), bundle, features()])
     env = {**os.environ, "DATA_BUCKET": "unused", "AWS_DEFAULT_REGION": "us-east-1"}
     # When the handler is imported and a bundle loaded and used
-    result = subprocess.run([sys.executable, "-c", PROBE], input=stdin, capture_output=True,
-                            text=True, env=env, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     # Then it works
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] in {"edible", "poisonous", "unsure: do not eat"}

@@ -17,8 +17,9 @@ BUCKET = "mushroom-data"
 ARN = "arn:aws:cloudwatch:us-east-1:000000000000:alarm:mushroom-f1-low"
 
 
-def alarm_event(state: str = "ALARM", stamp: str = "2026-11-24T06:00:00.000+0000",
-                name: str = "mushroom-f1-low") -> dict:  # fmt: skip
+def alarm_event(
+    state: str = "ALARM", stamp: str = "2026-11-24T06:00:00.000+0000", name: str = "mushroom-f1-low"
+) -> dict:
     """The payload CloudWatch sends to a Lambda alarm action."""
     return {
         "source": "aws.cloudwatch",
@@ -53,8 +54,9 @@ def aws(monkeypatch):
 
 def jobs(queue: str) -> list[dict]:
     """Every message waiting on the queue (bodies)."""
-    messages = boto3.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10,
-                                                   VisibilityTimeout=0)  # fmt: skip
+    messages = boto3.client("sqs").receive_message(
+        QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=0
+    )
     return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
 
 
@@ -82,12 +84,14 @@ def test_same_transition_twice_enqueues_once(aws, monkeypatch):
 
 def test_second_alarm_inside_the_cooldown_enqueues_nothing(aws, monkeypatch):
     invoke(monkeypatch, alarm_event())
-    outcome = invoke(monkeypatch, alarm_event(stamp="2026-11-24T06:05:00.000+0000",
-                                              name="mushroom-drift-high"))  # fmt: skip
+    outcome = invoke(
+        monkeypatch, alarm_event(stamp="2026-11-24T06:05:00.000+0000", name="mushroom-drift-high")
+    )
     assert outcome["action"] == "cooldown" and outcome["enqueued"] is False
     assert len(jobs(aws)) == 1
-    state = json.loads(boto3.client("s3").get_object(Bucket=BUCKET, Key=storage.RETRAIN_STATE)
-                       ["Body"].read())  # fmt: skip
+    state = json.loads(
+        boto3.client("s3").get_object(Bucket=BUCKET, Key=storage.RETRAIN_STATE)["Body"].read()
+    )
     assert state["transitions"] == {
         "mushroom-f1-low": "2026-11-24T06:00:00.000+0000",
         "mushroom-drift-high": "2026-11-24T06:05:00.000+0000",
@@ -108,8 +112,10 @@ def test_manual_invoke_enqueues_and_respects_the_cooldown(aws, monkeypatch):
         "cooldown",
         "enqueue",
     ]
-    assert [j["reason"] for j in jobs(aws)] == ["manual:new data from the field team",
-                                                "manual:operator insists"]  # fmt: skip
+    assert [j["reason"] for j in jobs(aws)] == [
+        "manual:new data from the field team",
+        "manual:operator insists",
+    ]
 
 
 def test_unknown_event_is_an_error(aws, monkeypatch):
@@ -132,8 +138,9 @@ def test_queue_failure_leaves_the_transition_retryable(aws, monkeypatch):
 def test_cooldown_ends():
     trigger = Trigger("alarm:a", "c1", alarm_name="a", transition="t2")
     now = datetime(2026, 11, 24, 7, 0, tzinfo=timezone.utc)
-    state = RetrainState(last_enqueued_at=(now - timedelta(seconds=3601)).isoformat(),
-                         transitions={"a": "t1"})  # fmt: skip
+    state = RetrainState(
+        last_enqueued_at=(now - timedelta(seconds=3601)).isoformat(), transitions={"a": "t1"}
+    )
     assert decide(state, trigger, now, timedelta(hours=1)).action == "enqueue"
     state.last_enqueued_at = (now - timedelta(seconds=3599)).isoformat()
     assert decide(state, trigger, now, timedelta(hours=1)).action == "cooldown"

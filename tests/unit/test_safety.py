@@ -73,7 +73,12 @@ def test_decisions_apply_both_thresholds():
     probability = [0.9, 0.5, 0.2, 0.05, 0.05]
     trusted = [True, True, True, True, False]
     assert safety.decisions(probability, trusted, edible_below=0.1) == [
-        POISONOUS, POISONOUS, UNSURE, EDIBLE, UNSURE]  # fmt: skip
+        POISONOUS,
+        POISONOUS,
+        UNSURE,
+        EDIBLE,
+        UNSURE,
+    ]
 
 
 def test_json_round_trip_keeps_decisions(policy, training, vocabulary):
@@ -82,7 +87,8 @@ def test_json_round_trip_keeps_decisions(policy, training, vocabulary):
     assert again.to_json() == policy.to_json()
     probability = np.linspace(0, 1, len(matrix))
     assert again.decide(probability, matrix, vocabulary) == policy.decide(
-        probability, matrix, vocabulary)  # fmt: skip
+        probability, matrix, vocabulary
+    )
 
 
 def test_without_species_rows_fall_back_to_pseudo_species(training, vocabulary):
@@ -106,6 +112,8 @@ def test_rows_without_species_join_a_consistent_species(training, vocabulary):
 
 
 def test_safety_model_and_metrics_import_without_pandas_or_sklearn():
-    code = ("import sys, mushroom.safety, mushroom.model, mushroom.metrics; "
-            "assert not {'pandas', 'sklearn'} & set(sys.modules), sorted(sys.modules)")  # fmt: skip
+    code = (
+        "import sys, mushroom.safety, mushroom.model, mushroom.metrics; "
+        "assert not {'pandas', 'sklearn'} & set(sys.modules), sorted(sys.modules)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -56,8 +56,9 @@ def random_profile(rng, index: int, vocabulary: Vocabulary) -> Profile:
             missing.append(name)
     if rng.random() < 0.1:  # a profile written without one categorical: only 'missing' fits
         codes.pop(vocabulary.categorical_features[0])
-    return Profile(f"s{index}", "p" if rng.random() < 0.4 else "e", 10, codes, ranges,
-                   tuple(missing))  # fmt: skip
+    return Profile(
+        f"s{index}", "p" if rng.random() < 0.4 else "e", 10, codes, ranges, tuple(missing)
+    )
 
 
 def random_specimens(rng, count: int, profiles, vocabulary: Vocabulary) -> np.ndarray:

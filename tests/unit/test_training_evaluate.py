@@ -9,8 +9,9 @@ from training import gate, policy
 from training.evaluate import Inputs, evaluate
 from training.train import Choice
 
-CHOICE = Choice({"num_leaves": 7, "learning_rate": 0.3, "min_data_in_leaf": 3,
-                 "min_data_per_group": 3}, 20)  # fmt: skip
+CHOICE = Choice(
+    {"num_leaves": 7, "learning_rate": 0.3, "min_data_in_leaf": 3, "min_data_per_group": 3}, 20
+)
 
 
 def inputs(shuffle=False, species=True):
@@ -79,8 +80,12 @@ def test_pick_threshold_stays_farthest_inside_the_worst_target():
             **{f"served_false_edible_rate_unseen{d}": false_edible for d in described},
         }
 
-    curve = [point(0.05, 0.999, 0.002), point(0.01, 0.995, 0.0002), point(0.005, 0.99, 0.0),
-             point(0.001, 0.95, 0.0)]  # fmt: skip
+    curve = [
+        point(0.05, 0.999, 0.002),
+        point(0.01, 0.995, 0.0002),
+        point(0.005, 0.99, 0.0),
+        point(0.001, 0.95, 0.0),
+    ]
     # slack: 0.05 misses false-edible; 0.01: min(0.8, 0.75); 0.005: min(1, 0.5); 0.001 misses
     assert policy.pick_threshold(curve)[0] == 0.01
     assert policy.pick_threshold(curve[:1])[0] == policy.FALLBACK_THRESHOLD

@@ -10,8 +10,13 @@ from training import pipeline
 def test_run_without_registry_gives_metrics_steps_and_progress(monkeypatch):
     monkeypatch.setattr(pipeline, "search", _small_search)
     lines, checkpoints = [], []
-    outcome = pipeline.run({"synthetic": support.frame()}, None, folds=4, log=lines.append,
-                           checkpoint=lambda: checkpoints.append(1))  # fmt: skip
+    outcome = pipeline.run(
+        {"synthetic": support.frame()},
+        None,
+        folds=4,
+        log=lines.append,
+        checkpoint=lambda: checkpoints.append(1),
+    )
     steps = ["assemble", "review", "search", "evaluate", "fit", "describe"]
     assert list(outcome["steps"]) == steps
     assert len(lines) == len(checkpoints) == len(steps)

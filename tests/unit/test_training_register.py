@@ -7,8 +7,9 @@ from tests.unit import training_support as support
 from training import gate, notes, pipeline
 from training.register import recorded_metrics, register
 
-SMALL_SPACE = ({"num_leaves": 7, "learning_rate": 0.3, "min_data_in_leaf": 3,
-                "min_data_per_group": 3},)  # fmt: skip
+SMALL_SPACE = (
+    {"num_leaves": 7, "learning_rate": 0.3, "min_data_in_leaf": 3, "min_data_per_group": 3},
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +24,9 @@ def candidate(tmp_path, monkeypatch, shuffle=False, seed=0):
     typed = support.frame(seed=seed)
     if shuffle:
         typed["class"] = np.random.default_rng(3).permutation(typed["class"].to_numpy())
-    built, _ = pipeline.train_candidate({f"synthetic-{seed}": typed}, tmp_path, folds=4,
-                                        progress=pipeline.Progress(lambda _: None))  # fmt: skip
+    built, _ = pipeline.train_candidate(
+        {f"synthetic-{seed}": typed}, tmp_path, folds=4, progress=pipeline.Progress(lambda _: None)
+    )
     return built
 
 

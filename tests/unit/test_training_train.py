@@ -10,7 +10,7 @@ from training import train
 SPACE = (
     {"num_leaves": 7, "learning_rate": 0.3, "min_data_in_leaf": 3, "min_data_per_group": 3},
     {"num_leaves": 3, "learning_rate": 0.01, "min_data_in_leaf": 60},
-)  # fmt: skip
+)
 
 
 @pytest.fixture(scope="module")

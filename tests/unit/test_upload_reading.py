@@ -36,8 +36,12 @@ def ingest_view(data: bytes, max_bytes: int = LIMIT) -> tuple:
     rows: dict[int, object] = {}
     for chunk in reader.chunks(size=2):
         rows.update(chunk.frame.to_dict("index"))
-        rows.update({n: "; ".join(r["message"] for r in reasons)
-                     for n, (_, reasons) in chunk.malformed.items()})  # fmt: skip
+        rows.update(
+            {
+                n: "; ".join(r["message"] for r in reasons)
+                for n, (_, reasons) in chunk.malformed.items()
+            }
+        )
     return reader.header.separator, reader.header.fields, [rows[n] for n in sorted(rows)]
 
 
@@ -107,8 +111,10 @@ REFUSED = {
     # the header against the contract: batch files need it as much as training files
     "a column twice": (lines((0, LINES[0] + b";cap-shape")), "duplicated_columns"),
     "tab-separated": (GOOD.replace(b";", b"\t"), "missing_columns"),
-    "the 1987 schema": (csv_bytes([], header=UCI_1987_HEADER.split(","), sep=","),
-                        "missing_columns"),  # fmt: skip
+    "the 1987 schema": (
+        csv_bytes([], header=UCI_1987_HEADER.split(","), sep=","),
+        "missing_columns",
+    ),
     "header only": (LINES[0] + b"\n\n", "header_only"),
 }
 
@@ -127,8 +133,12 @@ def test_ingest_and_batch_refuse_a_file_alike(data, rule):
 
 def test_messages_are_the_documented_actionable_ones():
     # docs/bad-input.md: the message mentions "binary", "empty", "UTF-16", "gzip"
-    for name, words in [("PNG bytes", "binary"), ("empty", "empty"), ("corrupt gzip", "gzip"),
-                        ("UTF-16 with BOM", "UTF-16")]:  # fmt: skip
+    for name, words in [
+        ("PNG bytes", "binary"),
+        ("empty", "empty"),
+        ("corrupt gzip", "gzip"),
+        ("UTF-16 with BOM", "UTF-16"),
+    ]:
         with pytest.raises(NotATableError, match=words):
             read_text_table(REFUSED[name][0])
     with pytest.raises(NotATableError, match="save the file as UTF-8"):
@@ -146,14 +156,17 @@ def test_the_size_limit_is_the_same_rule():
     assert len(read_text_table(data).rows) == 50  # batch scoring sets no limit by default
 
 
-@pytest.mark.parametrize("header, separator", [
-    (";".join(HEADER), ";"),
-    (",".join(HEADER), ","),
-    ("class,cap-diameter,stem-width;x", ","),  # ',' finds two columns, ';' none
-    ("class;cap-diameter;stem-width,x", ";"),  # ';' two, ',' none
-    ("Class;cap diameter;x,y", ";"),
-    ("hello world", ";"),  # a tie (no contract column either way): ';'
-    ("class;cap-diameter,cap-shape", ";"),  # a tie (one each): ';'
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "header, separator",
+    [
+        (";".join(HEADER), ";"),
+        (",".join(HEADER), ","),
+        ("class,cap-diameter,stem-width;x", ","),  # ',' finds two columns, ';' none
+        ("class;cap-diameter;stem-width,x", ";"),  # ';' two, ',' none
+        ("Class;cap diameter;x,y", ";"),
+        ("hello world", ";"),  # a tie (no contract column either way): ';'
+        ("class;cap-diameter,cap-shape", ";"),  # a tie (one each): ';'
+    ],
+)
 def test_separator_is_the_one_matching_more_contract_columns(header, separator):
     assert detect_separator(header) == separator

@@ -10,11 +10,15 @@ from tests.conftest import specimen
 
 # name: (class, cap colours, has-ring, cap-diameter range)
 SPECIES = {
-    "Alpha": ("e", "nw", "t", (2.0, 3.0)), "Beta": ("e", "y", "f", (3.5, 4.5)),
-    "Gamma": ("e", "o", "t", (5.0, 6.0)), "Delta": ("e", "gk", "f", (6.5, 7.5)),
-    "Eps": ("p", "e", "t", (9.0, 10.0)), "Zeta": ("p", "u", "f", (10.5, 11.5)),
-    "Eta": ("p", "pb", "t", (12.0, 13.0)), "Theta": ("p", "r", "f", (13.5, 14.5)),
-}  # fmt: skip
+    "Alpha": ("e", "nw", "t", (2.0, 3.0)),
+    "Beta": ("e", "y", "f", (3.5, 4.5)),
+    "Gamma": ("e", "o", "t", (5.0, 6.0)),
+    "Delta": ("e", "gk", "f", (6.5, 7.5)),
+    "Eps": ("p", "e", "t", (9.0, 10.0)),
+    "Zeta": ("p", "u", "f", (10.5, 11.5)),
+    "Eta": ("p", "pb", "t", (12.0, 13.0)),
+    "Theta": ("p", "r", "f", (13.5, 14.5)),
+}
 
 
 def rows(species=SPECIES, per_species: int = 30, seed: int = 0) -> list[dict]:
@@ -23,9 +27,12 @@ def rows(species=SPECIES, per_species: int = 30, seed: int = 0) -> list[dict]:
     out = []
     for name, (label, colours, ring, (low, high)) in species.items():
         for _ in range(per_species):
-            row = specimen(cap_color=str(rng.choice(list(colours))), has_ring=ring,
-                           cap_diameter=f"{rng.uniform(low, high):.2f}",
-                           stem_height=f"{rng.uniform(5, 8):.2f}")  # fmt: skip
+            row = specimen(
+                cap_color=str(rng.choice(list(colours))),
+                has_ring=ring,
+                cap_diameter=f"{rng.uniform(low, high):.2f}",
+                stem_height=f"{rng.uniform(5, 8):.2f}",
+            )
             row["class"], row["species"] = label, name
             out.append(row)
     return out

@@ -166,9 +166,14 @@ class LocalPythonRuntimeExecutor(RuntimeExecutor):
         ok, body, status, error_type = self._outcome(frame, request_id, timeout, exit_code)
         output += self._failure_line(request_id, status, error_type, timeout)
         report = logs.report_line(
-            request_id, duration_ms, self.function_version.config.memory_size, watch.peak_mib,
-            init_ms=init_ms, status=status, error_type=error_type,
-        )  # fmt: skip
+            request_id,
+            duration_ms,
+            self.function_version.config.memory_size,
+            watch.peak_mib,
+            init_ms=init_ms,
+            status=status,
+            error_type=error_type,
+        )
         text = logs.invocation_logs(
             request_id, self.function_version.id.qualifier, output, report, init_logs
         )

@@ -27,10 +27,20 @@ def runtime_dir(version: str, root: Path | None = None) -> Path:
 def pip_command(version: str, target: Path) -> list[str]:
     """pip invocation installing pure-Python wheels for the sandbox's Python version."""
     return [
-        sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
-        "--disable-pip-version-check", "--only-binary=:all:",
-        "--python-version", version, "--target", str(target), *RUNTIME_PACKAGES,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-compile",
+        "--disable-pip-version-check",
+        "--only-binary=:all:",
+        "--python-version",
+        version,
+        "--target",
+        str(target),
+        *RUNTIME_PACKAGES,
+    ]
 
 
 def is_current(folder: Path) -> bool:
