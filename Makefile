@@ -16,7 +16,7 @@ export MLFLOW_PORT ?= 5000
 export MUSHROOM_DATA_SOURCE ?= $(wildcard $(abspath ../shared/data/secondary_mushroom))
 
 PYTEST := $(PY) -m pytest
-CODE := mushroom lambdas training scripts tests localcloud layers
+CODE := mushroom adapters lambdas training scripts tests localcloud layers
 
 .PHONY: help venv run test test-unit test-integration lint fmt data up down status logs \
 	deploy destroy bench clean alerts simulate rollback train redrive

@@ -8,10 +8,10 @@ Usage (from the repository root, with the dev virtualenv's python):
 
 Layers are described by `layers/<name>/requirements.txt` (exact `==` pins), installed from
 manylinux x86_64 CPython wheels for the Lambda runtime's Python and laid out as `python/…`
-like AWS. The `domain` layer is the repository's own `mushroom/` package. Every .py ships with
-its byte code for the runtime's Python (AWS mounts layers and code read-only, so Python could
-not cache it there and would compile every module on every cold start). Zips have sorted
-entries, fixed timestamps and modes, so the same source gives the same bytes; pip runs only
+like AWS. The `domain` layer is the repository's own `mushroom/` and `adapters/`. Every .py
+ships with its byte code for the runtime's Python (AWS mounts layers and code read-only, so
+Python could not cache it there and would compile every module on every cold start). Zips have
+sorted entries, fixed timestamps and modes, so the same source gives the same bytes; pip runs only
 when a layer's requirements change (stamp file), so a second build is quick.
 Standard library only.
 """
@@ -92,9 +92,10 @@ TRIMMED = [
     "*.c",
     "*.cpp",
 ]
-# The domain layer is the project's own package, copied rather than pip-installed.
+# The domain layer is the project's own packages, copied rather than pip-installed: the domain
+# (mushroom) and its AWS adapters (adapters), which every function imports.
 DOMAIN_LAYER = "domain"
-DOMAIN_PACKAGE = "mushroom"
+DOMAIN_PACKAGES = ("mushroom", "adapters")
 # Per-layer extra exclusions (fnmatch patterns, one a line), e.g. unused pyarrow modules.
 EXCLUDE_FILE = "exclude.txt"
 # Per-layer shared libraries to strip of symbols (fnmatch patterns). Only libraries known to
@@ -183,7 +184,7 @@ IMPORT_CHECKS = {
         "buf = io.BytesIO(); pq.write_table(pa.table({'a': [1, 2]}), buf);"
         "assert pq.read_table(io.BytesIO(buf.getvalue())).num_rows == 2"
     ),
-    DOMAIN_LAYER: f"import {DOMAIN_PACKAGE}",
+    DOMAIN_LAYER: f"import {', '.join(DOMAIN_PACKAGES)}",
 }
 
 
@@ -374,13 +375,18 @@ def install_native(spec: dict, lib_dir: Path, cache: Path) -> None:
     shutil.rmtree(wheels, ignore_errors=True)
 
 
+def domain_entries(package: str) -> list[tuple[str, Path]]:
+    """One of the project's packages, under the layer's python/."""
+    folder = REPO / package
+    if not folder.is_dir():
+        raise SystemExit(f"the domain layer needs the package folder {folder}")
+    return collect(folder, f"python/{package}/", ALWAYS_EXCLUDED)
+
+
 def layer_entries(name: str, cache: Path) -> list[tuple[str, Path]]:
     """The layer's files (sources only: byte code is added when the zip is written)."""
     if name == DOMAIN_LAYER:
-        package = REPO / DOMAIN_PACKAGE
-        if not package.is_dir():
-            raise SystemExit(f"the domain layer needs the package folder {package}")
-        return collect(package, f"python/{DOMAIN_PACKAGE}/", ALWAYS_EXCLUDED)
+        return [entry for package in DOMAIN_PACKAGES for entry in domain_entries(package)]
     root = install_layer(name, cache)
     extra = LAYERS_DIR / name / EXCLUDE_FILE
     patterns = requirement_lines(extra) if extra.exists() else []
@@ -414,7 +420,7 @@ def check_layer(name: str, zip_path: Path) -> None:
     """Unzip the layer alone and import it with the runtime's Python (no site-packages).
 
     The check's code gets LAYER_PYTHON and LAYER_LIB (the unzipped layer's python/ and lib/,
-    python/ first on sys.path) and DOMAIN_PYTHON (a copy of the domain package's folder, for
+    python/ first on sys.path) and DOMAIN_PYTHON (a copy of the domain packages' folders, for
     checks that add it to sys.path, as every function has the domain layer).
     """
     code = IMPORT_CHECKS.get(name)
@@ -431,11 +437,12 @@ def check_layer(name: str, zip_path: Path) -> None:
             archive.extractall(tmp)
         layer_python, layer_lib = Path(tmp, "python"), Path(tmp, "lib")
         domain_python = Path(tmp, "domain", "python")
-        shutil.copytree(
-            REPO / DOMAIN_PACKAGE,
-            domain_python / DOMAIN_PACKAGE,
-            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo"),
-        )
+        for package in DOMAIN_PACKAGES:
+            shutil.copytree(
+                REPO / package,
+                domain_python / package,
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo"),
+            )
         prelude = (
             f"import sys; sys.path[:0] = [{str(layer_python)!r}];"
             f"LAYER_PYTHON = {str(layer_python)!r}; LAYER_LIB = {str(layer_lib)!r};"

@@ -24,7 +24,14 @@ DEBIAN_PACKAGES = ("python3", "python3-venv", "libgomp1", "ca-certificates")
 # Documentation, manuals and translations are not needed in a worker image (~15 MB).
 DEBIAN_EXCLUDES = ("/usr/share/doc/*", "/usr/share/man/*", "/usr/share/locale/*")
 SOURCE_DATE_EPOCH = "1700000000"  # fixed file times: the same packages give the same tar
-IMAGE_INPUTS = ("training/Dockerfile", ".dockerignore", "requirements.txt", "mushroom", "training")
+IMAGE_INPUTS = (
+    "training/Dockerfile",
+    ".dockerignore",
+    "requirements.txt",
+    "mushroom",
+    "adapters",
+    "training",
+)
 # pip settings that make sense inside a build; local paths (find-links, file:// indexes) do not.
 PIP_KEYS = ("index-url", "extra-index-url", "trusted-host", "timeout", "default-timeout", "cert")
 TRAINER_REPOSITORY = "localhost/mushroom-trainer"

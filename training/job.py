@@ -11,10 +11,12 @@ import threading
 import urllib.request
 from typing import Any
 
+from adapters.clients import aws_client
+from adapters.config import WorkerSettings
+from adapters.observability import log
 from mushroom import storage
 from training import pipeline
 from training.datasets import training_frames
-from training.settings import WorkerSettings, aws_client, log
 from training.worker import TrainingRequest, check_stop
 
 

@@ -10,10 +10,12 @@ import argparse
 import sys
 from datetime import datetime, timezone
 
+from adapters.clients import aws_client
+from adapters.config import WorkerSettings
+from adapters.observability import log
 from training.job import ChampionPublisher
 from training.notes import LIMIT
 from training.register import CHAMPION, MODEL_NAME, PREVIOUS, champion_of, pointer, recorded_metrics
-from training.settings import WorkerSettings, aws_client, log
 
 
 def rollback(client, publish, version: str | None = None, model_name: str = MODEL_NAME) -> dict:

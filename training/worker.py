@@ -19,7 +19,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from training.settings import NotDeployed, WorkerSettings, aws_client, log
+from adapters.clients import aws_client
+from adapters.config import NotDeployed, WorkerSettings
+from adapters.observability import log
 
 MAX_BATCH = 10
 

@@ -15,11 +15,13 @@ from urllib.parse import unquote_plus
 
 import boto3
 
+from adapters.config import IngestConfig
+from adapters.messaging import Messenger
+from adapters.observability import MetricUnit, logger, metrics
+from adapters.s3 import DataStore
 from mushroom import ingest, messaging
-from mushroom.config import IngestConfig
 from mushroom.errors import SourceChangedError
-from mushroom.observability import MetricUnit, logger, metrics
-from mushroom.storage import DatasetKeys, DataStore, Source, dataset_id
+from mushroom.storage import DatasetKeys, Source, dataset_id
 from mushroom.table import Refusal
 
 CONFIG = IngestConfig.from_env()  # validated at cold start: a bad variable fails the init
@@ -44,10 +46,10 @@ def handler(event: dict, context: Any) -> dict:
 
 
 @lru_cache(maxsize=1)
-def dependencies() -> tuple[DataStore, messaging.Messenger]:
+def dependencies() -> tuple[DataStore, Messenger]:
     """S3 store and messenger, created once per container."""
     store = DataStore(boto3.client("s3"), CONFIG.data_bucket)
-    messenger = messaging.Messenger(
+    messenger = Messenger(
         boto3.client("sqs"), boto3.client("sns"), CONFIG.training_queue_url, CONFIG.alerts_topic_arn
     )
     return store, messenger
@@ -78,7 +80,7 @@ def uploads(event: dict) -> list[Source]:
 
 
 def ingest_upload(
-    source: Source, store: DataStore, messenger: messaging.Messenger, correlation_id: str | None
+    source: Source, store: DataStore, messenger: Messenger, correlation_id: str | None
 ) -> dict:
     """Ingest one upload once: a repeated delivery finds its manifest and does nothing."""
     if not (source.version_id or source.etag):
@@ -134,7 +136,7 @@ def write_outputs(store: DataStore, keys: DatasetKeys, outcome: ingest.Outcome) 
 
 
 def record_outcome(
-    outcome: ingest.Outcome, keys: DatasetKeys, messenger: messaging.Messenger, seconds: float
+    outcome: ingest.Outcome, keys: DatasetKeys, messenger: Messenger, seconds: float
 ) -> None:
     """Log and count the outcome; alert the operators when nothing could be used."""
     counts = {
@@ -154,7 +156,7 @@ def record_outcome(
         alert(outcome, keys, messenger)
 
 
-def alert(outcome: ingest.Outcome, keys: DatasetKeys, messenger: messaging.Messenger) -> None:
+def alert(outcome: ingest.Outcome, keys: DatasetKeys, messenger: Messenger) -> None:
     """Tell the operators an upload gave no data, and where its report is."""
     refusal = outcome.refusal or {"rule": "no_valid_rows", "message": "every row was rejected"}
     messenger.alert(
@@ -203,7 +205,7 @@ def _age_seconds(manifest: dict) -> float:
 def request_training(
     results: list[dict],
     store: DataStore,
-    messenger: messaging.Messenger,
+    messenger: Messenger,
     correlation_id: str | None,
 ) -> dict | None:
     """One training job for all new datasets of this event, recorded in their manifests."""

@@ -8,10 +8,10 @@ from typing import Any
 
 import boto3
 
-from monitor_config import MonitorConfig
+from adapters.config import MonitorConfig
+from adapters.observability import logger
 from monitor_job import run_monitor, window_end
 from monitor_store import MonitorStore
-from mushroom.observability import logger
 
 CONFIG = MonitorConfig.from_env()
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from mushroom import monitoring
-from mushroom.monitoring_report import render_html
-from monitor_config import MonitorConfig
+from adapters.config import MonitorConfig
 from monitor_metrics import metric_data, publish
 from monitor_store import MonitorStore, parse_time
+from mushroom import monitoring
+from mushroom.monitoring_report import render_html
 
 
 def window_end(event: dict[str, Any], now: datetime) -> datetime:

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import specimens as contract_check
+from adapters.observability import logger
 from api_errors import ChampionUnavailable
 from champion import Champion
 from mushroom import contract, storage
@@ -31,7 +32,6 @@ from mushroom.errors import NotATableError
 from mushroom.reasons import ReasonTally
 from mushroom.textfile import Refusal
 from object_writer import ObjectWriter
-from observability import logger
 from service import PredictionService, log_entries
 
 OUTPUT_COLUMNS = (

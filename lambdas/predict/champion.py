@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlparse
 
+from adapters.observability import logger, metrics
 from api_errors import ChampionUnavailable
-from observability import logger, metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 ARTIFACTS = ("model_uri", "vocabulary_uri", "safety_uri")

@@ -21,10 +21,11 @@ from api_models import (
     PredictRequest,
     PredictResponse,
 )
-from mushroom.config import PredictConfig
-from observability import logger, metrics
+from adapters.config import PredictConfig
+from adapters.observability import logger, metrics
 from service import PredictionService
 
+CONFIG = PredictConfig.from_env()  # validated at cold start: a bad variable fails the init
 TITLE, VERSION = "Mushroom edibility prediction API", "1.0.0"
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=api_errors.json_body)
 api_errors.register(app)
@@ -43,15 +44,9 @@ def _responses(ok: type, *codes: int) -> dict[int, dict]:
 
 
 @lru_cache(maxsize=1)
-def config() -> PredictConfig:
-    """The function's configuration (read once per container)."""
-    return PredictConfig.from_env()
-
-
-@lru_cache(maxsize=1)
 def service() -> PredictionService:
     """The container's prediction service (its champion stays warm between invocations)."""
-    return PredictionService.from_config(config())
+    return PredictionService.from_config(CONFIG)
 
 
 @app.post(
@@ -103,6 +98,6 @@ def openapi_document() -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """API Gateway requests go to the resolver; S3 notifications on batch/ are scored."""
     if batch_scoring.is_s3_event(event):
-        return batch_scoring.handle(event, service(), config().max_batch_bytes)
-    refused = api_errors.refused_before_parsing(event, config().max_body_bytes)
+        return batch_scoring.handle(event, service(), CONFIG.max_batch_bytes)
+    refused = api_errors.refused_before_parsing(event, CONFIG.max_body_bytes)
     return refused or app.resolve(event, context)

@@ -12,9 +12,9 @@ import hashlib
 from datetime import datetime
 from typing import Callable
 
+from adapters.observability import logger
 from api_errors import FeedbackTooLate, KeyUnavailable, UnknownPredictionId
 from mushroom.prediction_ids import IssuedId, PredictionIds, UnknownPrediction
-from observability import logger
 
 
 class IdIssuer:

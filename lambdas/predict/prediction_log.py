@@ -14,8 +14,8 @@ from typing import Any, Callable, Iterable
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from adapters.observability import logger, metrics
 from mushroom import storage
-from observability import logger, metrics
 
 JSONL = "application/x-ndjson"
 

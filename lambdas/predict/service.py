@@ -4,37 +4,21 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
-import botocore.session
-from botocore.config import Config
-
-import specimens as contract_check
+from adapters.clients import fail_fast_clients
+from adapters.config import PredictConfig
+from adapters.observability import logger
 from api_errors import InvalidSpecimens, StorageUnavailable
 from champion import Champion, ChampionCache
 from id_issuer import IdIssuer
-from mushroom.config import PredictConfig
 from mushroom.model import ModelBundle
 from mushroom.safety import RULE
-from observability import logger
 from prediction_log import PredictionLog, utc_now
+import specimens as contract_check
 
 
 def load_bundle(files: Mapping[str, bytes]) -> ModelBundle:
     """The ML engineer's bundle from the three artifacts named by the pointer."""
     return ModelBundle.from_bytes(files["model_uri"], files["vocabulary_uri"], files["safety_uri"])
-
-
-def aws_clients(config: PredictConfig) -> tuple[Any, Any]:
-    """S3 and SSM clients that fail fast, so an outage cannot stall a request. Made with
-    botocore itself: boto3 adds nothing here but 60 ms of imports to every cold start."""
-    timeouts = Config(
-        connect_timeout=config.aws_timeout_seconds,
-        read_timeout=config.aws_timeout_seconds,
-        retries={"max_attempts": 2, "mode": "standard"},
-    )
-    session = botocore.session.get_session()
-    return session.create_client("s3", config=timeouts), session.create_client(
-        "ssm", config=timeouts
-    )
 
 
 class PredictionService:
@@ -47,7 +31,7 @@ class PredictionService:
     @classmethod
     def from_config(cls, config: PredictConfig) -> "PredictionService":
         """Wire the service to AWS as configured."""
-        s3, ssm = aws_clients(config)
+        s3, ssm = fail_fast_clients(config.aws_timeout_seconds, "s3", "ssm")
 
         def read_pointer() -> str:
             return ssm.get_parameter(Name=config.champion_parameter)["Parameter"]["Value"]

@@ -9,9 +9,9 @@ from typing import Any
 
 import boto3
 
-from mushroom.observability import logger
+from adapters.config import RetrainConfig
+from adapters.observability import logger
 from mushroom.retraining import trigger_from_event
-from retrain_config import RetrainConfig
 from retrain_job import request_retraining
 from retrain_state import RetrainStateStore
 

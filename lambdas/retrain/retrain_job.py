@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from adapters.config import RetrainConfig
 from mushroom.retraining import COOLDOWN, ENQUEUE, AlarmsInAlarm, Decision, Trigger, decide
-from retrain_config import RetrainConfig
 from retrain_state import RetrainStateStore, StateConflict
 
 ATTEMPTS = 3

@@ -17,13 +17,13 @@ from contextlib import contextmanager
 
 import pytest
 
+from adapters.config import WorkerSettings
 from localcloud.supervisor import Supervisor
 from mushroom.storage import DatasetKeys, Source, dataset_id
 from scripts import localaws, redrive
 from tests import stack
 from tests.conftest import specimen
 from tests.unit.ingest_support import csv_bytes
-from training.settings import WorkerSettings
 
 pytestmark = pytest.mark.integration
 RETRIES_SECONDS = 300  # three attempts: at 0, ~60 and ~180 s

@@ -102,6 +102,13 @@ def publish(
     return pointer
 
 
+def reconfigure(handler, monkeypatch) -> None:
+    """Read the handler's configuration again from the (patched) environment, as a new
+    container would, with a new prediction service built from it."""
+    monkeypatch.setattr(handler, "CONFIG", handler.PredictConfig.from_env())
+    handler.service.cache_clear()
+
+
 def load_handler():
     """Import lambdas/predict/handler.py afresh, as Lambda would (its folder on the path)."""
     names = [p.stem for p in PREDICT_DIR.glob("*.py")]

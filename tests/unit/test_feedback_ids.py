@@ -93,9 +93,8 @@ def test_without_the_key_ids_are_neither_issued_nor_checked(handler, champion, a
 
 
 def limited(handler, monkeypatch, limit: int):
-    handler.config.cache_clear()
-    handler.service.cache_clear()
     monkeypatch.setenv("MAX_BODY_BYTES", str(limit))
+    support.reconfigure(handler, monkeypatch)
 
 
 def predict_text(handler, text: str, encoded: bool = False) -> int:

@@ -19,6 +19,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from adapters.clients import aws_client
+from adapters.config import WorkerSettings
 from mushroom import messaging, storage
 from tests.conftest import specimen
 from tests.infrastructure.test_iam import broad_statements
@@ -35,7 +37,6 @@ from tests.unit.test_ingest_handler import mixed_file
 from tests.unit.test_retrain_handler import alarm_event, alarm_in
 from tests.unit.test_training_register import _small_search
 from training import datasets, job, pipeline
-from training.settings import WorkerSettings, aws_client
 from training.worker import Worker
 
 DATA = names.DATA_BUCKET

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mushroom.config import IngestConfig
+from adapters.config import IngestConfig
 from mushroom.errors import ConfigError
 
 VALID = {"DATA_BUCKET": "data", "TRAINING_QUEUE_URL": "http://q", "ALERTS_TOPIC_ARN": "arn:t"}

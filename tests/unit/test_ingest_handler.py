@@ -248,18 +248,18 @@ def test_a_crash_between_manifest_and_job_is_healed_by_lambdas_retry(stack, monk
     # Given an invocation that dies after writing the manifest, before sending the job
     event = stack.upload("raw/crash.csv", csv_bytes(good_rows(4)))
     context = LambdaContext(function_name="mushroom-ingest")
-    send = stack.handler.messaging.Messenger.request_training
+    send = stack.handler.Messenger.request_training
 
     def killed(self, job):
         raise RuntimeError("the function died before sending the job")
 
-    monkeypatch.setattr(stack.handler.messaging.Messenger, "request_training", killed)
+    monkeypatch.setattr(stack.handler.Messenger, "request_training", killed)
     with pytest.raises(RuntimeError):
         stack.handler.handler(event, context)
     manifest_key = stack.keys("manifests/")[0]
     assert "training_job" not in stack.json(manifest_key) and stack.training_jobs() == []
     # When Lambda retries the event (same request id), once and then once more
-    monkeypatch.setattr(stack.handler.messaging.Messenger, "request_training", send)
+    monkeypatch.setattr(stack.handler.Messenger, "request_training", send)
     retried = stack.handler.handler(event, context)
     again = stack.handler.handler(event, context)
     # Then exactly one job is sent, recorded in the manifest; nothing is ingested twice

@@ -152,8 +152,8 @@ def test_malformed_requests_get_documented_codes(handler, champion, body, status
 
 
 def test_a_body_above_the_limit_is_413_before_parsing(handler, champion, monkeypatch):
-    handler.config.cache_clear()
     monkeypatch.setenv("MAX_BODY_BYTES", "2048")
+    support.reconfigure(handler, monkeypatch)
     status, body = call(handler, "POST", "/predict", "x" * 4096)
     assert status == 413
 
@@ -218,9 +218,8 @@ def test_new_champion_is_served_without_redeploy(handler, champion, aws, bundle)
 def test_pointer_is_not_reread_within_the_refresh_interval(
     handler, champion, aws, bundle, monkeypatch
 ):
-    handler.config.cache_clear()
-    handler.service.cache_clear()
     monkeypatch.setenv("CHAMPION_REFRESH_SECONDS", "3600")
+    support.reconfigure(handler, monkeypatch)
     call(handler, "POST", "/predict", {"specimens": [features()]})
     support.publish(*aws, "2", bundle)
     assert call(handler, "POST", "/predict", {"specimens": [features()]})[1]["model_version"] == "1"
@@ -369,7 +368,7 @@ def test_batch_file_above_the_limit_is_refused_with_a_report(
 ):
     # Given a limit of 2,048 bytes and a file above it (stored, or only once decompressed)
     monkeypatch.setenv("MAX_BATCH_BYTES", "2048")
-    handler.config.cache_clear()
+    support.reconfigure(handler, monkeypatch)
     s3 = aws[0]
     s3.put_object(Bucket=support.DATA_BUCKET, Key="batch/big.csv", Body=body)
     # When it is uploaded

@@ -8,11 +8,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from adapters.config import WorkerSettings
 from tests.conftest import specimen
 from tests.unit import training_support as support
 from tests.unit.test_training_register import _small_search
 from training import datasets, gate, job, pipeline
-from training.settings import WorkerSettings
 from training.worker import Interrupted, TrainingRequest
 
 BUCKET = "data"

@@ -7,7 +7,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from training.settings import WorkerSettings
+from adapters.config import WorkerSettings
 from training.worker import Interrupted, TrainingRequest, Worker, check_stop
 
 

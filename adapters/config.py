@@ -1,0 +1,192 @@
+"""The configuration of every component, read from environment variables once at start.
+
+One frozen dataclass per component; each field names its variable, default and bounds
+(:func:`adapters.environment.variable`), and a bad value fails the function's init with a
+:class:`mushroom.errors.ConfigError` naming every bad variable. Logic receives the object and
+never reads ``os.environ`` itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from adapters.environment import FromEnviron, from_environ, integer, number, variable
+from mushroom import storage
+
+MIB = 1024 * 1024
+DAY_SECONDS = 86_400
+
+
+def _folder(prefix: str) -> str | None:
+    return None if prefix.endswith("/") else "must end with '/'"
+
+
+# ------------------------------------------------------------ ingest (lambdas/ingest)
+# Sized for a 1,024 MB function (docs/ingest.md). Measured, rows in chunks of 50k: peak RSS
+# ~ 280 MB + 1.35 x the CSV size (28 MB -> 316 MB, 102 MB -> 416 MB), ~0.35 s per MB of CSV.
+# 200 MB of CSV text peaks near 550 MB (half the function) and takes ~70 s (timeout 300 s).
+DEFAULT_MAX_OBJECT_BYTES = 200 * MIB
+DEFAULT_MAX_CONTENT_BYTES = 200 * MIB
+DEFAULT_CHUNK_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class IngestConfig(FromEnviron):
+    """The ingest function: where data lives, where jobs and alerts go, how much it reads."""
+
+    data_bucket: str = variable("DATA_BUCKET")
+    training_queue_url: str = variable("TRAINING_QUEUE_URL")
+    alerts_topic_arn: str = variable("ALERTS_TOPIC_ARN")
+    raw_prefix: str = variable("RAW_PREFIX", "raw/", rule=_folder)
+    # the uploaded object (compressed or not)
+    max_object_bytes: int = variable(
+        "MAX_OBJECT_BYTES", DEFAULT_MAX_OBJECT_BYTES, parse=integer, minimum=1, maximum=4096 * MIB
+    )
+    # the CSV text once decompressed
+    max_content_bytes: int = variable(
+        "MAX_CONTENT_BYTES", DEFAULT_MAX_CONTENT_BYTES, parse=integer, minimum=1, maximum=4096 * MIB
+    )
+    chunk_rows: int = variable(
+        "CHUNK_ROWS", DEFAULT_CHUNK_ROWS, parse=integer, minimum=100, maximum=1_000_000
+    )
+
+
+# ------------------------------------------------------------ prediction API (lambdas/predict)
+@dataclass(frozen=True)
+class PredictConfig(FromEnviron):
+    """The predict function: champion pointer, data bucket, refresh cadence and limits."""
+
+    data_bucket: str = variable("DATA_BUCKET")
+    champion_parameter: str = variable("CHAMPION_PARAMETER", "/mushroom/champion")
+    # the pointer is re-read at most this often
+    champion_refresh_seconds: int = variable(
+        "CHAMPION_REFRESH_SECONDS", 30, parse=integer, minimum=0, maximum=DAY_SECONDS
+    )
+    # larger request bodies get 413 before they are parsed
+    max_body_bytes: int = variable(
+        "MAX_BODY_BYTES", MIB, parse=integer, minimum=1024, maximum=6 * MIB
+    )
+    # connect/read timeout of SSM and S3 calls
+    aws_timeout_seconds: int = variable(
+        "AWS_TIMEOUT_SECONDS", 2, parse=integer, minimum=1, maximum=60
+    )
+    # Batch files above this (stored, or once decompressed) are refused with a report, not read.
+    # Rows are scored in blocks, so memory holds the stored file plus one block (a 30 MiB file,
+    # 708k rows, scores in 26 s without growing memory); the limit keeps a file (11x the real
+    # data set) inside the function's timeout.
+    max_batch_bytes: int = variable(
+        "MAX_BATCH_BYTES", 32 * MIB, parse=integer, minimum=1024, maximum=256 * MIB
+    )
+    # The SecureString key of prediction ids (terraform/prediction_ids.tf); by default beside
+    # the champion pointer: /<project>/champion -> /<project>/prediction-id-key.
+    prediction_key_parameter: str = variable("PREDICTION_KEY_PARAMETER", "")
+    # feedback for an older prediction gets 410
+    feedback_max_age_days: int = variable(
+        "FEEDBACK_MAX_AGE_DAYS", 90, parse=integer, minimum=1, maximum=3650
+    )
+
+    @property
+    def key_parameter(self) -> str:
+        """The key parameter's name, as set or next to the champion pointer."""
+        prefix = self.champion_parameter.rsplit("/", 1)[0]
+        return self.prediction_key_parameter or f"{prefix}/prediction-id-key"
+
+
+# ------------------------------------------------------------ monitor (lambdas/monitor)
+@dataclass(frozen=True)
+class MonitorConfig(FromEnviron):
+    """Where predictions, feedback and the champion live; the window and the drift rule."""
+
+    data_bucket: str = variable("DATA_BUCKET")
+    champion_parameter: str = variable("CHAMPION_PARAMETER")
+    metrics_namespace: str = variable("METRICS_NAMESPACE", "Mushroom")
+    window_minutes: int = variable("WINDOW_MINUTES", 60, parse=integer, minimum=1)
+    drift_threshold: float = variable("DRIFT_THRESHOLD", 0.2, parse=number, minimum=0)
+    min_drift_specimens: int = variable("MIN_DRIFT_SPECIMENS", 20, parse=integer, minimum=0)
+    min_labelled: int = variable("MIN_LABELLED", 20, parse=integer, minimum=0)
+
+
+# ------------------------------------------------------------ retrain (lambdas/retrain)
+@dataclass(frozen=True)
+class RetrainConfig(FromEnviron):
+    """Where jobs go, where the cooldown state lives, and how long the cooldown lasts."""
+
+    training_queue_url: str = variable("TRAINING_QUEUE_URL")
+    data_bucket: str = variable("DATA_BUCKET")
+    cooldown_seconds: int = variable("COOLDOWN_SECONDS", 3600, parse=integer, minimum=0)
+    state_key: str = variable("RETRAIN_STATE_KEY", storage.RETRAIN_STATE)
+
+    @property
+    def cooldown(self) -> timedelta:
+        """The cooldown as a duration."""
+        return timedelta(seconds=self.cooldown_seconds)
+
+
+# ------------------------------------------------------------ training worker (training/)
+# Locally, variables not set come from .state/outputs.json, the Terraform outputs that
+# `make deploy` writes; on AWS the task definition sets them.
+OUTPUTS = Path(__file__).resolve().parents[1] / ".state" / "outputs.json"
+SQS_MAX_SECONDS = 43_200  # the longest visibility timeout SQS allows
+
+
+def terraform_outputs(path: Path | None = None) -> dict[str, Any]:
+    """Terraform outputs as plain values ({} when not deployed locally)."""
+    path = path or OUTPUTS
+    if not path.exists():
+        return {}
+    return {key: item.get("value") for key, item in json.loads(path.read_text()).items()}
+
+
+class NotDeployed(RuntimeError):
+    """The queue the worker reads does not exist yet (before ``make deploy``)."""
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """Where the worker reads requests and reports outcomes, and how it paces itself."""
+
+    queue_url: str = variable("TRAINING_QUEUE_URL", output="training_queue_url")
+    alerts_topic_arn: str | None = variable("ALERTS_TOPIC_ARN", None, output="alerts_topic_arn")
+    data_bucket: str | None = variable("DATA_BUCKET", None, output="data_bucket_name")
+    champion_parameter: str = variable(
+        "CHAMPION_PARAMETER", "/mushroom/champion", output="champion_parameter_name"
+    )
+    tracking_uri: str = variable("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    region: str = variable("AWS_REGION", "us-east-1", also=("AWS_DEFAULT_REGION",))
+    endpoint_url: str | None = variable("AWS_ENDPOINT_URL", None)
+    visibility_seconds: int = variable(
+        "TRAINING_VISIBILITY_SECONDS", 120, parse=integer, minimum=1, maximum=SQS_MAX_SECONDS
+    )
+    wait_seconds: int = variable(
+        "TRAINING_WAIT_SECONDS", 20, parse=integer, minimum=0, maximum=20  # SQS long poll
+    )
+    coalesce_limit: int = 100
+    max_receive_count: int = variable(
+        "TRAINING_MAX_RECEIVE_COUNT",
+        3,
+        parse=integer,
+        minimum=1,
+        maximum=1000,
+        output="training_max_receive_count",
+    )
+    retry_seconds: float = 5.0
+    # a failed request reappears after this × its attempt
+    retry_backoff_seconds: int = variable(
+        "TRAINING_RETRY_BACKOFF_SECONDS", 10, parse=integer, minimum=0, maximum=SQS_MAX_SECONDS
+    )
+
+    @classmethod
+    def from_env(cls) -> "WorkerSettings":
+        """Read and check the settings; a missing queue URL says how to get one."""
+        outputs = terraform_outputs()
+        if not (os.environ.get("TRAINING_QUEUE_URL") or outputs.get("training_queue_url")):
+            raise NotDeployed(
+                "TRAINING_QUEUE_URL is not set and .state/outputs.json has no "
+                "training_queue_url: run `make deploy` or set the variable"
+            )
+        return from_environ(cls, os.environ, outputs)
