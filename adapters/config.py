@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from adapters.environment import FromEnviron, from_environ, integer, number, variable
+from adapters.environment import FromEnviron, from_environ, integer, number, one_of, variable
 from mushroom import storage
 
 MIB = 1024 * 1024
@@ -190,3 +190,26 @@ class WorkerSettings:
                 "training_queue_url: run `make deploy` or set the variable"
             )
         return from_environ(cls, os.environ, outputs)
+
+
+# ------------------------------------------------------------ scripts and tests (scripts/)
+@dataclass(frozen=True)
+class StackAccess(FromEnviron):
+    """How the scripts reach the deployed stack: LocalStack and MLflow locally, or AWS."""
+
+    localstack_port: int = variable(
+        "LOCALSTACK_PORT", 4566, parse=integer, minimum=1, maximum=65_535
+    )
+    mlflow_port: int = variable("MLFLOW_PORT", 5000, parse=integer, minimum=1, maximum=65_535)
+    endpoint_url: str = variable("AWS_ENDPOINT_URL", "")  # LocalStack's gateway when set
+    region: str = variable("AWS_DEFAULT_REGION", "us-east-1")
+    deploy_target: str = variable("DEPLOY_TARGET", "local", parse=one_of("local", "aws"))
+
+    @property
+    def localstack_url(self) -> str:
+        """AWS_ENDPOINT_URL, else 127.0.0.1:LOCALSTACK_PORT."""
+        return self.endpoint_url or f"http://127.0.0.1:{self.localstack_port}"
+
+    @property
+    def mlflow_url(self) -> str:
+        return f"http://127.0.0.1:{self.mlflow_port}"

@@ -66,6 +66,18 @@ def number(text: str) -> float:
     return float(text)
 
 
+def one_of(*allowed: str) -> Callable[[str], str]:
+    """A parser that accepts exactly one of `allowed`."""
+
+    def choice(text: str) -> str:
+        if text not in allowed:
+            raise ValueError(text)
+        return text
+
+    choice.kind = "one of " + ", ".join(allowed)
+    return choice
+
+
 KINDS = {integer: "an integer", number: "a number", str: "text"}
 
 
@@ -99,7 +111,7 @@ def from_environ(
         try:
             value = spec.parse(raw)
         except ValueError:
-            problems.append(f"{spec.name} must be {KINDS.get(spec.parse, 'valid')}, got {raw!r}")
+            problems.append(f"{spec.name} must be {_kind(spec.parse)}, got {raw!r}")
             continue
         problem = spec.problem(value)
         if problem:
@@ -108,6 +120,10 @@ def from_environ(
     if problems:
         raise ConfigError(problems)
     return cls(**values)
+
+
+def _kind(parse: Callable[[str], Any]) -> str:
+    return getattr(parse, "kind", None) or KINDS.get(parse, "valid")
 
 
 def _raw(spec: Variable, env: Mapping[str, str], outputs: Mapping[str, Any]) -> str | None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from adapters.config import StackAccess  # noqa: E402
 from scripts import localaws  # noqa: E402
 
 QUEUES = ("failed-events", "training-jobs")
@@ -191,7 +191,7 @@ def latest_move_task(sqs, dlq_arn: str) -> dict | None:
 
 def client(service: str):
     """A boto3 client for LocalStack, or for AWS with DEPLOY_TARGET=aws."""
-    if os.environ.get("DEPLOY_TARGET", "local") == "aws":
+    if StackAccess.from_env().deploy_target == "aws":
         import boto3
 
         return boto3.client(service)

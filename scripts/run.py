@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from adapters.config import StackAccess  # noqa: E402
 from mushroom import contract, datafile, storage  # noqa: E402
 from mushroom.summary import summarise  # noqa: E402
 from scripts import localaws, usage  # noqa: E402
@@ -197,8 +197,8 @@ def closing(outputs: dict, tracking_uri: str, model: dict) -> None:
     for name, value in sorted(model.get("metrics", {}).items()):
         print(f"    {name:<36} {value:.4f}" if isinstance(value, float) else f"    {name}: {value}")
     print('\nUse it (README.md, "Use it"; run from this checkout; monitoring demo: make simulate)')
-    ports = os.environ.get("LOCALSTACK_PORT", "4566"), os.environ.get("MLFLOW_PORT", "5000")
-    print(usage.render(usage.values(outputs, *ports)))
+    access = StackAccess.from_env()
+    print(usage.render(usage.values(outputs, str(access.localstack_port), str(access.mlflow_port))))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     run_step("deploy: terraform apply against LocalStack", ["scripts/deploy.sh", "apply"])
     outputs = localaws.outputs()
-    tracking_uri = f"http://127.0.0.1:{os.environ.get('MLFLOW_PORT', '5000')}"
+    tracking_uri = StackAccess.from_env().mlflow_url
     source = upload(args.data, outputs["data_bucket_name"], f"raw/{args.data.name}")
     manifest = follow_ingest(source)
     follow_training(manifest["dataset_id"], tracking_uri)

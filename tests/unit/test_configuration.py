@@ -17,6 +17,7 @@ COMPONENTS = (
     config.MonitorConfig,
     config.RetrainConfig,
     config.WorkerSettings,
+    config.StackAccess,
 )
 REQUIRED = {
     config.IngestConfig: {"DATA_BUCKET", "TRAINING_QUEUE_URL", "ALERTS_TOPIC_ARN"},
@@ -106,3 +107,15 @@ def test_every_component_declares_its_variables_in_one_way():
         declared = [f for f in dataclasses.fields(component) if VARIABLE in f.metadata]
         assert declared, component.__name__
         assert all(f.metadata[VARIABLE].name.isupper() for f in declared)
+
+
+def test_the_scripts_reach_the_stack_as_configured():
+    access = config.StackAccess.from_env({"LOCALSTACK_PORT": "4606", "MLFLOW_PORT": "5040"})
+    assert access.localstack_url == "http://127.0.0.1:4606"
+    assert access.mlflow_url == "http://127.0.0.1:5040" and access.deploy_target == "local"
+    with pytest.raises(ConfigError) as error:
+        config.StackAccess.from_env({"LOCALSTACK_PORT": "0", "DEPLOY_TARGET": "gcp"})
+    assert error.value.problems == [
+        "LOCALSTACK_PORT must be in [1, 65535], got 0",
+        "DEPLOY_TARGET must be one of local, aws, got 'gcp'",
+    ]
