@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from adapters.environment import FromEnviron, from_environ, integer, number, one_of, variable
+from adapters.environment import FromEnviron, from_environ, one_of, variable
 from mushroom import storage
 
 MIB = 1024 * 1024
@@ -45,14 +45,14 @@ class IngestConfig(FromEnviron):
     raw_prefix: str = variable("RAW_PREFIX", "raw/", rule=_folder)
     # the uploaded object (compressed or not)
     max_object_bytes: int = variable(
-        "MAX_OBJECT_BYTES", DEFAULT_MAX_OBJECT_BYTES, parse=integer, minimum=1, maximum=4096 * MIB
+        "MAX_OBJECT_BYTES", DEFAULT_MAX_OBJECT_BYTES, parse=int, minimum=1, maximum=4096 * MIB
     )
     # the CSV text once decompressed
     max_content_bytes: int = variable(
-        "MAX_CONTENT_BYTES", DEFAULT_MAX_CONTENT_BYTES, parse=integer, minimum=1, maximum=4096 * MIB
+        "MAX_CONTENT_BYTES", DEFAULT_MAX_CONTENT_BYTES, parse=int, minimum=1, maximum=4096 * MIB
     )
     chunk_rows: int = variable(
-        "CHUNK_ROWS", DEFAULT_CHUNK_ROWS, parse=integer, minimum=100, maximum=1_000_000
+        "CHUNK_ROWS", DEFAULT_CHUNK_ROWS, parse=int, minimum=100, maximum=1_000_000
     )
 
 
@@ -65,29 +65,25 @@ class PredictConfig(FromEnviron):
     champion_parameter: str = variable("CHAMPION_PARAMETER", "/mushroom/champion")
     # the pointer is re-read at most this often
     champion_refresh_seconds: int = variable(
-        "CHAMPION_REFRESH_SECONDS", 30, parse=integer, minimum=0, maximum=DAY_SECONDS
+        "CHAMPION_REFRESH_SECONDS", 30, parse=int, minimum=0, maximum=DAY_SECONDS
     )
     # larger request bodies get 413 before they are parsed
-    max_body_bytes: int = variable(
-        "MAX_BODY_BYTES", MIB, parse=integer, minimum=1024, maximum=6 * MIB
-    )
+    max_body_bytes: int = variable("MAX_BODY_BYTES", MIB, parse=int, minimum=1024, maximum=6 * MIB)
     # connect/read timeout of SSM and S3 calls
-    aws_timeout_seconds: int = variable(
-        "AWS_TIMEOUT_SECONDS", 2, parse=integer, minimum=1, maximum=60
-    )
+    aws_timeout_seconds: int = variable("AWS_TIMEOUT_SECONDS", 2, parse=int, minimum=1, maximum=60)
     # Batch files above this (stored, or once decompressed) are refused with a report, not read.
     # Rows are scored in blocks, so memory holds the stored file plus one block (a 30 MiB file,
     # 708k rows, scores in 26 s without growing memory); the limit keeps a file (11x the real
     # data set) inside the function's timeout.
     max_batch_bytes: int = variable(
-        "MAX_BATCH_BYTES", 32 * MIB, parse=integer, minimum=1024, maximum=256 * MIB
+        "MAX_BATCH_BYTES", 32 * MIB, parse=int, minimum=1024, maximum=256 * MIB
     )
     # The SecureString key of prediction ids (terraform/prediction_ids.tf); by default beside
     # the champion pointer: /<project>/champion -> /<project>/prediction-id-key.
     prediction_key_parameter: str = variable("PREDICTION_KEY_PARAMETER", "")
     # feedback for an older prediction gets 410
     feedback_max_age_days: int = variable(
-        "FEEDBACK_MAX_AGE_DAYS", 90, parse=integer, minimum=1, maximum=3650
+        "FEEDBACK_MAX_AGE_DAYS", 90, parse=int, minimum=1, maximum=3650
     )
 
     @property
@@ -105,10 +101,10 @@ class MonitorConfig(FromEnviron):
     data_bucket: str = variable("DATA_BUCKET")
     champion_parameter: str = variable("CHAMPION_PARAMETER")
     metrics_namespace: str = variable("METRICS_NAMESPACE", "Mushroom")
-    window_minutes: int = variable("WINDOW_MINUTES", 60, parse=integer, minimum=1)
-    drift_threshold: float = variable("DRIFT_THRESHOLD", 0.2, parse=number, minimum=0)
-    min_drift_specimens: int = variable("MIN_DRIFT_SPECIMENS", 20, parse=integer, minimum=0)
-    min_labelled: int = variable("MIN_LABELLED", 20, parse=integer, minimum=0)
+    window_minutes: int = variable("WINDOW_MINUTES", 60, parse=int, minimum=1)
+    drift_threshold: float = variable("DRIFT_THRESHOLD", 0.2, parse=float, minimum=0)
+    min_drift_specimens: int = variable("MIN_DRIFT_SPECIMENS", 20, parse=int, minimum=0)
+    min_labelled: int = variable("MIN_LABELLED", 20, parse=int, minimum=0)
 
 
 # ------------------------------------------------------------ retrain (lambdas/retrain)
@@ -118,7 +114,7 @@ class RetrainConfig(FromEnviron):
 
     training_queue_url: str = variable("TRAINING_QUEUE_URL")
     data_bucket: str = variable("DATA_BUCKET")
-    cooldown_seconds: int = variable("COOLDOWN_SECONDS", 3600, parse=integer, minimum=0)
+    cooldown_seconds: int = variable("COOLDOWN_SECONDS", 3600, parse=int, minimum=0)
     state_key: str = variable("RETRAIN_STATE_KEY", storage.RETRAIN_STATE)
 
     @property
@@ -160,16 +156,16 @@ class WorkerSettings:
     region: str = variable("AWS_REGION", "us-east-1", also=("AWS_DEFAULT_REGION",))
     endpoint_url: str | None = variable("AWS_ENDPOINT_URL", None)
     visibility_seconds: int = variable(
-        "TRAINING_VISIBILITY_SECONDS", 120, parse=integer, minimum=1, maximum=SQS_MAX_SECONDS
+        "TRAINING_VISIBILITY_SECONDS", 120, parse=int, minimum=1, maximum=SQS_MAX_SECONDS
     )
     wait_seconds: int = variable(
-        "TRAINING_WAIT_SECONDS", 20, parse=integer, minimum=0, maximum=20  # SQS long poll
+        "TRAINING_WAIT_SECONDS", 20, parse=int, minimum=0, maximum=20  # SQS long poll
     )
     coalesce_limit: int = 100
     max_receive_count: int = variable(
         "TRAINING_MAX_RECEIVE_COUNT",
         3,
-        parse=integer,
+        parse=int,
         minimum=1,
         maximum=1000,
         output="training_max_receive_count",
@@ -177,7 +173,7 @@ class WorkerSettings:
     retry_seconds: float = 5.0
     # a failed request reappears after this × its attempt
     retry_backoff_seconds: int = variable(
-        "TRAINING_RETRY_BACKOFF_SECONDS", 10, parse=integer, minimum=0, maximum=SQS_MAX_SECONDS
+        "TRAINING_RETRY_BACKOFF_SECONDS", 10, parse=int, minimum=0, maximum=SQS_MAX_SECONDS
     )
 
     @classmethod
@@ -197,10 +193,8 @@ class WorkerSettings:
 class StackAccess(FromEnviron):
     """How the scripts reach the deployed stack: LocalStack and MLflow locally, or AWS."""
 
-    localstack_port: int = variable(
-        "LOCALSTACK_PORT", 4566, parse=integer, minimum=1, maximum=65_535
-    )
-    mlflow_port: int = variable("MLFLOW_PORT", 5000, parse=integer, minimum=1, maximum=65_535)
+    localstack_port: int = variable("LOCALSTACK_PORT", 4566, parse=int, minimum=1, maximum=65_535)
+    mlflow_port: int = variable("MLFLOW_PORT", 5000, parse=int, minimum=1, maximum=65_535)
     endpoint_url: str = variable("AWS_ENDPOINT_URL", "")  # LocalStack's gateway when set
     region: str = variable("AWS_DEFAULT_REGION", "us-east-1")
     deploy_target: str = variable("DEPLOY_TARGET", "local", parse=one_of("local", "aws"))

@@ -57,15 +57,6 @@ def variable(
     return dataclasses.field(default=default, metadata={VARIABLE: spec})
 
 
-def integer(text: str) -> int:
-    """A whole number ("1_000" and "1000" alike)."""
-    return int(text)
-
-
-def number(text: str) -> float:
-    return float(text)
-
-
 def one_of(*allowed: str) -> Callable[[str], str]:
     """A parser that accepts exactly one of `allowed`."""
 
@@ -78,7 +69,7 @@ def one_of(*allowed: str) -> Callable[[str], str]:
     return choice
 
 
-KINDS = {integer: "an integer", number: "a number", str: "text"}
+KINDS = {int: "an integer", float: "a number", str: "text"}
 
 
 class FromEnviron:
