@@ -75,6 +75,28 @@ def terraform_env() -> dict:
     return env
 
 
+LOCAL_ONLY = "*_override.tf"  # tflocal's LocalStack provider override, left by `make deploy`
+EMPTY_ZIP = b"PK\x05\x06" + bytes(18)
+
+
+def stack_copy(workdir: Path) -> Path:
+    """A copy of terraform/ in workdir/terraform, with layers/functions.json beside it and
+    empty zips where the stack hashes its layers and functions (plans and policies do not
+    depend on their contents, and a fresh clone has not built them yet)."""
+    root = workdir / "terraform"
+    ignored = shutil.ignore_patterns(".terraform", "*.tfstate*", LOCAL_ONLY)
+    shutil.copytree(TERRAFORM_DIR, root, ignore=ignored)
+    (workdir / "layers").mkdir()
+    shutil.copy(REPO / "layers" / "functions.json", workdir / "layers" / "functions.json")
+    layout = json.loads((REPO / "layers" / "functions.json").read_text())["functions"]
+    layers = {layer for names in layout.values() for layer in names}
+    for folder, names in (("layers", layers), ("lambdas", set(layout))):
+        (workdir / "build" / folder).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            (workdir / "build" / folder / f"{name}.zip").write_bytes(EMPTY_ZIP)
+    return root
+
+
 @pytest.fixture(scope="session")
 def built() -> Path:
     """The build directory, after an (incremental) build of every layer and function."""

@@ -149,7 +149,7 @@ def test_module_is_formatted(terraform_bin):
 def test_root_turns_mlflow_on_only_when_asked_and_hands_its_uri_to_the_trainer():
     call = hcl_blocks(TERRAFORM_DIR / "mlflow_ecs.tf", "module")[("mlflow_ecs",)]
     assert str(call["count"]).strip('"') == "${var.mlflow_on_ecs ? 1 : 0}"
-    switch = hcl_blocks(TERRAFORM_DIR / "mlflow_ecs_variables.tf", "variable")
+    switch = hcl_blocks(TERRAFORM_DIR / "variables.tf", "variable")
     assert switch[("mlflow_on_ecs",)]["default"] is False, "local default: sqlite MLflow"
     trainer = hcl_blocks(TERRAFORM_DIR / "trainer_ecs.tf", "module")[("trainer_ecs",)]
     assert "module.mlflow_ecs[*].tracking_uri" in str(trainer["mlflow_tracking_uri"])

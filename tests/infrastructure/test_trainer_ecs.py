@@ -104,7 +104,7 @@ def test_root_passes_the_existing_worker_policy():
     assert _unquote(call["count"]) == "${var.trainer_on_ecs ? 1 : 0}"
     assert _unquote(call["training_worker_policy_arn"]) == "${aws_iam_policy.training_worker.arn}"
     assert _unquote(call["log_retention_days"]) == "${var.log_retention_days}"
-    switch = hcl_blocks(REPO / "terraform" / "trainer_ecs_variables.tf", "variable")
+    switch = hcl_blocks(REPO / "terraform" / "variables.tf", "variable")
     assert (
         switch[("trainer_on_ecs",)]["default"] is False
     ), "ECS is not in LocalStack: off by default"
