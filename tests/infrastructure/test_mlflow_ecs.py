@@ -7,9 +7,13 @@ PostgreSQL in tests/integration/test_mlflow_postgres.py.
 
 from __future__ import annotations
 
-from tests.infrastructure.conftest import TERRAFORM_DIR
-from tests.infrastructure.test_terraform import terraform
-from tests.infrastructure.test_trainer_ecs import hcl_blocks, terraform_test
+from tests.infrastructure.conftest import (
+    TERRAFORM_DIR,
+    module_copy,
+    terraform,
+    terraform_test,
+)
+from tests.infrastructure.test_trainer_ecs import hcl_blocks
 
 MODULE_DIR = TERRAFORM_DIR / "modules" / "mlflow_ecs"
 
@@ -136,7 +140,7 @@ run "one_subnet_is_refused" {
 def test_module_plans_against_a_mocked_provider(terraform_bin, tmp_path):
     # Given the module alone with a `terraform test` file of mocked AWS (no credentials)
     # When planning it
-    result = terraform_test(MODULE_DIR, MOCK_TEST, tmp_path)
+    result = terraform_test(module_copy(MODULE_DIR, tmp_path), MOCK_TEST, tmp_path)
     # Then the server, database, network rules and secrets are as intended
     assert result.returncode == 0, result.stdout + result.stderr
 
