@@ -3,10 +3,12 @@
 # come from iam.tf, logs.tf and layers.tf (which layers: layers/functions.json).
 
 locals {
-  # Environment every function gets: its Powertools service name and log level.
+  # Environment every function gets: its Powertools service name, log level and metrics namespace.
   powertools_environment = { for name in keys(local.function_names) : name => {
     POWERTOOLS_SERVICE_NAME = name
     POWERTOOLS_LOG_LEVEL    = "INFO"
+    # Every function's Powertools metrics in the one namespace its IAM condition allows.
+    POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
   } }
 
   functions = {
@@ -20,13 +22,12 @@ locals {
       # Rejected rows beyond 32 MB spool to /tmp before upload.
       ephemeral_storage_mb = 1024
       environment = {
-        DATA_BUCKET                  = aws_s3_bucket.data.bucket
-        RAW_PREFIX                   = local.data_prefixes.raw
-        TRAINING_QUEUE_URL           = aws_sqs_queue.training_jobs.url
-        ALERTS_TOPIC_ARN             = aws_sns_topic.alerts.arn
-        MAX_OBJECT_BYTES             = tostring(var.ingest_max_object_bytes)
-        MAX_CONTENT_BYTES            = tostring(var.ingest_max_content_bytes)
-        POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+        DATA_BUCKET        = aws_s3_bucket.data.bucket
+        RAW_PREFIX         = local.data_prefixes.raw
+        TRAINING_QUEUE_URL = aws_sqs_queue.training_jobs.url
+        ALERTS_TOPIC_ARN   = aws_sns_topic.alerts.arn
+        MAX_OBJECT_BYTES   = tostring(var.ingest_max_object_bytes)
+        MAX_CONTENT_BYTES  = tostring(var.ingest_max_content_bytes)
       }
     }
     # The prediction API (via API Gateway) and batch scoring (S3 batch/).
@@ -36,12 +37,11 @@ locals {
       memory_mb       = var.predict_memory_mb
       timeout_seconds = var.predict_timeout_seconds
       environment = {
-        DATA_BUCKET                  = aws_s3_bucket.data.bucket
-        CHAMPION_PARAMETER           = aws_ssm_parameter.champion.name
-        CHAMPION_REFRESH_SECONDS     = tostring(var.champion_refresh_seconds)
-        MAX_BODY_BYTES               = tostring(var.predict_max_body_bytes)
-        MAX_BATCH_BYTES              = tostring(var.batch_max_bytes)
-        POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+        DATA_BUCKET              = aws_s3_bucket.data.bucket
+        CHAMPION_PARAMETER       = aws_ssm_parameter.champion.name
+        CHAMPION_REFRESH_SECONDS = tostring(var.champion_refresh_seconds)
+        MAX_BODY_BYTES           = tostring(var.predict_max_body_bytes)
+        MAX_BATCH_BYTES          = tostring(var.batch_max_bytes)
       }
     }
     # EventBridge schedule: quality and drift of the champion -> metrics + report.
