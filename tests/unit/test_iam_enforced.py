@@ -19,7 +19,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from mushroom import messaging, storage
+from mushroom import storage
+from mushroom.records.training_job import NEW_DATA, training_job
 from tests.conftest import specimen
 from tests.infrastructure.test_iam import broad_statements
 from tests.events import LambdaContext, api_gateway_request, merge_records, s3_event_for_object
@@ -150,8 +151,8 @@ def test_training_worker_runs_with_its_role(cloud, tmp_path, small_training):
     put_ingested_dataset(cloud, "good")
     put_labelled_prediction(cloud, "p1")
     put_labelled_prediction(cloud, "p2", "e", cap_diameter="90")  # no species fits: held
-    job_message = messaging.training_job(messaging.NEW_DATA, ["good"], correlation_id="c1")
-    cloud.sqs.send_message(QueueUrl=cloud.queue_url, MessageBody=json.dumps(job_message))
+    job_message = training_job(NEW_DATA, ["good"], correlation_id="c1")
+    cloud.sqs.send_message(QueueUrl=cloud.queue_url, MessageBody=job_message.to_json())
     settings = worker_settings(cloud, tmp_path)
     # When the worker takes the job with the training worker's role
     with cloud.role(names.TRAINING_WORKER):
