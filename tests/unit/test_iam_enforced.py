@@ -255,15 +255,12 @@ def test_predict_api_feedback_and_batch_run_with_its_role(cloud, champion, monke
 
 def test_monitor_runs_with_its_role(cloud, monkeypatch):
     # Given a champion with its reference profile, and a labelled window of predictions
-    profile_key = "1/models/m-1/artifacts/reference_profile.json"
-    cloud.s3.put_object(
-        Bucket=names.ARTIFACT_BUCKET, Key=profile_key, Body=json.dumps(monitor_support.PROFILE)
-    )
+    pointer = monitor_support.POINTER
+    bucket, profile_key = pointer.reference_profile_uri.removeprefix("s3://").split("/", 1)
+    assert bucket == names.ARTIFACT_BUCKET
+    cloud.s3.put_object(Bucket=bucket, Key=profile_key, Body=monitor_support.PROFILE.to_json())
     cloud.ssm.put_parameter(
-        Name=names.CHAMPION_PARAMETER,
-        Overwrite=True,
-        Type="String",
-        Value=json.dumps(monitor_support.POINTER),
+        Name=names.CHAMPION_PARAMETER, Overwrite=True, Type="String", Value=pointer.to_json()
     )
     monitor_support.log_predictions(
         cloud.s3, [(str(i), "edible", "edible", "x", 5) for i in range(4)]
