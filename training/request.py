@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass, field
 
 from mushroom.records.training_job import UNREADABLE, TrainingJob
+from training.settings import log
 
 
 @dataclass
@@ -45,7 +46,14 @@ def job_of(message: dict) -> TrainingJob:
     the training queue), under the reason ``unreadable-message``."""
     try:
         return TrainingJob.from_json(message["Body"])
-    except ValueError:  # json.JSONDecodeError included
+    except ValueError as error:  # json.JSONDecodeError included
+        log(
+            "message is not a training job; training anyway",
+            level="warning",
+            message_id=message.get("MessageId"),
+            error=str(error),
+            body=message["Body"][:200],
+        )
         return TrainingJob(UNREADABLE)
 
 
