@@ -34,11 +34,3 @@ class ConfigError(MushroomError):
 
 class SourceChangedError(MushroomError):
     """The uploaded object changed or vanished between its event and its reading."""
-
-
-class RecordError(MushroomError, ValueError):
-    """Plain data that is not the record it should be (wrong version, fields missing or extra)."""
-
-    def __init__(self, kind: str, problem: str):
-        self.kind = kind
-        super().__init__(f"not a {kind} record: {problem}")

@@ -17,7 +17,6 @@ import pytest
 from moto import mock_aws
 
 from mushroom import contract
-from mushroom.errors import RecordError
 from mushroom.records.batch_report import BatchReport
 from mushroom.records.feedback import FeedbackRecord, HeldLabel
 from mushroom.records.manifest import Manifest
@@ -139,7 +138,7 @@ def records_row() -> dict:
     ],
 )
 def test_another_shape_is_a_clear_error(data, words):
-    with pytest.raises(RecordError, match="not a FeedbackRecord record") as error:
+    with pytest.raises(ValueError, match="^FeedbackRecord: ") as error:
         FeedbackRecord.from_dict(data)
     assert words in str(error.value)
 
