@@ -60,7 +60,8 @@ def dependencies() -> tuple[DataStore, messaging.Messenger]:
 def uploads(event: S3Event) -> list[Source]:
     """The event's uploads to ingest: data bucket, raw/ prefix, not a folder marker."""
     sources = []
-    for source in map(upload, event.records):
+    records = event.records if "Records" in event else ()  # a probe's {}: nothing to ingest
+    for source in map(upload, records):
         if (
             source.bucket != CONFIG.data_bucket
             or not source.key.startswith(CONFIG.raw_prefix)
