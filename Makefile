@@ -19,7 +19,7 @@ PYTEST := $(PY) -m pytest
 CODE := mushroom lambdas training scripts tests localcloud layers
 
 .PHONY: help venv run test test-unit test-integration lint fmt data up down status logs \
-	deploy destroy bench clean alerts simulate rollback train redrive
+	deploy destroy bench clean alerts simulate rollback train redrive test-compose
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -34,17 +34,26 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 run: $(STAMP) data ## The main job, end to end
 	$(PY) scripts/run.py
 
-test: lint test-unit test-integration ## Everything CI runs: lint, unit and integration tests
+test: lint test-unit test-integration test-compose ## Everything CI runs: lint, unit, integration and compose tests
 
-# The two halves split tests/ by the integration marker: every test runs in exactly one
-# (tests/unit/test_make_test_selection.py checks it).
+# The halves split tests/ by the integration marker, and tests/compose/ runs on its own stack:
+# every test runs in exactly one part (tests/unit/test_make_test_selection.py checks it).
 test-unit: $(STAMP) data ## Offline tests: moto, fixtures, the real data file, builds, Terraform
 	$(PYTEST) tests -q -m "not integration"
 
 # Alarms evaluate every minute in the tests (5 minutes by default) so alarm paths finish quickly.
 test-integration: export TF_VAR_alarm_period_seconds = 60
 test-integration: $(STAMP) data up deploy ## Tests against the real local cloud
-	LOCALCLOUD_LIFECYCLE_TEST=1 $(PYTEST) tests -q -m integration
+	LOCALCLOUD_LIFECYCLE_TEST=1 $(PYTEST) tests -q -m integration --ignore=tests/compose
+
+# docker-compose.yml brought up with podman compose (or docker compose) beside `make up`'s stack,
+# on the next ports by default; deployed, trained once, one /predict. Skips without an engine.
+COMPOSE_LOCALSTACK_PORT ?= $(shell echo $$(($(LOCALSTACK_PORT) + 1)))
+COMPOSE_MLFLOW_PORT ?= $(shell echo $$(($(MLFLOW_PORT) + 1)))
+test-compose: export COMPOSE_LOCALSTACK_PORT := $(COMPOSE_LOCALSTACK_PORT)
+test-compose: export COMPOSE_MLFLOW_PORT := $(COMPOSE_MLFLOW_PORT)
+test-compose: $(STAMP) data ## docker-compose.yml for real: up, deploy, train once, predict
+	$(PYTEST) tests/compose -q -m integration
 
 # checkov has its own environment: it pins boto3 1.35 and packaging<24, which clash with ours.
 CHECKOV_VENV := .venv-checkov

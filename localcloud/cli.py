@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from localcloud import container, image, procs, venvs
+from localcloud import compose, container, image, procs, venvs
 from localcloud.engine import EngineError, find_engine
 from localcloud.health import healthy, wait_healthy
 from localcloud.services import Service, all_services
@@ -235,6 +235,19 @@ def cmd_image(s: Settings) -> int:
     return 0
 
 
+def cmd_compose(s: Settings, args: list[str]) -> int:
+    """docker-compose.yml with this machine's engine and images: `compose up -d`, `compose down`."""
+    engine, reason = find_engine(s)
+    if engine is None:
+        _say(f"cannot run docker-compose.yml: {reason}")
+        return 1
+    try:
+        return compose.run(s, engine, args).returncode
+    except EngineError as error:
+        _say(f"ERROR: {error}")
+        return 1
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__)
@@ -250,6 +263,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     sub.add_parser("down", help="stop everything `up` started")
     sub.add_parser("image", help="build the trainer image if its inputs changed; print its tag")
     sub.add_parser("status", help="health of each service")
+    composed = sub.add_parser("compose", help="docker-compose.yml with this machine's images")
+    composed.add_argument("arguments", nargs=argparse.REMAINDER)
     logs = sub.add_parser("logs", help="show service logs")
     logs.add_argument("service", nargs="?")
     logs.add_argument("--follow", "-f", action="store_true")
@@ -268,4 +283,6 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_status(s)
     if args.command == "image":
         return cmd_image(s)
+    if args.command == "compose":
+        return cmd_compose(s, args.arguments)
     return cmd_logs(s, args.service, args.follow)

@@ -1,8 +1,12 @@
-"""The trainer image (training/Dockerfile): its base, its build, reused until its inputs change.
+"""The project's images: their base, their build, each reused until its inputs change.
 
-Without a registry the base is a Debian bookworm root file system made from Debian's packages
-by mmdebstrap (python3 3.11 + venv + LightGBM's libgomp1) and imported into the engine; with
-one, the Dockerfile's default (the official Python slim image) or TRAINER_BASE_IMAGE.
+The trainer (training/Dockerfile) for `make up` and docker compose; LocalStack with the
+project's executor (localcloud/Dockerfile) for docker compose. Without a registry the base is
+a Debian bookworm root file system made from Debian's packages by mmdebstrap (python3 3.11 +
+venv + LightGBM's libgomp1) and imported into the engine; with one, the Dockerfile's default
+(the official Python slim image) or TRAINER_BASE_IMAGE. LocalStack's image also takes the
+functions' interpreter (python3.12, not in bookworm) from LAMBDA_PYTHON_IMAGE: the official
+Python 3.12 image, or without a registry the host's python3.12 that `make up` runs them with.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tarfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from localcloud.engine import Engine, EngineError, last_line
@@ -28,6 +34,33 @@ IMAGE_INPUTS = ("training/Dockerfile", ".dockerignore", "requirements.txt", "mus
 # pip settings that make sense inside a build; local paths (find-links, file:// indexes) do not.
 PIP_KEYS = ("index-url", "extra-index-url", "trusted-host", "timeout", "default-timeout", "cert")
 TRAINER_REPOSITORY = "localhost/mushroom-trainer"
+LOCALSTACK_INPUTS = (
+    "localcloud/Dockerfile",
+    ".dockerignore",
+    "requirements-localstack.txt",
+    "localcloud/localstack-lock.txt",
+    "localcloud/executor",
+)
+LAMBDA_PYTHON = "3.12"  # terraform's lambda_runtime default (python3.12)
+DEFAULT_LAMBDA_PYTHON = "docker.io/library/python:3.12.1-slim-bookworm"
+# Not needed to run a function: tests, GUI, the bundled pip, the static library (~150 MB).
+PYTHON_SKIPPED = {"test", "idlelib", "tkinter", "turtledemo", "ensurepip", "__pycache__"}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One image of the project: its Dockerfile, the files it is made of, its repository."""
+
+    name: str
+    dockerfile: str
+    inputs: tuple[str, ...]
+    repository: str
+
+
+TRAINER = Recipe("trainer", DOCKERFILE, IMAGE_INPUTS, TRAINER_REPOSITORY)
+LOCALSTACK = Recipe(
+    "localstack", "localcloud/Dockerfile", LOCALSTACK_INPUTS, "localhost/mushroom-localstack"
+)
 
 
 def _say(message: str) -> None:
@@ -92,20 +125,20 @@ def base_content(engine: Engine, base: str) -> str:
     return engine.check("image", "inspect", "--format", "{{.RootFS.Layers}}", base).strip()
 
 
-def input_files(repo: Path) -> list[Path]:
+def input_files(repo: Path, inputs: tuple[str, ...] = IMAGE_INPUTS) -> list[Path]:
     """Every file the image is made of, in a stable order (caches and bytecode left out)."""
     files = []
-    for name in IMAGE_INPUTS:
+    for name in inputs:
         path = repo / name
         found = sorted(path.rglob("*")) if path.is_dir() else [path]
         files += [f for f in found if f.is_file() and "__pycache__" not in f.parts]
     return [f for f in files if f.suffix != ".pyc"]
 
 
-def fingerprint(repo: Path, base_id: str) -> str:
+def fingerprint(repo: Path, base_id: str, inputs: tuple[str, ...] = IMAGE_INPUTS) -> str:
     """Digest of the image's inputs: its files (names and bytes) and the base's content."""
     digest = hashlib.sha256(base_id.encode())
-    for path in input_files(repo):
+    for path in input_files(repo, inputs):
         digest.update(str(path.relative_to(repo)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -158,9 +191,18 @@ def pip_secrets(s: Settings) -> dict[str, Path]:
     return {"pipconf": conf, "pipca": ca}
 
 
-def build_arguments(engine: Engine, base: str, tag: str, secrets: dict[str, Path]) -> list[str]:
+def build_arguments(
+    engine: Engine,
+    base: str,
+    tag: str,
+    secrets: dict[str, Path],
+    dockerfile: str = DOCKERFILE,
+    more: dict[str, str] | None = None,
+) -> list[str]:
     """`build` arguments for this engine: buildah's chroot isolation, host network for pip."""
-    args = ["build", "--file", DOCKERFILE, "--build-arg", f"BASE_IMAGE={base}", "--tag", tag]
+    args = ["build", "--file", dockerfile, "--build-arg", f"BASE_IMAGE={base}", "--tag", tag]
+    for name, value in sorted((more or {}).items()):
+        args += ["--build-arg", f"{name}={value}"]
     args += ["--network", "host"]
     if engine.name == "podman":  # fixed file and creation times: same inputs, same layers
         args += ["--isolation", "chroot", "--timestamp", SOURCE_DATE_EPOCH]
@@ -171,15 +213,27 @@ def build_arguments(engine: Engine, base: str, tag: str, secrets: dict[str, Path
 
 def trainer_image(s: Settings, engine: Engine) -> str:
     """The trainer image for the current inputs: reused when it exists, else built once."""
+    return project_image(s, engine, TRAINER)
+
+
+def localstack_image(s: Settings, engine: Engine) -> str:
+    """LocalStack's image (docker compose) for the current inputs, with the functions' Python."""
+    return project_image(s, engine, LOCALSTACK, {"LAMBDA_PYTHON_IMAGE": lambda_python(s, engine)})
+
+
+def project_image(s: Settings, engine: Engine, recipe: Recipe, more: dict | None = None) -> str:
+    """The recipe's image for the current inputs and base images: reused, else built once."""
     base = base_image(s, engine)
-    tag = f"{TRAINER_REPOSITORY}:{fingerprint(s.repo, base_content(engine, base))[:16]}"
+    bases = [base_content(engine, name) for name in [base, *(more or {}).values()]]
+    digest = fingerprint(s.repo, "\n".join(bases), recipe.inputs)
+    tag = f"{recipe.repository}:{digest[:16]}"
     if engine.has_image(tag):
         return tag
-    _say(f"building the trainer image {tag} ({engine.name}, base {base})")
+    _say(f"building the {recipe.name} image {tag} ({engine.name}, base {base})")
     started = time.monotonic()
-    log = s.logs / "trainer-image-build.log"
+    log = s.logs / f"{recipe.name}-image-build.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    args = build_arguments(engine, base, tag, pip_secrets(s))
+    args = build_arguments(engine, base, tag, pip_secrets(s), recipe.dockerfile, more)
     with log.open("w") as out:
         done = subprocess.run(
             engine.command(*args),
@@ -190,16 +244,17 @@ def trainer_image(s: Settings, engine: Engine) -> str:
         )
     if done.returncode != 0:
         raise EngineError(f"{engine.name} build failed: {last_line(log.read_text())} (see {log})")
-    _say(f"trainer image built in {time.monotonic() - started:.0f}s ({image_size(engine, tag)})")
-    remove_older_trainer_images(engine, keep=tag)
+    elapsed = time.monotonic() - started
+    _say(f"{recipe.name} image built in {elapsed:.0f}s ({image_size(engine, tag)})")
+    remove_older_images(engine, recipe.repository, keep=tag)
     return tag
 
 
-def remove_older_trainer_images(engine: Engine, keep: str) -> None:
-    """Untag the trainer images of earlier inputs (their shared layers stay; one in use stays)."""
-    listed = engine.call("images", "--format", "{{.Repository}}:{{.Tag}}", TRAINER_REPOSITORY)
+def remove_older_images(engine: Engine, repository: str, keep: str) -> None:
+    """Untag the images of earlier inputs (their shared layers stay; one in use stays)."""
+    listed = engine.call("images", "--format", "{{.Repository}}:{{.Tag}}", repository)
     for name in listed.stdout.split():
-        if name != keep and name.startswith(TRAINER_REPOSITORY + ":"):
+        if name != keep and name.startswith(repository + ":"):
             engine.call("rmi", name, timeout=60)
 
 
@@ -207,3 +262,71 @@ def image_size(engine: Engine, image: str) -> str:
     """Size of an image in MB, as the engine reports it."""
     size = engine.check("image", "inspect", "--format", "{{.Size}}", image).strip()
     return f"{int(size) / 1e6:.0f} MB" if size.isdigit() else size
+
+
+def lambda_python(s: Settings, engine: Engine) -> str:
+    """LAMBDA_PYTHON_IMAGE, else the official image if present or pullable, else the host's."""
+    chosen = s.env.get("LAMBDA_PYTHON_IMAGE")
+    if chosen:
+        return chosen
+    if engine.has_image(DEFAULT_LAMBDA_PYTHON) or not shutil.which("mmdebstrap"):
+        return DEFAULT_LAMBDA_PYTHON  # no local base either: a registry is the way
+    return host_python_image(s, engine)
+
+
+def host_interpreter(s: Settings) -> str:
+    """The host's python3.12, found as the executor finds it for `make up`."""
+    probe = "from localcloud_executor.interpreters import find_interpreter as f; print(f('%s'))"
+    env = {**s.env, "PYTHONPATH": str(s.repo / "localcloud" / "executor")}
+    done = subprocess.run(
+        [s.dev_python, "-c", probe % LAMBDA_PYTHON], env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise EngineError(last_line(done.stderr))
+    return done.stdout.strip()
+
+
+def host_python_image(s: Settings, engine: Engine) -> str:
+    """An image whose /usr/local holds the host's python3.12 (interpreter, library, stdlib)."""
+    python = host_interpreter(s)
+    ask = "import sys, sysconfig as c; print(sys.base_prefix, sys.version, c.get_config_var"
+    ask += "('INSTSONAME'))"
+    described = subprocess.run([python, "-I", "-S", "-c", ask], capture_output=True, text=True)
+    prefix, *_, library = described.stdout.split()
+    tag = f"localhost/mushroom-python:{LAMBDA_PYTHON}-{_digest(described.stdout.encode())[:12]}"
+    if engine.has_image(tag):
+        return tag
+    if not (Path(prefix) / "lib" / library).is_file():
+        raise EngineError(f"{python} has no shared {library}: set LAMBDA_PYTHON_IMAGE")
+    tar = s.state / "containers" / "python.tar"
+    tar.parent.mkdir(parents=True, exist_ok=True)
+    _say(f"importing {python} as {tag}")
+    try:
+        pack_python(Path(prefix), library, tar)
+        engine.check("import", str(tar), tag)
+    finally:
+        tar.unlink(missing_ok=True)
+    return tag
+
+
+def pack_python(prefix: Path, library: str, tar: Path) -> None:
+    """A tar of the interpreter, its shared library and its stdlib under usr/local/."""
+    version = f"python{LAMBDA_PYTHON}"
+    parts = [f"bin/{version}", f"lib/{library}", f"lib/{version}"]
+    with tarfile.open(tar, "w") as out:
+        for part in parts:
+            out.add(prefix / part, f"usr/local/{part}", filter=_runtime_only)
+
+
+def _runtime_only(member: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    """Leave out what a function never runs (PYTHON_SKIPPED, site-packages' content, config-*);
+    fixed owner and times, so the same interpreter gives the same layer."""
+    parts = member.name.split("/")
+    if PYTHON_SKIPPED & set(parts) or any(p.startswith("config-") for p in parts):
+        return None
+    if "site-packages" in parts[:-1]:
+        return None
+    member.uid = member.gid = 0
+    member.uname = member.gname = "root"
+    member.mtime = int(SOURCE_DATE_EPOCH)
+    return member

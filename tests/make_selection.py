@@ -1,11 +1,11 @@
-"""Which tests each half of `make test` selects, as pytest itself collects them.
+"""Which tests each part of `make test` selects, as pytest itself collects them.
 
     python -m tests.make_selection OUT.json
 
-writes ``{"all": [...], "test-unit": [...], "test-integration": [...]}``: for each, the
-collected tests (node id, integration marker, deployed-stack fixtures used). The halves'
-arguments are the Makefile's own pytest lines (``make -n``, variables expanded). Run it in a
-fresh interpreter (tests/unit/test_make_test_selection.py does): the three collections share
+writes ``{"all": [...], "test-unit": [...], "test-integration": [...], "test-compose": [...]}``:
+for each, the collected tests (node id, integration marker, deployed-stack fixtures used). The
+parts' arguments are the Makefile's own pytest lines (``make -n``, variables expanded). Run it
+in a fresh interpreter (tests/unit/test_make_test_selection.py does): the collections share
 one process, so the test modules are imported once.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
-HALVES = ("test-unit", "test-integration")
+HALVES = ("test-unit", "test-integration", "test-compose")
 # Fixtures that start or read the deployed local cloud: their tests belong to test-integration.
 STACK_FIXTURES = frozenset({"local_cloud", "main_outputs"})
 
