@@ -178,6 +178,7 @@ IMPORT_CHECKS = {
         "import numpy, pandas as pd;"
         "assert pd.DataFrame({'a': [1, 2]}).astype('category')['a'].cat.codes.sum() == 1"
     ),
+    "numpy": "import numpy; assert numpy.arange(4).sum() == 6",
     "arrow": (
         "import io, pyarrow as pa, pyarrow.parquet as pq;"
         "buf = io.BytesIO(); pq.write_table(pa.table({'a': [1, 2]}), buf);"

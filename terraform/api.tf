@@ -1,30 +1,6 @@
 # The prediction API: REST API (v1) with one resource per route, Lambda proxy integration,
 # an API key with a usage plan (throttling + quota), deployment and stage.
 
-variable "api_stage_name" {
-  description = "Stage of the prediction API (part of its URL)."
-  type        = string
-  default     = "v1"
-}
-
-variable "api_throttle_rate_limit" {
-  description = "Steady-state requests per second allowed per API key."
-  type        = number
-  default     = 50
-}
-
-variable "api_throttle_burst_limit" {
-  description = "Burst of requests allowed per API key."
-  type        = number
-  default     = 100
-}
-
-variable "api_quota_per_day" {
-  description = "Requests per day allowed per API key."
-  type        = number
-  default     = 100000
-}
-
 locals {
   # route path -> HTTP methods; every method needs the API key and proxies to predict.
   api_routes = {
@@ -74,7 +50,7 @@ resource "aws_api_gateway_integration" "route" {
   http_method             = aws_api_gateway_method.route[each.key].http_method
   integration_http_method = "POST"
   type                    = "AWS_PROXY"
-  uri                     = aws_lambda_function.predict.invoke_arn
+  uri                     = aws_lambda_function.this["predict"].invoke_arn
 }
 
 resource "aws_api_gateway_deployment" "this" {
@@ -136,33 +112,7 @@ resource "aws_api_gateway_usage_plan_key" "this" {
 resource "aws_lambda_permission" "api" {
   statement_id  = "AllowPredictionApi"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.predict.function_name
+  function_name = aws_lambda_function.this["predict"].function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/${var.api_stage_name}/*/*"
-}
-
-output "api_id" {
-  description = "ID of the prediction REST API."
-  value       = aws_api_gateway_rest_api.this.id
-}
-
-output "api_stage" {
-  description = "Stage of the prediction API."
-  value       = aws_api_gateway_stage.this.stage_name
-}
-
-output "api_local_url" {
-  description = "Base URL of the prediction API on LocalStack (append predict, feedback, model, health)."
-  value       = "${trimsuffix(var.local_endpoint_url, "/")}/_aws/execute-api/${aws_api_gateway_rest_api.this.id}/${aws_api_gateway_stage.this.stage_name}/"
-}
-
-output "api_invoke_url" {
-  description = "Base URL of the prediction API on AWS."
-  value       = "${aws_api_gateway_stage.this.invoke_url}/"
-}
-
-output "api_key" {
-  description = "Value of the prediction API key (send as the x-api-key header)."
-  value       = aws_api_gateway_api_key.this.value
-  sensitive   = true
 }

@@ -8,12 +8,7 @@
 
 locals {
   # Every function invoked asynchronously (the API's synchronous calls to predict are unaffected).
-  async_functions = {
-    ingest  = aws_lambda_function.ingest.function_name
-    predict = aws_lambda_function.predict.function_name
-    monitor = aws_lambda_function.monitor.function_name
-    retrain = aws_lambda_function.retrain.function_name
-  }
+  async_functions = { for name, function in aws_lambda_function.this : name => function.function_name }
 }
 
 resource "aws_sqs_queue" "failed_events" {
@@ -53,14 +48,4 @@ resource "aws_lambda_function_event_invoke_config" "async" {
 
   # AWS checks that the execution role may send to the destination.
   depends_on = [aws_iam_role_policy.failed_events]
-}
-
-output "failed_events_queue_url" {
-  description = "URL of the queue of failed asynchronous invocations (Lambda on-failure destination records)."
-  value       = aws_sqs_queue.failed_events.url
-}
-
-output "failed_events_queue_arn" {
-  description = "ARN of the queue of failed asynchronous invocations."
-  value       = aws_sqs_queue.failed_events.arn
 }

@@ -8,6 +8,8 @@ locals {
   data_bucket_arn   = aws_s3_bucket.data.arn
   mlflow_bucket_arn = aws_s3_bucket.mlflow_artifacts.arn
   data_objects      = { for key, prefix in local.data_prefixes : key => "${local.data_bucket_arn}/${prefix}*" }
+  # The same prefixes as s3:prefix values of ListBucket conditions.
+  data_listing = { for key, prefix in local.data_prefixes : key => "${prefix}*" }
 
   champion_parameter_arn = aws_ssm_parameter.champion.arn
   metrics_statement = {
@@ -29,7 +31,7 @@ locals {
         sid        = "ListDerivedData"
         actions    = ["s3:ListBucket"]
         resources  = [local.data_bucket_arn]
-        conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["processed/*", "quarantine/*", "manifests/*"] }]
+        conditions = [{ test = "StringLike", variable = "s3:prefix", values = [local.data_listing.processed, local.data_listing.quarantine, local.data_listing.manifests] }]
       },
       { sid = "EnqueueTraining", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.training_jobs.arn] },
       { sid = "AlertOnRefusal", actions = ["sns:Publish"], resources = [aws_sns_topic.alerts.arn] },
@@ -56,7 +58,7 @@ locals {
         sid        = "ListPredictionsAndFeedback"
         actions    = ["s3:ListBucket"]
         resources  = [local.data_bucket_arn]
-        conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["predictions/*", "feedback/*", "monitoring/*"] }]
+        conditions = [{ test = "StringLike", variable = "s3:prefix", values = [local.data_listing.predictions, local.data_listing.feedback, local.data_listing.monitoring] }]
       },
       { sid = "WriteReports", actions = ["s3:PutObject"], resources = [local.data_objects.monitoring] },
       { sid = "ReadChampionPointer", actions = ["ssm:GetParameter"], resources = [local.champion_parameter_arn] },
@@ -97,7 +99,7 @@ locals {
       sid        = "ListTrainingData"
       actions    = ["s3:ListBucket"]
       resources  = [local.data_bucket_arn]
-      conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["processed/*", "feedback/*", "predictions/*", "manifests/*"] }]
+      conditions = [{ test = "StringLike", variable = "s3:prefix", values = [local.data_listing.processed, local.data_listing.feedback, local.data_listing.predictions, local.data_listing.manifests] }]
     },
     {
       # Reported labels the review did not trust are kept for a person (training/review.py).

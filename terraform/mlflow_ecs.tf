@@ -19,8 +19,3 @@ module "mlflow_ecs" {
   deletion_protection       = var.mlflow_deletion_protection
   log_retention_days        = var.log_retention_days
 }
-
-output "mlflow_ecs" {
-  description = "The MLflow tracking server on ECS (tracking URI, database endpoint and secret, log group), or null when mlflow_on_ecs is false."
-  value       = one(module.mlflow_ecs[*])
-}

@@ -1,10 +1,7 @@
-# Monitoring and retraining: the monitor (EventBridge schedule -> metrics + report), the alarms,
-# and the retrain function they invoke. Roles, log groups and layers come from the base.
+# Monitoring and retraining: the monitor's schedule (EventBridge -> metrics + report), the alarms,
+# and their actions on the retrain function. The functions themselves are in functions.tf.
 
 locals {
-  monitor_zip = "${local.build_dir}/lambdas/monitor.zip"
-  retrain_zip = "${local.build_dir}/lambdas/retrain.zip"
-
   # Quality and drift alarms on the monitor's metrics (no dimensions: whichever version serves).
   # Missing data is not breaching: no traffic or no labels is no evidence of a bad model, and the
   # dashboard shows PredictionCount and LabelledCount for that.
@@ -40,62 +37,6 @@ locals {
   }
 }
 
-resource "aws_lambda_function" "monitor" {
-  function_name    = local.function_names.monitor
-  description      = "Scheduled: quality and drift of the champion over a window -> CloudWatch metrics + report."
-  role             = aws_iam_role.function["monitor"].arn
-  runtime          = var.lambda_runtime
-  handler          = "handler.lambda_handler"
-  filename         = local.monitor_zip
-  source_code_hash = filebase64sha256(local.monitor_zip)
-  layers           = [for name in local.function_layers.monitor : aws_lambda_layer_version.this[name].arn]
-  memory_size      = 512
-  timeout          = 120
-  architectures    = ["x86_64"]
-
-  environment {
-    variables = {
-      DATA_BUCKET             = aws_s3_bucket.data.bucket
-      CHAMPION_PARAMETER      = aws_ssm_parameter.champion.name
-      METRICS_NAMESPACE       = var.metrics_namespace
-      WINDOW_MINUTES          = tostring(var.monitor_window_minutes)
-      DRIFT_THRESHOLD         = tostring(var.drift_psi_threshold)
-      MIN_LABELLED            = tostring(var.monitor_min_labelled)
-      MIN_DRIFT_SPECIMENS     = tostring(var.monitor_min_drift_specimens)
-      POWERTOOLS_SERVICE_NAME = "monitor"
-      POWERTOOLS_LOG_LEVEL    = "INFO"
-    }
-  }
-
-  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.function]
-}
-
-resource "aws_lambda_function" "retrain" {
-  function_name    = local.function_names.retrain
-  description      = "Alarm action / manual invoke: enqueue one training job, with a cooldown."
-  role             = aws_iam_role.function["retrain"].arn
-  runtime          = var.lambda_runtime
-  handler          = "handler.lambda_handler"
-  filename         = local.retrain_zip
-  source_code_hash = filebase64sha256(local.retrain_zip)
-  layers           = [for name in local.function_layers.retrain : aws_lambda_layer_version.this[name].arn]
-  memory_size      = 256
-  timeout          = 30
-  architectures    = ["x86_64"]
-
-  environment {
-    variables = {
-      TRAINING_QUEUE_URL      = aws_sqs_queue.training_jobs.url
-      DATA_BUCKET             = aws_s3_bucket.data.bucket
-      COOLDOWN_SECONDS        = tostring(var.retrain_cooldown_seconds)
-      POWERTOOLS_SERVICE_NAME = "retrain"
-      POWERTOOLS_LOG_LEVEL    = "INFO"
-    }
-  }
-
-  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.function]
-}
-
 # The schedule of the monitor.
 resource "aws_cloudwatch_event_rule" "monitor" {
   name                = "${var.project}-monitor-schedule"
@@ -105,13 +46,13 @@ resource "aws_cloudwatch_event_rule" "monitor" {
 
 resource "aws_cloudwatch_event_target" "monitor" {
   rule = aws_cloudwatch_event_rule.monitor.name
-  arn  = aws_lambda_function.monitor.arn
+  arn  = aws_lambda_function.this["monitor"].arn
 }
 
 resource "aws_lambda_permission" "monitor_schedule" {
   statement_id  = "AllowMonitorSchedule"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.monitor.function_name
+  function_name = aws_lambda_function.this["monitor"].function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.monitor.arn
 }
@@ -130,7 +71,7 @@ resource "aws_cloudwatch_metric_alarm" "model" {
   period              = var.alarm_period_seconds
   evaluation_periods  = var.alarm_evaluation_periods
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alerts.arn, aws_lambda_function.retrain.arn]
+  alarm_actions       = [aws_sns_topic.alerts.arn, aws_lambda_function.this["retrain"].arn]
   ok_actions          = [aws_sns_topic.alerts.arn]
 }
 
@@ -139,7 +80,7 @@ resource "aws_lambda_permission" "retrain_alarm" {
 
   statement_id  = "AllowAlarm-${each.key}"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.retrain.function_name
+  function_name = aws_lambda_function.this["retrain"].function_name
   principal     = "lambda.alarms.cloudwatch.amazonaws.com"
   source_arn    = aws_cloudwatch_metric_alarm.model[each.key].arn
 }
@@ -245,24 +186,4 @@ resource "aws_sns_topic_subscription" "alerts_inbox" {
   topic_arn = aws_sns_topic.alerts.arn
   protocol  = "sqs"
   endpoint  = aws_sqs_queue.alerts_inbox[0].arn
-}
-
-output "monitor_function_name" {
-  description = "Name of the monitor Lambda function."
-  value       = aws_lambda_function.monitor.function_name
-}
-
-output "retrain_function_name" {
-  description = "Name of the retrain Lambda function (invoke with {\"reason\": \"...\"} to retrain by hand)."
-  value       = aws_lambda_function.retrain.function_name
-}
-
-output "alerts_inbox_url" {
-  description = "URL of the alerts-inbox queue subscribed to the alerts topic (null when disabled)."
-  value       = var.alerts_inbox_enabled ? aws_sqs_queue.alerts_inbox[0].url : null
-}
-
-output "model_alarm_names" {
-  description = "Quality and drift alarms, by key."
-  value       = { for key, alarm in aws_cloudwatch_metric_alarm.model : key => alarm.alarm_name }
 }

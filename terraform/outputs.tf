@@ -92,3 +92,94 @@ output "region" {
   description = "Region the stack is deployed in."
   value       = local.region
 }
+
+output "ingest_function_name" {
+  description = "Name of the ingest Lambda function."
+  value       = aws_lambda_function.this["ingest"].function_name
+}
+
+output "ingest_function_arn" {
+  description = "ARN of the ingest Lambda function (target of the raw/ S3 notification)."
+  value       = aws_lambda_function.this["ingest"].arn
+}
+
+output "predict_function_name" {
+  description = "Name of the predict Lambda function."
+  value       = aws_lambda_function.this["predict"].function_name
+}
+
+output "predict_function_arn" {
+  description = "ARN of the predict Lambda function (target of the batch/ S3 notification)."
+  value       = aws_lambda_function.this["predict"].arn
+}
+
+output "api_id" {
+  description = "ID of the prediction REST API."
+  value       = aws_api_gateway_rest_api.this.id
+}
+
+output "api_stage" {
+  description = "Stage of the prediction API."
+  value       = aws_api_gateway_stage.this.stage_name
+}
+
+output "api_local_url" {
+  description = "Base URL of the prediction API on LocalStack (append predict, feedback, model, health)."
+  value       = "${trimsuffix(var.local_endpoint_url, "/")}/_aws/execute-api/${aws_api_gateway_rest_api.this.id}/${aws_api_gateway_stage.this.stage_name}/"
+}
+
+output "api_invoke_url" {
+  description = "Base URL of the prediction API on AWS."
+  value       = "${aws_api_gateway_stage.this.invoke_url}/"
+}
+
+output "api_key" {
+  description = "Value of the prediction API key (send as the x-api-key header)."
+  value       = aws_api_gateway_api_key.this.value
+  sensitive   = true
+}
+
+output "monitor_function_name" {
+  description = "Name of the monitor Lambda function."
+  value       = aws_lambda_function.this["monitor"].function_name
+}
+
+output "retrain_function_name" {
+  description = "Name of the retrain Lambda function (invoke with {\"reason\": \"...\"} to retrain by hand)."
+  value       = aws_lambda_function.this["retrain"].function_name
+}
+
+output "alerts_inbox_url" {
+  description = "URL of the alerts-inbox queue subscribed to the alerts topic (null when disabled)."
+  value       = var.alerts_inbox_enabled ? aws_sqs_queue.alerts_inbox[0].url : null
+}
+
+output "model_alarm_names" {
+  description = "Quality and drift alarms, by key."
+  value       = { for key, alarm in aws_cloudwatch_metric_alarm.model : key => alarm.alarm_name }
+}
+
+output "failed_events_queue_url" {
+  description = "URL of the queue of failed asynchronous invocations (Lambda on-failure destination records)."
+  value       = aws_sqs_queue.failed_events.url
+}
+
+output "failed_events_queue_arn" {
+  description = "ARN of the queue of failed asynchronous invocations."
+  value       = aws_sqs_queue.failed_events.arn
+}
+
+output "prediction_id_key_parameter" {
+  description = "Name of the SecureString parameter holding the prediction ids' key."
+  value       = aws_ssm_parameter.prediction_id_key.name
+}
+
+output "trainer_ecs" {
+  description = "The training worker on ECS (cluster, service, roles, log group, image, ECR URL), or null when trainer_on_ecs is false."
+  value       = one(module.trainer_ecs[*])
+}
+
+output "mlflow_ecs" {
+  description = "The MLflow tracking server on ECS (tracking URI, database endpoint and secret, log group), or null when mlflow_on_ecs is false."
+  value       = one(module.mlflow_ecs[*])
+}

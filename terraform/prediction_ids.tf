@@ -36,8 +36,3 @@ resource "aws_iam_role_policy" "prediction_id_key" {
   role   = aws_iam_role.function["predict"].id
   policy = data.aws_iam_policy_document.prediction_id_key.json
 }
-
-output "prediction_id_key_parameter" {
-  description = "Name of the SecureString parameter holding the prediction ids' key."
-  value       = aws_ssm_parameter.prediction_id_key.name
-}

@@ -6,14 +6,14 @@
 
 resource "aws_cloudwatch_event_target" "retrain_deferred" {
   rule  = aws_cloudwatch_event_rule.monitor.name
-  arn   = aws_lambda_function.retrain.arn
+  arn   = aws_lambda_function.this["retrain"].arn
   input = jsonencode({ check = "deferred" })
 }
 
 resource "aws_lambda_permission" "retrain_deferred_schedule" {
   statement_id  = "AllowDeferredCheckSchedule"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.retrain.function_name
+  function_name = aws_lambda_function.this["retrain"].function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.monitor.arn
 }

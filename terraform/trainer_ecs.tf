@@ -32,8 +32,3 @@ module "trainer_ecs" {
   security_group_ids   = var.trainer_security_group_ids
   assign_public_ip     = var.trainer_assign_public_ip
 }
-
-output "trainer_ecs" {
-  description = "The training worker on ECS (cluster, service, roles, log group, image, ECR URL), or null when trainer_on_ecs is false."
-  value       = one(module.trainer_ecs[*])
-}

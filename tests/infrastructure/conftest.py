@@ -75,6 +75,62 @@ def terraform_env() -> dict:
     return env
 
 
+LOCAL_ONLY = "*_override.tf"  # tflocal's LocalStack provider override, left by `make deploy`
+# Local state and providers of a deploy never go into a copy.
+NOT_COPIED = shutil.ignore_patterns(".terraform", "*.tfstate*", LOCAL_ONLY)
+EMPTY_ZIP = b"PK\x05\x06" + bytes(18)
+
+
+def terraform(*args: str, cwd=TERRAFORM_DIR, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["terraform", *args],
+        cwd=cwd,
+        env=env or terraform_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def terraform_init(cwd: Path, tmp_path: Path) -> dict:
+    """`terraform init` from the offline mirror, with a private data dir; returns the env."""
+    env = {**terraform_env(), "TF_DATA_DIR": str(tmp_path / "data")}
+    result = terraform("init", "-backend=false", "-input=false", "-no-color", cwd=cwd, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return env
+
+
+def stack_copy(workdir: Path) -> Path:
+    """A copy of terraform/ in workdir/terraform, with layers/functions.json beside it and
+    empty zips where the stack hashes its layers and functions (plans and policies do not
+    depend on their contents, and a fresh clone has not built them yet)."""
+    root = workdir / "terraform"
+    shutil.copytree(TERRAFORM_DIR, root, ignore=NOT_COPIED)
+    (workdir / "layers").mkdir()
+    shutil.copy(REPO / "layers" / "functions.json", workdir / "layers" / "functions.json")
+    layout = json.loads((REPO / "layers" / "functions.json").read_text())["functions"]
+    layers = {layer for names in layout.values() for layer in names}
+    for folder, names in (("layers", layers), ("lambdas", set(layout))):
+        (workdir / "build" / folder).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            (workdir / "build" / folder / f"{name}.zip").write_bytes(EMPTY_ZIP)
+    return root
+
+
+def module_copy(module_dir: Path, tmp_path: Path) -> Path:
+    """A copy of one module folder in tmp_path."""
+    module = tmp_path / module_dir.name
+    shutil.copytree(module_dir, module, ignore=NOT_COPIED)
+    return module
+
+
+def terraform_test(module: Path, test_file: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    """`terraform test` of a (copied) module folder with one test file, tests/plan.tftest.hcl."""
+    (module / "tests").mkdir(exist_ok=True)
+    (module / "tests" / "plan.tftest.hcl").write_text(test_file)
+    return terraform("test", "-no-color", cwd=module, env=terraform_init(module, tmp_path))
+
+
 @pytest.fixture(scope="session")
 def built() -> Path:
     """The build directory, after an (incremental) build of every layer and function."""

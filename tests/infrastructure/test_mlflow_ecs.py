@@ -7,9 +7,13 @@ PostgreSQL in tests/integration/test_mlflow_postgres.py.
 
 from __future__ import annotations
 
-from tests.infrastructure.conftest import TERRAFORM_DIR
-from tests.infrastructure.test_terraform import terraform
-from tests.infrastructure.test_trainer_ecs import hcl_blocks, terraform_test
+from tests.infrastructure.conftest import (
+    TERRAFORM_DIR,
+    module_copy,
+    terraform,
+    terraform_test,
+)
+from tests.infrastructure.test_trainer_ecs import hcl_blocks
 
 MODULE_DIR = TERRAFORM_DIR / "modules" / "mlflow_ecs"
 
@@ -136,7 +140,7 @@ run "one_subnet_is_refused" {
 def test_module_plans_against_a_mocked_provider(terraform_bin, tmp_path):
     # Given the module alone with a `terraform test` file of mocked AWS (no credentials)
     # When planning it
-    result = terraform_test(MODULE_DIR, MOCK_TEST, tmp_path)
+    result = terraform_test(module_copy(MODULE_DIR, tmp_path), MOCK_TEST, tmp_path)
     # Then the server, database, network rules and secrets are as intended
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -149,7 +153,7 @@ def test_module_is_formatted(terraform_bin):
 def test_root_turns_mlflow_on_only_when_asked_and_hands_its_uri_to_the_trainer():
     call = hcl_blocks(TERRAFORM_DIR / "mlflow_ecs.tf", "module")[("mlflow_ecs",)]
     assert str(call["count"]).strip('"') == "${var.mlflow_on_ecs ? 1 : 0}"
-    switch = hcl_blocks(TERRAFORM_DIR / "mlflow_ecs_variables.tf", "variable")
+    switch = hcl_blocks(TERRAFORM_DIR / "variables.tf", "variable")
     assert switch[("mlflow_on_ecs",)]["default"] is False, "local default: sqlite MLflow"
     trainer = hcl_blocks(TERRAFORM_DIR / "trainer_ecs.tf", "module")[("trainer_ecs",)]
     assert "module.mlflow_ecs[*].tracking_uri" in str(trainer["mlflow_tracking_uri"])

@@ -6,18 +6,13 @@ import subprocess
 
 import pytest
 
-from tests.infrastructure.conftest import PROBE_DIR, TERRAFORM_DIR, deploy, terraform_env
-
-
-def terraform(*args: str, cwd=TERRAFORM_DIR, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["terraform", *args],
-        cwd=cwd,
-        env=env or terraform_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+from tests.infrastructure.conftest import (
+    PROBE_DIR,
+    TERRAFORM_DIR,
+    deploy,
+    terraform,
+    terraform_env,
+)
 
 
 @pytest.mark.parametrize("root", [TERRAFORM_DIR, PROBE_DIR], ids=["main", "probe"])

@@ -7,40 +7,27 @@ module alone against a mocked provider (`terraform test`) builds the task as int
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.infrastructure.conftest import REPO, TERRAFORM_DIR, terraform_env
-from tests.infrastructure.test_terraform import terraform
+from tests.infrastructure.conftest import (
+    REPO,
+    TERRAFORM_DIR,
+    module_copy,
+    stack_copy,
+    terraform,
+    terraform_init,
+    terraform_test,
+)
 
 MODULE_DIR = TERRAFORM_DIR / "modules" / "trainer_ecs"
-# Local state of a deploy never goes into the copy.
-NOT_COPIED = shutil.ignore_patterns(".terraform", "localstack_providers_override.tf", "*.tfstate*")
-
-
-def copy_terraform(tmp_path: Path) -> Path:
-    """terraform/ (and the layers/functions.json it reads) in a scratch repository layout."""
-    root = tmp_path / "terraform"
-    shutil.copytree(TERRAFORM_DIR, root, ignore=NOT_COPIED)
-    (tmp_path / "layers").mkdir()
-    shutil.copy2(REPO / "layers" / "functions.json", tmp_path / "layers" / "functions.json")
-    return root
-
-
-def init(cwd: Path, tmp_path: Path) -> dict:
-    """`terraform init` from the offline mirror, with a private data dir; returns the env."""
-    env = {**terraform_env(), "TF_DATA_DIR": str(tmp_path / "data")}
-    result = terraform("init", "-backend=false", "-input=false", "-no-color", cwd=cwd, env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return env
 
 
 def test_root_validates_with_the_trainer_module(terraform_bin, tmp_path):
     # Given a copy of the root module, initialised from the offline mirror (installs the module)
-    root = copy_terraform(tmp_path)
-    env = init(root, tmp_path)
+    root = stack_copy(tmp_path)
+    env = terraform_init(root, tmp_path)
     # When validating (validate checks the module call and body whatever trainer_on_ecs is)
     result = terraform("validate", "-no-color", cwd=root, env=env)
     # Then the configuration is valid
@@ -104,7 +91,7 @@ def test_root_passes_the_existing_worker_policy():
     assert _unquote(call["count"]) == "${var.trainer_on_ecs ? 1 : 0}"
     assert _unquote(call["training_worker_policy_arn"]) == "${aws_iam_policy.training_worker.arn}"
     assert _unquote(call["log_retention_days"]) == "${var.log_retention_days}"
-    switch = hcl_blocks(REPO / "terraform" / "trainer_ecs_variables.tf", "variable")
+    switch = hcl_blocks(REPO / "terraform" / "variables.tf", "variable")
     assert (
         switch[("trainer_on_ecs",)]["default"] is False
     ), "ECS is not in LocalStack: off by default"
@@ -287,18 +274,9 @@ run "invalid_fargate_size_is_refused" {
 """
 
 
-def terraform_test(module_dir: Path, test_file: str, tmp_path: Path):
-    """`terraform test` of a copy of one module with the given test file (mocked AWS)."""
-    module = tmp_path / module_dir.name
-    shutil.copytree(module_dir, module, ignore=NOT_COPIED)
-    (module / "tests").mkdir(exist_ok=True)
-    (module / "tests" / "plan.tftest.hcl").write_text(test_file)
-    return terraform("test", "-no-color", cwd=module, env=init(module, tmp_path))
-
-
 def test_module_plans_against_a_mocked_provider(terraform_bin, tmp_path):
     # Given the module alone with a `terraform test` file of mocked AWS (no credentials)
     # When planning it with the worker's inputs
-    result = terraform_test(MODULE_DIR, MOCK_TEST, tmp_path)
+    result = terraform_test(module_copy(MODULE_DIR, tmp_path), MOCK_TEST, tmp_path)
     # Then the task, roles, logs, scaling and guards are as intended
     assert result.returncode == 0, result.stdout + result.stderr

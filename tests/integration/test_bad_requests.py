@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 JSON = {"Content-Type": "application/json"}
 NO_KEY, WRONG_KEY = {"x-api-key": None}, {"x-api-key": "not-the-key"}
 UUID = "0b7c1b9e-7a4e-4c33-9d6a-2f6c1c3c7f10"
-MAX_BODY_BYTES = 1024 * 1024  # MAX_BODY_BYTES of the predict function (terraform/predict.tf)
+MAX_BODY_BYTES = 1024 * 1024  # MAX_BODY_BYTES of the predict function (terraform/functions.tf)
 REQUIRED = (
     "cap-diameter",
     "cap-shape",

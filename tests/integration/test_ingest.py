@@ -37,7 +37,7 @@ def outputs() -> dict:
         k: v.get("value") if isinstance(v, dict) and "value" in v else v for k, v in raw.items()
     }
     if "ingest_function_name" not in values:
-        pytest.skip("the ingest function is not deployed (terraform/ingest.tf)")
+        pytest.skip("the ingest function is not deployed (terraform/functions.tf)")
     return values
 
 

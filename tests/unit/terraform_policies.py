@@ -12,12 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.infrastructure.conftest import BUILD, REPO, TERRAFORM_DIR, terraform_env
+from tests.infrastructure.conftest import (
+    BUILD,
+    LOCAL_ONLY,
+    REPO,
+    TERRAFORM_DIR,
+    stack_copy,
+    terraform_env,
+)
 
 ACCOUNT, REGION, PROJECT = "123456789012", "us-east-1", "mushroom"
 FUNCTIONS = ("ingest", "predict", "monitor", "retrain")
@@ -28,7 +34,6 @@ ALERTS_TOPIC = f"{PROJECT}-alerts"
 CHAMPION_PARAMETER = f"/{PROJECT}/champion"
 PREDICTION_KEY_PARAMETER = f"/{PROJECT}/prediction-id-key"
 TRAINING_WORKER = "training_worker"
-LOCAL_ONLY = "*_override.tf"  # tflocal's LocalStack provider override, left by `make deploy`
 WORKER_POLICY = f"{PROJECT}-training-worker"
 
 
@@ -135,27 +140,10 @@ def _run(args: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
 
 
-def _placeholder_zips(build: Path) -> None:
-    """Empty zips where the stack hashes its layers and functions (the policies do not depend
-    on their contents, and a fresh clone has not built them yet)."""
-    layout = json.loads((REPO / "layers" / "functions.json").read_text())["functions"]
-    layers = {layer for names in layout.values() for layer in names}
-    empty_zip = b"PK\x05\x06" + bytes(18)
-    for folder, names in (("layers", layers), ("lambdas", FUNCTIONS)):
-        (build / folder).mkdir(parents=True, exist_ok=True)
-        for name in names:
-            (build / folder / f"{name}.zip").write_bytes(empty_zip)
-
-
 def render(workdir: Path) -> dict[str, dict]:
     """Run terraform on a copy of the stack in workdir; role name -> policy document."""
-    root = workdir / "terraform"
-    ignored = shutil.ignore_patterns(".terraform", "*.tfstate*", LOCAL_ONLY)
-    shutil.copytree(TERRAFORM_DIR, root, ignore=ignored)
-    (workdir / "layers").mkdir()
-    shutil.copy(REPO / "layers" / "functions.json", workdir / "layers" / "functions.json")
+    root = stack_copy(workdir)
     (root / "policies.tftest.hcl").write_text(render_test(root))
-    _placeholder_zips(workdir / "build")
     env = {**terraform_env(), "TF_DATA_DIR": str(workdir / "data")}
     init = _run(["terraform", "init", "-backend=false", "-no-color"], root, env)
     if init.returncode != 0:
