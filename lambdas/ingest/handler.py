@@ -22,6 +22,7 @@ from mushroom.config import IngestConfig
 from mushroom.errors import SourceChangedError
 from mushroom.observability import MetricUnit, logger, metrics
 from mushroom.records.manifest import Manifest
+from mushroom.records.training_job import NEW_DATA, training_job
 from mushroom.storage import DatasetKeys, DataStore, Source, dataset_id
 from mushroom.table import Refusal
 
@@ -216,8 +217,8 @@ def request_training(
     manifests = [r["manifest"] for r in results if r["new"] and r["manifest"].accepted > 0]
     if not manifests:
         return None
-    job = messaging.training_job(
-        messaging.NEW_DATA,
+    job = training_job(
+        NEW_DATA,
         [m.dataset_id for m in manifests],
         correlation_id=correlation_id,
         manifests=[m.key for m in manifests],
@@ -227,7 +228,7 @@ def request_training(
     for manifest in manifests:
         store.put_json(manifest.key, manifest.with_training_job(message_id, sent_at).to_dict())
     metrics.add_metric(name="TrainingJobsRequested", unit=MetricUnit.Count, value=1)
-    return {**job, "message_id": message_id}
+    return {**job.to_dict(), "message_id": message_id}
 
 
 def summary(manifest: Manifest) -> dict:

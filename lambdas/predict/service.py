@@ -21,7 +21,7 @@ from prediction_log import PredictionLog, utc_now
 
 def load_bundle(files: Mapping[str, bytes]) -> ModelBundle:
     """The ML engineer's bundle from the three artifacts named by the pointer."""
-    return ModelBundle.from_bytes(files["model_uri"], files["vocabulary_uri"], files["safety_uri"])
+    return ModelBundle.from_bytes(files["model"], files["vocabulary"], files["safety"])
 
 
 def aws_clients(config: PredictConfig) -> tuple[Any, Any]:

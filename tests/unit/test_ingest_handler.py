@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from moto import mock_aws
 
+from mushroom.records.training_job import training_job
 from tests.conftest import specimen
 from tests.events import LambdaContext, merge_records, s3_event_for_object, s3_object_created
 from tests.unit.ingest_support import HEADER, UCI_1987_HEADER, csv_bytes, good_rows
@@ -117,14 +118,12 @@ def test_a_good_file_becomes_a_dataset_a_manifest_and_one_job(stack):
     assert manifest["training_job"]["message_id"]
     jobs = stack.training_jobs()
     assert jobs == [
-        {
-            "reason": "new-data",
-            "dataset_ids": [dataset_id],
-            "manifest": f"manifests/{dataset_id}.json",
-            "manifests": [f"manifests/{dataset_id}.json"],
-            "correlation_id": manifest["correlation_id"],
-            "schema_version": "1",
-        }
+        training_job(
+            "new-data",
+            [dataset_id],
+            correlation_id=manifest["correlation_id"],
+            manifests=[f"manifests/{dataset_id}.json"],
+        ).to_dict()
     ]
     assert stack.alerts() == []
 

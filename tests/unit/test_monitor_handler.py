@@ -10,6 +10,8 @@ import pytest
 from moto import mock_aws
 
 from mushroom import storage
+from mushroom.records.champion import ChampionPointer
+from mushroom.records.reference import FeatureReference, ReferenceProfile
 from tests import records
 from tests.unit.lambda_loading import FakeContext, load_handler
 
@@ -20,20 +22,22 @@ BUCKET, MODELS, PARAMETER, NAMESPACE = (
     "Mushroom",
 )
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
-PROFILE = {
-    "rows": 100,
-    "bins": 2,
-    "features": {
-        "cap-shape": {"kind": "categorical", "shares": {"x": 0.5, "f": 0.5}, "missing_share": 0.0},
-        "cap-diameter": {
-            "kind": "numeric",
-            "edges": [0, 10, 20],
-            "shares": [0.5, 0.5],
-            "missing_share": 0.0,
-        },
+PROFILE = ReferenceProfile(
+    {
+        "cap-shape": FeatureReference("cap-shape", "categorical", (0.5, 0.5), codes=("x", "f")),
+        "cap-diameter": FeatureReference("cap-diameter", "numeric", (0.5, 0.5), edges=(0, 10, 20)),
     },
-}
-POINTER = {"version": "3", "run_id": "r1", "model_uri": f"s3://{MODELS}/1/models/m-1/artifacts"}
+    rows=100,
+    bins=2,
+)
+POINTER = ChampionPointer.locate(
+    "mushroom-classifier",
+    "3",
+    "r1",
+    model_folder=f"s3://{MODELS}/1/models/m-1/artifacts",
+    run_artifacts=f"s3://{MODELS}/1/r1/artifacts",
+    trained_at="2026-11-24T05:00:00+00:00",
+)
 
 
 @pytest.fixture
@@ -53,12 +57,9 @@ def aws(monkeypatch):
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         s3.create_bucket(Bucket=MODELS)
-        s3.put_object(
-            Bucket=MODELS,
-            Key="1/models/m-1/artifacts/reference_profile.json",
-            Body=json.dumps(PROFILE),
-        )
-        boto3.client("ssm").put_parameter(Name=PARAMETER, Type="String", Value=json.dumps(POINTER))
+        bucket, key = POINTER.reference_profile_uri.removeprefix("s3://").split("/", 1)
+        s3.put_object(Bucket=bucket, Key=key, Body=PROFILE.to_json())
+        boto3.client("ssm").put_parameter(Name=PARAMETER, Type="String", Value=POINTER.to_json())
         yield s3
 
 

@@ -14,7 +14,7 @@ from tests.unit import training_support as support
 from tests.unit.test_training_register import _small_search
 from training import datasets, gate, job, pipeline
 from training.settings import WorkerSettings
-from training.worker import Interrupted, TrainingRequest
+from training.request import Interrupted, TrainingRequest
 
 BUCKET = "data"
 
