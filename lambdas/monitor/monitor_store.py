@@ -11,6 +11,8 @@ from botocore.exceptions import ClientError
 
 from mushroom import storage
 from mushroom.records.champion import ChampionPointer, read_pointer
+from mushroom.records.feedback import FeedbackRecord
+from mushroom.records.prediction import PredictionRecord
 from mushroom.records.reference import ReferenceProfile
 
 MISSING_CODES = {"NoSuchKey", "404", "NoSuchBucket", "AccessDenied"}  # AccessDenied: no ListBucket
@@ -54,16 +56,14 @@ class MonitorStore:
                 yield from self._records(key)
 
     def predictions(self, start: datetime, end: datetime) -> list[dict]:
-        """Prediction-log lines whose ``time`` falls in [start, end)."""
-        return [
-            r
-            for r in self._read(storage.PREDICTIONS, start, end)
-            if (t := parse_time(r.get("time", ""))) and start <= t < end
-        ]
+        """Prediction records served in [start, end), as plain data for the monitoring rules."""
+        records = map(PredictionRecord.from_dict, self._read(storage.PREDICTIONS, start, end))
+        return [r.to_dict() for r in records if start <= r.served_at < end]
 
     def feedback(self, start: datetime, end: datetime) -> list[dict]:
         """Feedback received from the window's start until now (labels come after predictions)."""
-        return list(self._read(storage.FEEDBACK, start, end))
+        records = map(FeedbackRecord.from_dict, self._read(storage.FEEDBACK, start, end))
+        return [r.to_dict() for r in records]
 
     def champion(self) -> ChampionPointer | None:
         """The champion pointer (None while no model has been promoted)."""

@@ -13,6 +13,7 @@ from champion import Champion, ChampionCache
 from id_issuer import IdIssuer
 from mushroom.config import PredictConfig
 from mushroom.model import ModelBundle
+from mushroom.records.prediction import PredictionRecord
 from mushroom.safety import RULE
 from observability import logger
 from prediction_log import PredictionLog, utc_now
@@ -112,18 +113,18 @@ class PredictionService:
         }
 
 
-def log_entries(records, results, time: str, source: str) -> list[dict[str, Any]]:
+def log_entries(records, results, time: str, source: str) -> list[PredictionRecord]:
     """One prediction-log line per specimen: id, time, version, features, outcome."""
     return [
-        {
-            "prediction_id": r["prediction_id"],
-            "time": time,
-            "model_version": r["model_version"],
-            "source": source,
-            "features": record,
-            "prediction": r["prediction"],
-            "probability_poisonous": r["probability_poisonous"],
-            "decision": r["decision"],
-        }
+        PredictionRecord(
+            prediction_id=r["prediction_id"],
+            time=time,
+            model_version=r["model_version"],
+            source=source,
+            features=record,
+            prediction=r["prediction"],
+            probability_poisonous=r["probability_poisonous"],
+            decision=r["decision"],
+        )
         for record, r in zip(records, results)
     ]

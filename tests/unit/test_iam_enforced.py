@@ -21,6 +21,7 @@ from moto import mock_aws
 
 from mushroom import storage
 from mushroom.records.training_job import NEW_DATA, training_job
+from tests import records
 from tests.conftest import specimen
 from tests.infrastructure.test_iam import broad_statements
 from tests.events import LambdaContext, api_gateway_request, merge_records, s3_event_for_object
@@ -104,8 +105,8 @@ def put_ingested_dataset(cloud: EnforcedCloud, dataset_id: str) -> None:
     training_support.frame().to_parquet(buffer)
     keys = storage.DatasetKeys(dataset_id)
     cloud.s3.put_object(Bucket=DATA, Key=keys.processed, Body=buffer.getvalue())
-    manifest = {"dataset_id": dataset_id, "status": "accepted"}
-    cloud.s3.put_object(Bucket=DATA, Key=keys.manifest, Body=json.dumps(manifest))
+    manifest = records.manifest(dataset_id, rows=len(training_support.frame()))
+    cloud.s3.put_object(Bucket=DATA, Key=keys.manifest, Body=json.dumps(manifest.to_dict()))
 
 
 def put_labelled_prediction(
@@ -114,12 +115,12 @@ def put_labelled_prediction(
     """A logged prediction and its feedback, as the prediction function writes them."""
     when = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
     features = {k: v for k, v in specimen(**overrides).items() if k != "class"}
-    line = {"prediction_id": prediction_id, "features": features, "prediction": "edible"}
+    line = records.prediction(prediction_id, features, when=when)
     key = storage.prediction_log_key(when, f"request-{prediction_id}")
-    cloud.s3.put_object(Bucket=DATA, Key=key, Body=json.dumps(line) + "\n")
-    label = {"prediction_id": prediction_id, "observed_class": observed, "time": when.isoformat()}
+    cloud.s3.put_object(Bucket=DATA, Key=key, Body=records.jsonl([line]))
+    label = records.feedback(prediction_id, observed, when)
     cloud.s3.put_object(
-        Bucket=DATA, Key=storage.feedback_key(when, prediction_id), Body=json.dumps(label)
+        Bucket=DATA, Key=storage.feedback_key(when, prediction_id), Body=records.jsonl([label])
     )
 
 

@@ -233,6 +233,12 @@ def test_other_prefixes_are_ignored_and_keys_are_url_decoded(stack):
     assert manifest["source"]["key"] == "raw/with space+plus.csv"
 
 
+def test_an_event_without_records_ingests_nothing(stack):
+    # An empty event (the failed-events test probes the function's settings with one) succeeds
+    assert stack.invoke({}) == {"uploads": [], "training_job": None}
+    assert stack.keys("") == [] and stack.training_jobs() == []
+
+
 def test_two_uploads_in_one_event_give_one_job(stack):
     event = merge_records(
         stack.upload("raw/a.csv", csv_bytes(good_rows(2))),

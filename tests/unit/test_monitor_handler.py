@@ -12,6 +12,7 @@ from moto import mock_aws
 from mushroom import storage
 from mushroom.records.champion import ChampionPointer
 from mushroom.records.reference import FeatureReference, ReferenceProfile
+from tests import records
 from tests.unit.lambda_loading import FakeContext, load_handler
 
 BUCKET, MODELS, PARAMETER, NAMESPACE = (
@@ -66,27 +67,26 @@ def log_predictions(s3, rows: list[tuple[str, str, str, str, float]], version: s
     """(id, prediction, decision, cap-shape, cap-diameter) as one request's prediction log."""
     when = NOW - timedelta(minutes=10)
     lines = [
-        {
-            "prediction_id": pid,
-            "time": when.isoformat(),
-            "model_version": version,
-            "features": {"cap-shape": shape, "cap-diameter": diameter},
-            "probability_poisonous": 0.9 if prediction == "poisonous" else 0.1,
-            "prediction": prediction,
-            "decision": decision,
-        }
+        records.prediction(
+            pid,
+            {"cap-shape": shape, "cap-diameter": diameter},
+            prediction,
+            decision=decision,
+            when=when,
+            model_version=version,
+        )
         for pid, prediction, decision, shape, diameter in rows
     ]
-    body = "".join(json.dumps(line) + "\n" for line in lines)
-    s3.put_object(Bucket=BUCKET, Key=storage.prediction_log_key(when, f"req-{version}"), Body=body)
+    key = storage.prediction_log_key(when, f"req-{version}")
+    s3.put_object(Bucket=BUCKET, Key=key, Body=records.jsonl(lines))
 
 
 def give_feedback(s3, labels: dict[str, str]) -> None:
     """One feedback object per label."""
     when = NOW - timedelta(minutes=5)
     for pid, label in labels.items():
-        entry = {"prediction_id": pid, "observed_class": label, "time": when.isoformat()}
-        s3.put_object(Bucket=BUCKET, Key=storage.feedback_key(when, pid), Body=json.dumps(entry))
+        entry = records.jsonl([records.feedback(pid, label, when)])
+        s3.put_object(Bucket=BUCKET, Key=storage.feedback_key(when, pid), Body=entry)
 
 
 def metric(name: str, dimensions: list[dict] | None = None) -> list[float]:
