@@ -24,6 +24,7 @@ import mushroom
 from mushroom import contract, species
 from mushroom.errors import NotATableError
 from mushroom.reasons import ReasonTally
+from mushroom.records.manifest import Manifest
 from mushroom.storage import DatasetKeys, Source, dataset_id
 from mushroom.table import CHUNK_ROWS, Chunk, Header, TableReader, open_table
 from mushroom.validation import REASONS, validate
@@ -272,30 +273,30 @@ def output_keys(outcome: Outcome, keys: DatasetKeys) -> dict[str, str | None]:
 
 def manifest(
     outcome: Outcome, keys: DatasetKeys, *, correlation_id: str | None, timings: dict[str, float]
-) -> dict[str, Any]:
+) -> Manifest:
     """The manifest: the record of one ingested upload, its lineage, counts and outputs."""
     report = outcome.report
-    return {
-        "dataset_id": outcome.dataset_id,
-        "schema_version": contract.SCHEMA_VERSION,
-        "status": outcome.status,
-        "source": {
+    return Manifest(
+        dataset_id=outcome.dataset_id,
+        schema_version=contract.SCHEMA_VERSION,
+        status=outcome.status,
+        source={
             **outcome.source.as_dict(),
             "sha256": outcome.sha256,
             "content_sha256": report.get("content_sha256"),
             "compression": report.get("compression"),
         },
-        "rows_in": outcome.rows_in,
-        "accepted": outcome.accepted,
-        "rejected": outcome.rejected,
-        "reasons": {key: entry["count"] for key, entry in report.get("reasons", {}).items()},
-        "refusal": outcome.refusal,
-        "species": report.get("species"),
-        "rows_with_species": report.get("rows_with_species", 0),
-        "warnings": report.get("warnings", []),
-        "outputs": output_keys(outcome, keys),
-        "timings": {**timings, "ingest_s": outcome.seconds},
-        "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "ingest_version": mushroom.__version__,
-        "correlation_id": correlation_id,
-    }
+        rows_in=outcome.rows_in,
+        accepted=outcome.accepted,
+        rejected=outcome.rejected,
+        reasons={key: entry["count"] for key, entry in report.get("reasons", {}).items()},
+        refusal=outcome.refusal,
+        species=report.get("species"),
+        rows_with_species=report.get("rows_with_species", 0),
+        warnings=report.get("warnings", []),
+        outputs=output_keys(outcome, keys),
+        timings={**timings, "ingest_s": outcome.seconds},
+        ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        ingest_version=mushroom.__version__,
+        correlation_id=correlation_id,
+    )

@@ -2,7 +2,8 @@
 
 Numpy + LightGBM's C library only (no pandas, no MLflow, not even the lightgbm Python package:
 see :mod:`mushroom.booster`): the bundle is three files, ``model.lgb``, ``vocabulary.json`` and
-``safety.json``, read from bytes or from a folder.
+``safety.json`` (where a model version keeps them: :mod:`mushroom.records.bundle`), read from
+bytes or from a model version's folder.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ import numpy as np
 
 from mushroom.booster import NativeBooster
 from mushroom.encoding import Vocabulary
+from mushroom.records.bundle import LAYOUT, BundleLayout
 from mushroom.safety import SafetyPolicy
 
-MODEL_FILE, VOCABULARY_FILE, SAFETY_FILE = "model.lgb", "vocabulary.json", "safety.json"
-BUNDLE_FILES = (MODEL_FILE, VOCABULARY_FILE, SAFETY_FILE)
-# Where mlflow.lightgbm.log_model(extra_files=...) puts the two JSON files in a model folder.
-EXTRA_FILES_DIR = "extra_files"
+ROLES = ("model", "vocabulary", "safety")  # the order of from_bytes' arguments
 
 
 def _text(data: bytes | str) -> str:
@@ -47,19 +46,10 @@ class ModelBundle:
         return bundle
 
     @classmethod
-    def from_folder(cls, folder: str | Path) -> "ModelBundle":
-        """Build from a folder holding the files (flat, or an MLflow model folder)."""
-        folder = Path(folder)
-
-        def read(name: str) -> bytes:
-            flat = folder / name
-            return (
-                flat.read_bytes()
-                if flat.exists()
-                else (folder / EXTRA_FILES_DIR / name).read_bytes()
-            )
-
-        return cls.from_bytes(*(read(name) for name in BUNDLE_FILES))
+    def from_folder(cls, folder: str | Path, layout: BundleLayout = LAYOUT) -> "ModelBundle":
+        """Build from a registered model version's folder (its files where ``layout`` says)."""
+        files = layout.model_files()
+        return cls.from_bytes(*((Path(folder) / files[role]).read_bytes() for role in ROLES))
 
     def probability_poisonous(self, matrix: np.ndarray) -> np.ndarray:
         """P(poisonous) for encoded specimens (single-threaded: fastest for small batches)."""

@@ -22,65 +22,19 @@ Pure functions over plain records, numpy only (ships to the monitor Lambda in th
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from mushroom import metrics
 from mushroom.contract import is_missing
+from mushroom.records.reference import NUMERIC, FeatureReference, ReferenceProfile
 
 DRIFT_THRESHOLD = 0.2  # PSI above this: the feature has drifted (the usual rule of thumb)
 EPSILON = 1e-4  # smoothing of shares before the logarithm
 MIN_DRIFT_SPECIMENS = 20  # fewer live specimens than this: drift is not computed
 NO_DATA, OK, INSUFFICIENT = "no_data", "ok", "insufficient_data"
 QUALITY_KEYS = ("accuracy", "precision", "recall", "f1", "false_edible_rate")
-
-
-@dataclass(frozen=True)
-class FeatureReference:
-    """The training distribution of one feature: numeric bins or categorical codes."""
-
-    name: str
-    kind: str  # "numeric" or "categorical"
-    shares: tuple[float, ...]  # one per bin (numeric) or per code (categorical)
-    edges: tuple[float, ...] = ()  # numeric bin edges, len(shares) + 1
-    codes: tuple[str, ...] = ()  # categorical codes, len(shares)
-    missing_share: float = 0.0
-
-    @classmethod
-    def from_dict(cls, name: str, doc: Mapping[str, Any]) -> "FeatureReference":
-        """Read one feature of ``reference_profile.json``."""
-        missing = float(doc.get("missing_share", 0.0) or 0.0)
-        if doc.get("kind", doc.get("type")) == "numeric" or "bin_edges" in doc or "edges" in doc:
-            edges = tuple(float(e) for e in doc.get("bin_edges", doc.get("edges")))
-            return cls(name, "numeric", _floats(doc["shares"]), edges=edges, missing_share=missing)
-        shares = doc["shares"]
-        codes = tuple(shares) if isinstance(shares, Mapping) else tuple(doc["codes"])
-        values = shares.values() if isinstance(shares, Mapping) else shares
-        return cls(name, "categorical", _floats(values), codes=codes, missing_share=missing)
-
-
-def _floats(values: Iterable) -> tuple[float, ...]:
-    return tuple(float(v) for v in values)
-
-
-@dataclass(frozen=True)
-class ReferenceProfile:
-    """Per-feature training distributions of the serving model."""
-
-    features: Mapping[str, FeatureReference]
-    model_version: str | None = None
-
-    @classmethod
-    def from_dict(cls, doc: Mapping[str, Any]) -> "ReferenceProfile":
-        """Read ``reference_profile.json`` (``features`` as a mapping or a list with names)."""
-        features = doc["features"]
-        if not isinstance(features, Mapping):
-            features = {f["name"]: f for f in features}
-        parsed = {name: FeatureReference.from_dict(name, spec) for name, spec in features.items()}
-        version = doc.get("model_version")
-        return cls(parsed, None if version is None else str(version))
 
 
 def latest_feedback(feedback: Iterable[Mapping[str, Any]]) -> dict[str, str]:
@@ -171,7 +125,7 @@ def reference_shares(reference: FeatureReference) -> np.ndarray:
     observed = (
         observed / observed.sum() * (1.0 - reference.missing_share) if observed.sum() else observed
     )
-    other = [0.0] if reference.kind == "categorical" else []
+    other = [] if reference.kind == NUMERIC else [0.0]
     return np.concatenate([observed, other, [reference.missing_share]])
 
 
@@ -179,7 +133,7 @@ def feature_psi(
     reference: FeatureReference, values: Sequence[Any], epsilon: float = EPSILON
 ) -> float:
     """PSI of one feature's live values against its reference distribution."""
-    if reference.kind == "numeric":
+    if reference.kind == NUMERIC:
         counts = numeric_counts(values, reference.edges)
     else:
         counts = categorical_counts(values, reference.codes)

@@ -6,7 +6,7 @@ timestamp of the last ALARM transition seen) and ``deferred`` (alarms that fired
 cooldown). CloudWatch does not repeat an alarm action while the alarm stays in ALARM, so a
 deferred alarm is looked at again by a periodic check (``{"check": "deferred"}``, on the
 monitor's schedule): once the cooldown is over, one job if a deferred alarm is still in ALARM.
-Standard library only.
+Standard library and the records only.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
+
+from mushroom.records.training_job import TrainingJob, training_job
 
 ENQUEUE, COOLDOWN, DUPLICATE = "enqueue", "cooldown", "duplicate"
 NOTHING_DEFERRED, RESOLVED = "nothing-deferred", "resolved"
@@ -33,15 +35,9 @@ class Trigger:
     force: bool = False  # manual only: skip the cooldown
     check: bool = False  # the periodic look at alarms deferred by the cooldown
 
-    def job(self, requested_at: datetime) -> dict[str, Any]:
-        """The training-jobs message body."""
-        return {
-            "reason": self.reason,
-            "dataset_ids": [],
-            "correlation_id": self.correlation_id,
-            "requested_at": requested_at.isoformat(),
-            "source": "retrain",
-        }
+    def job(self) -> TrainingJob:
+        """The training-jobs message (no data sets named: a retrain trains on everything)."""
+        return training_job(self.reason, correlation_id=self.correlation_id)
 
 
 def trigger_from_event(event: Mapping[str, Any]) -> Trigger | None:

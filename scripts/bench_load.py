@@ -30,6 +30,10 @@ import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mushroom.records.manifest import Manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -295,9 +299,10 @@ def upload_all(outputs: dict, files: list[dict], folder: str) -> list:
         return list(pool.map(one, files))
 
 
-def wait_for_manifests(sources: list, timeout: float) -> list[dict]:
+def wait_for_manifests(sources: list, timeout: float) -> list[Manifest]:
     """Every upload's manifest, once it records its training job (when rows were accepted)."""
     from mushroom import storage
+    from mushroom.records.manifest import Manifest
     from scripts import localaws
 
     s3, found = localaws.client("s3"), {}
@@ -306,22 +311,23 @@ def wait_for_manifests(sources: list, timeout: float) -> list[dict]:
         for source in sources:
             key = storage.DatasetKeys(storage.dataset_id(source)).manifest
             try:
-                manifest = json.loads(s3.get_object(Bucket=source.bucket, Key=key)["Body"].read())
+                document = s3.get_object(Bucket=source.bucket, Key=key)["Body"].read()
             except s3.exceptions.NoSuchKey:
                 continue
-            if manifest.get("training_job") or not manifest.get("accepted"):
+            manifest = Manifest.from_dict(json.loads(document))
+            if manifest.training_job or not manifest.accepted:
                 found[key] = manifest
         time.sleep(0.5)
     return list(found.values())
 
 
-def quarantined_rows(outputs: dict, manifests: list[dict]) -> int:
+def quarantined_rows(outputs: dict, manifests: list[Manifest]) -> int:
     """Rows in the quarantine's rejected.csv files of these datasets."""
     from scripts import localaws
 
     s3, total = localaws.client("s3"), 0
     for manifest in manifests:
-        key = (manifest.get("outputs") or {}).get("rejected_rows")
+        key = manifest.outputs["rejected_rows"]
         if key:
             body = s3.get_object(Bucket=outputs["data_bucket_name"], Key=key)["Body"].read()
             rejected = csv.reader(io.StringIO(body.decode()), delimiter=";")
@@ -329,16 +335,16 @@ def quarantined_rows(outputs: dict, manifests: list[dict]) -> int:
     return total
 
 
-def accounting(files: list[dict], manifests: list[dict], quarantined: int) -> dict:
+def accounting(files: list[dict], manifests: list[Manifest], quarantined: int) -> dict:
     """Rows written against rows the manifests and the quarantine account for."""
     written = sum(f["rows"] for f in files)
-    accepted = sum(m.get("accepted", 0) for m in manifests)
-    rejected = sum(m.get("rejected", 0) for m in manifests)
+    accepted = sum(m.accepted for m in manifests)
+    rejected = sum(m.rejected for m in manifests)
     return {
         "files": len(files),
         "manifests": len(manifests),
         "rows_written": written,
-        "rows_in": sum(m.get("rows_in", 0) for m in manifests),
+        "rows_in": sum(m.rows_in for m in manifests),
         "accepted": accepted,
         "rejected": rejected,
         "bad_rows_written": sum(f["bad"] for f in files),

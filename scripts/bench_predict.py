@@ -254,28 +254,25 @@ def champion_bundle() -> tuple[dict, str | None]:
         return bundle_files(), None
     import boto3
 
+    from mushroom.records.champion import read_pointer
+
     ssm, s3 = (boto3.client(name, endpoint_url=localstack_url()) for name in ("ssm", "s3"))
     try:
-        pointer = json.loads(
-            ssm.get_parameter(Name=outputs["champion_parameter_name"])["Parameter"]["Value"]
-        )
+        value = ssm.get_parameter(Name=outputs["champion_parameter_name"])["Parameter"]["Value"]
     except ssm.exceptions.ParameterNotFound:  # outputs of an earlier LocalStack session
-        pointer = {}
-    if not pointer.get("version"):
+        return bundle_files(), None
+    pointer = read_pointer(value)
+    if pointer is None:
         return bundle_files(), None
     files = {}
-    for name, uri in (
-        ("model.lgb", pointer["model_uri"]),
-        ("vocabulary.json", pointer["vocabulary_uri"]),
-        ("safety.json", pointer["safety_uri"]),
-    ):
+    for uri in pointer.bundle_uris().values():
         bucket, key = uri.removeprefix("s3://").split("/", 1)
-        files[name] = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        files[uri.rsplit("/", 1)[-1]] = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     os.environ.setdefault(
         "MLFLOW_TRACKING_URI", f"http://127.0.0.1:{os.environ.get('MLFLOW_PORT', '5000')}"
     )
     os.environ.setdefault("MLFLOW_S3_ENDPOINT_URL", localstack_url())
-    return files, f"models:/mushroom-classifier/{pointer['version']}"
+    return files, f"models:/{pointer.model_name}/{pointer.version}"
 
 
 def serve_http(path: str, rows: list) -> dict:

@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.config import StackAccess  # noqa: E402
 from mushroom import contract, datafile, storage  # noqa: E402
+from mushroom.records.manifest import Manifest  # noqa: E402
 from mushroom.summary import summarise  # noqa: E402
 from scripts import localaws, usage  # noqa: E402
 
@@ -78,21 +79,22 @@ def wait_for(what: str, probe, timeout: float, every: float = 1.0):
     raise SystemExit(f"run: no {what} after {timeout:.0f} s; see `make logs` and `make status`")
 
 
-def follow_ingest(source: storage.Source) -> dict:
+def follow_ingest(source: storage.Source) -> Manifest:
     """Wait for the upload's manifest (written last by the ingest Lambda) and report it."""
     keys = storage.DatasetKeys(storage.dataset_id(source))
     s3 = localaws.client("s3")
 
     def manifest():
         try:
-            return json.loads(s3.get_object(Bucket=source.bucket, Key=keys.manifest)["Body"].read())
+            document = s3.get_object(Bucket=source.bucket, Key=keys.manifest)["Body"].read()
         except s3.exceptions.NoSuchKey:
             return None
+        return Manifest.from_dict(json.loads(document))
 
     found = wait_for("ingest manifest", manifest, timeout=180)
     say(
-        f"ingest: {found['status']}: {found['rows_in']:,} rows in, {found['accepted']:,} "
-        f"accepted, {found['rejected']:,} rejected → s3://{source.bucket}/{keys.processed}"
+        f"ingest: {found.status}: {found.rows_in:,} rows in, {found.accepted:,} "
+        f"accepted, {found.rejected:,} rejected → s3://{source.bucket}/{keys.processed}"
     )
     return found
 
@@ -228,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     tracking_uri = StackAccess.from_env().mlflow_url
     source = upload(args.data, outputs["data_bucket_name"], f"raw/{args.data.name}")
     manifest = follow_ingest(source)
-    follow_training(manifest["dataset_id"], tracking_uri)
+    follow_training(manifest.dataset_id, tracking_uri)
     url, key = outputs["api_local_url"], outputs["api_key"]
     ask_the_api(url, key, args.data)
     closing(outputs, tracking_uri, call_api(url, key, "GET", "/model"))

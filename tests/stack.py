@@ -11,6 +11,7 @@ from typing import Callable
 import pytest
 
 from mushroom import storage
+from mushroom.records.manifest import Manifest
 from scripts import localaws
 
 
@@ -32,9 +33,11 @@ def upload_and_ingest(outputs: dict, path: Path, folder: str, timeout: float = 1
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            return json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
+            document = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
         except s3.exceptions.NoSuchKey:
             time.sleep(1)
+        else:  # read as the record, so a manifest of another shape fails here
+            return Manifest.from_dict(document).to_dict()
     pytest.fail(f"no manifest {manifest_key} after {timeout:.0f} s")
 
 

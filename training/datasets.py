@@ -10,16 +10,17 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pandas as pd
 
 from mushroom import contract, storage
 from mushroom.monitoring import join_feedback
+from mushroom.records.feedback import FeedbackRecord
+from mushroom.records.manifest import Manifest
+from mushroom.records.prediction import PredictionRecord
 from mushroom.validation import validate
 from training.assemble import FEEDBACK_ID
-
-TRAINABLE = {"accepted", "partial"}
 
 
 def _keys(s3, bucket: str, prefix: str) -> Iterator[str]:
@@ -32,39 +33,36 @@ def _read(s3, bucket: str, key: str) -> bytes:
     return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
-def manifests(s3, bucket: str) -> list[dict[str, Any]]:
+def manifests(s3, bucket: str) -> list[Manifest]:
     """Every ingest manifest in the bucket, oldest key first."""
-    return [json.loads(_read(s3, bucket, key)) for key in sorted(_keys(s3, bucket, "manifests/"))]
+    keys = sorted(_keys(s3, bucket, storage.MANIFESTS))
+    return [Manifest.from_dict(json.loads(_read(s3, bucket, key))) for key in keys]
 
 
 def processed_datasets(s3, bucket: str) -> dict[str, pd.DataFrame]:
     """Dataset id → accepted rows, for every manifest whose upload had trainable rows."""
     frames = {}
     for manifest in manifests(s3, bucket):
-        if manifest.get("status") in TRAINABLE:
-            dataset_id = manifest["dataset_id"]
-            key = storage.DatasetKeys(dataset_id).processed
-            frames[dataset_id] = pd.read_parquet(io.BytesIO(_read(s3, bucket, key)))
+        if manifest.trains:
+            key = storage.DatasetKeys(manifest.dataset_id).processed
+            frames[manifest.dataset_id] = pd.read_parquet(io.BytesIO(_read(s3, bucket, key)))
     return frames
 
 
-def _jsonl(s3, bucket: str, prefix: str) -> list[dict[str, Any]]:
+def _jsonl(s3, bucket: str, prefix: str, kind: Callable[[dict], Any]) -> list[dict[str, Any]]:
+    """Every line under ``prefix`` read as the record ``kind``, back as plain data."""
     lines = []
     for key in _keys(s3, bucket, prefix):
         text = _read(s3, bucket, key).decode("utf-8")
-        lines += [json.loads(line) for line in text.splitlines() if line.strip()]
+        lines += [kind(json.loads(line)).to_dict() for line in text.splitlines() if line.strip()]
     return lines
 
 
 def labelled_feedback(s3, bucket: str) -> tuple[pd.DataFrame | None, int]:
     """Logged specimens whose class was reported, as validated rows; and how many were refused."""
-    joined = [
-        row
-        for row in join_feedback(
-            _jsonl(s3, bucket, storage.PREDICTIONS), _jsonl(s3, bucket, storage.FEEDBACK)
-        )
-        if row.get("observed_class")
-    ]
+    predictions = _jsonl(s3, bucket, storage.PREDICTIONS, PredictionRecord.from_dict)
+    feedback = _jsonl(s3, bucket, storage.FEEDBACK, FeedbackRecord.from_dict)
+    joined = [row for row in join_feedback(predictions, feedback) if row.get("observed_class")]
     if not joined:
         return None, 0
     rows = [{**row["features"], contract.LABEL: row["observed_class"]} for row in joined]

@@ -17,23 +17,8 @@ from adapters.observability import log
 from mushroom import storage
 from training import pipeline
 from training.datasets import training_frames
-from training.worker import TrainingRequest, check_stop
-
-
-class ChampionPublisher:
-    """Writes the champion pointer to SSM (overwriting: the registry alias is the truth)."""
-
-    def __init__(self, ssm, parameter: str):
-        self.ssm, self.parameter = ssm, parameter
-
-    def __call__(self, pointer: dict) -> None:
-        self.ssm.put_parameter(
-            Name=self.parameter,
-            Value=json.dumps(pointer, sort_keys=True),
-            Type="String",
-            Overwrite=True,
-        )
-        log("champion pointer published", parameter=self.parameter, version=pointer["version"])
+from training.publish import ChampionPublisher
+from training.request import TrainingRequest, check_stop
 
 
 def announcement(outcome: dict[str, Any], request: TrainingRequest) -> tuple[str, str]:

@@ -20,12 +20,13 @@ import numpy as np
 
 from mushroom import datafile
 from mushroom.encoding import Vocabulary
+from mushroom.records.bundle import REFERENCE_FILE, SAFETY_FILE, VOCABULARY_FILE
 from training import plots, policy, reference, review
 from training.assemble import assemble
 from training.evaluate import FOLDS, evaluate
 from training.publish import Publisher, publish_champion
 from training.register import Candidate, register
-from training.train import SEED, fit, search
+from training.train import SEED, example_specimens, fit, search
 
 STATE = Path(".state/mlflow-cli")
 
@@ -104,6 +105,7 @@ def train_candidate(
     candidate = _candidate(
         booster, vocabulary, safety_policy, inputs, choice, evaluation, lineage, workdir, held
     )
+    candidate.training_data = training_set.frame
     progress.done("describe", "plots, reference profile")
     return candidate, evaluation
 
@@ -113,11 +115,9 @@ def _candidate(
 ):
     documents = {
         "feedback_held.json": json.dumps(held, indent=1, default=str),
-        "vocabulary.json": vocabulary.to_json(),
-        "safety.json": safety_policy.to_json(),
-        "reference_profile.json": reference.to_json(
-            reference.reference_profile(inputs.matrix, vocabulary)
-        ),
+        VOCABULARY_FILE: vocabulary.to_json(),
+        SAFETY_FILE: safety_policy.to_json(),
+        REFERENCE_FILE: reference.reference_profile(inputs.matrix, vocabulary).to_json(),
         "lineage.json": json.dumps(lineage, indent=1, sort_keys=True),
         "search.json": json.dumps(choice.trials, indent=1),
         "safety_tradeoff.json": json.dumps(evaluation.curve, indent=1),
@@ -138,6 +138,7 @@ def _candidate(
         evaluation.metrics,
         _plots(booster, vocabulary, evaluation, workdir),
         lineage,
+        example=example_specimens(inputs.matrix, vocabulary),
     )
 
 
@@ -229,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _plain(value):
+    if hasattr(value, "to_dict"):  # a record, e.g. the champion pointer
+        return value.to_dict()
     return value.item() if isinstance(value, np.generic) else str(value)
 
 

@@ -1,19 +1,33 @@
-"""Telling the serving side about a new champion (SSM pointer + SNS): wired by the plumbing.
+"""Telling the serving side about a new champion: the pointer goes to SSM.
 
-The training job calls :func:`publish_champion` once a version has become champion. The
-default implementation only prints the pointer; the deployment replaces it (e.g. an SSM
-``put_parameter`` of the JSON pointer and an SNS ``publish``) by passing its own callable to
-:func:`training.pipeline.run`.
+The training job calls a :data:`Publisher` once a version has become champion (and rollback
+when it restores one). :func:`publish_champion`, the default of a local run without AWS, only
+prints the pointer; the worker and rollback pass a :class:`ChampionPublisher`.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Callable
 
-Publisher = Callable[[dict], None]
+from adapters.observability import log
+from mushroom.records.champion import ChampionPointer
+
+Publisher = Callable[[ChampionPointer], None]
 
 
-def publish_champion(pointer: dict) -> None:
-    """Announce the champion pointer (model name, version, run id, model folder URI, files)."""
-    print("champion pointer: " + json.dumps(pointer, sort_keys=True))
+def publish_champion(pointer: ChampionPointer) -> None:
+    """Announce the champion pointer (model name, version, run id, file URIs)."""
+    print("champion pointer: " + pointer.to_json())
+
+
+class ChampionPublisher:
+    """Writes the champion pointer to SSM (overwriting: the registry alias is the truth)."""
+
+    def __init__(self, ssm, parameter: str):
+        self.ssm, self.parameter = ssm, parameter
+
+    def __call__(self, pointer: ChampionPointer) -> None:
+        self.ssm.put_parameter(
+            Name=self.parameter, Value=pointer.to_json(), Type="String", Overwrite=True
+        )
+        log("champion pointer published", parameter=self.parameter, version=pointer.version)

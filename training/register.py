@@ -8,18 +8,19 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
+from mushroom import contract
+from mushroom.records.bundle import LAYOUT
+from mushroom.records.champion import ChampionPointer
 from training import gate, notes
 
 MODEL_NAME = "mushroom-classifier"
 EXPERIMENT = "mushroom-training"
 CHAMPION, PREVIOUS = "champion", "previous"
+TRAINING_DATASET = "mushroom-training-set"
+DIGEST_CHARS = 32  # MLflow keeps at most 36 characters of a dataset digest
 EVALUATION_PROTOCOL = "random-5fold+nested-species-5x3fold+known-20pct+described-3ways/seed42/v2"
-BUNDLE_FILES = {
-    "model": "model.lgb",
-    "vocabulary": "extra_files/vocabulary.json",
-    "safety": "extra_files/safety.json",
-}
 
 
 @dataclass
@@ -32,6 +33,8 @@ class Candidate:
     metrics: dict
     plots: list[Path]
     lineage: dict
+    example: Any = None  # a few encoded specimens (DataFrame, booster feature names)
+    training_data: Any = None  # the assembled training set (DataFrame), logged as the run's input
 
 
 def _mlflow(tracking_uri: str):
@@ -91,15 +94,46 @@ def _log_run(mlflow, candidate: Candidate, folder: Path) -> None:
 
 
 def _log_model(mlflow, candidate: Candidate, folder: Path):
-    """Native model.lgb, with the vocabulary and safety policy beside it (extra_files/)."""
+    """Native model.lgb with the vocabulary and safety policy beside it (the bundle layout), its
+    signature and an input example (encoded specimens), and the training set as the run's
+    input."""
     import lightgbm
     import numpy
 
-    extra = [str(folder / "vocabulary.json"), str(folder / "safety.json")]
+    _log_training_data(mlflow, candidate)
+    extra = [str(folder / name) for name in LAYOUT.extra_files()]
     requirements = [f"lightgbm=={lightgbm.__version__}", f"numpy=={numpy.__version__}"]
     return mlflow.lightgbm.log_model(
-        candidate.booster, name="model", extra_files=extra, pip_requirements=requirements
+        candidate.booster,
+        name="model",
+        extra_files=extra,
+        pip_requirements=requirements,
+        signature=_signature(candidate),
+        input_example=candidate.example,
     )
+
+
+def _signature(candidate: Candidate):
+    """Encoded specimens in, P(poisonous) out (None without an example)."""
+    if candidate.example is None:
+        return None
+    from mlflow.models import infer_signature
+
+    return infer_signature(candidate.example, candidate.booster.predict(candidate.example))
+
+
+def _log_training_data(mlflow, candidate: Candidate) -> None:
+    """The training set as the run's input dataset: its digest is the content hash, so two runs
+    on the same data show the same dataset."""
+    if candidate.training_data is None:
+        return
+    dataset = mlflow.data.from_pandas(
+        candidate.training_data,
+        name=TRAINING_DATASET,
+        targets=contract.LABEL,
+        digest=candidate.lineage["content_sha256"][:DIGEST_CHARS],
+    )
+    mlflow.log_input(dataset, context="training")
 
 
 def champion_of(client, model_name: str):
@@ -150,31 +184,15 @@ def _promote(client, model_name: str, version: str, run_id: str, candidate: Cand
     return outcome
 
 
-def pointer(client, model_name: str, version: str, run_id: str, metrics: dict) -> dict:
+def pointer(client, model_name: str, version: str, run_id: str, metrics: dict) -> ChampionPointer:
     """What the prediction Lambda needs to load the champion without MLflow (SSM value)."""
-    folder = client.get_model_version_download_uri(model_name, version).rstrip("/")
-    run_artifacts = client.get_run(run_id).info.artifact_uri.rstrip("/")
-    chosen = (
-        "random_accuracy",
-        "random_f1",
-        "random_roc_auc",
-        "random_false_edible_rate",
-        "species_accuracy",
-        "species_f1",
-        "species_roc_auc",
-        "species_false_edible_rate",
-        "served_false_edible_rate_unseen",
-        "edible_confirmed_rate_known",
+    return ChampionPointer.locate(
+        model_name,
+        str(version),
+        run_id,
+        model_folder=client.get_model_version_download_uri(model_name, version),
+        run_artifacts=client.get_run(run_id).info.artifact_uri,
+        trained_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        threshold=metrics.get("edible_below"),
+        metrics=metrics,
     )
-    return {
-        "model_name": model_name,
-        "version": str(version),
-        "run_id": run_id,
-        "model_uri": f"{folder}/{BUNDLE_FILES['model']}",
-        "vocabulary_uri": f"{folder}/{BUNDLE_FILES['vocabulary']}",
-        "safety_uri": f"{folder}/{BUNDLE_FILES['safety']}",
-        "reference_profile_uri": f"{run_artifacts}/reference_profile.json",
-        "threshold": metrics.get("edible_below"),
-        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "metrics": {k: metrics[k] for k in chosen if k in metrics},
-    }

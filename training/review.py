@@ -14,6 +14,7 @@ import pandas as pd
 
 from mushroom import contract, safety
 from mushroom.encoding import Vocabulary
+from mushroom.records.feedback import HeldLabel
 from training.assemble import REPORTED
 from training import policy
 from training.evaluate import Inputs
@@ -47,7 +48,7 @@ def _held_records(frame: pd.DataFrame, reasons: np.ndarray) -> list[dict]:
     columns = [contract.LABEL, *contract.FEATURE_NAMES]
     rows = frame[columns].astype(object).where(frame[columns].notna(), None)
     return [
-        {"specimen": row, "reason": reason} for row, reason in zip(rows.to_dict("records"), reasons)
+        HeldLabel(row, reason).to_dict() for row, reason in zip(rows.to_dict("records"), reasons)
     ]
 
 

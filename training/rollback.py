@@ -13,12 +13,15 @@ from datetime import datetime, timezone
 from adapters.clients import aws_client
 from adapters.config import WorkerSettings
 from adapters.observability import log
-from training.job import ChampionPublisher
+from mushroom.records.champion import ChampionPointer
 from training.notes import LIMIT
+from training.publish import ChampionPublisher, Publisher
 from training.register import CHAMPION, MODEL_NAME, PREVIOUS, champion_of, pointer, recorded_metrics
 
 
-def rollback(client, publish, version: str | None = None, model_name: str = MODEL_NAME) -> dict:
+def rollback(
+    client, publish: Publisher, version: str | None = None, model_name: str = MODEL_NAME
+) -> ChampionPointer:
     """Make ``version`` (default: the ``previous`` alias) champion; the old one becomes previous."""
     current = champion_of(client, model_name)
     if version is None:
@@ -64,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = WorkerSettings.from_env()
     publisher = ChampionPublisher(aws_client("ssm", settings), settings.champion_parameter)
     restored = rollback(MlflowClient(settings.tracking_uri), publisher, args.version)
-    print(f"champion is now version {restored['version']} (run {restored['run_id']})")
+    print(f"champion is now version {restored.version} (run {restored.run_id})")
     return 0
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import lightgbm as lgb
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from mushroom import contract
@@ -15,6 +16,7 @@ SEED = 42
 MAX_ROUNDS = 400
 EARLY_STOPPING = 20
 MIN_DELTA = 1e-4  # log-loss gains below this are noise at ~0.999 accuracy
+EXAMPLE_ROWS = 5  # specimens in the logged model's input example
 BASE_PARAMS = {
     "objective": "binary",
     "metric": "binary_logloss",
@@ -100,6 +102,14 @@ def _dataset(matrix, target, vocabulary, reference=None) -> lgb.Dataset:
         free_raw_data=False,
         params={"feature_pre_filter": False},
     )
+
+
+def example_specimens(
+    matrix: np.ndarray, vocabulary: Vocabulary, rows: int = EXAMPLE_ROWS
+) -> pd.DataFrame:
+    """The first encoded specimens as the booster reads them (its feature names): the logged
+    model's input example."""
+    return pd.DataFrame(matrix[:rows], columns=_safe_names(vocabulary))
 
 
 def _safe_names(vocabulary: Vocabulary) -> list[str]:

@@ -16,54 +16,14 @@ import json
 import signal
 import sys
 import threading
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from adapters.clients import aws_client
 from adapters.config import NotDeployed, WorkerSettings
 from adapters.observability import log
+from training.request import Interrupted, TrainingRequest
 
 MAX_BATCH = 10
-
-
-@dataclass
-class TrainingRequest:
-    """One training run asked for by one or more messages (coalesced)."""
-
-    reasons: list[str]
-    dataset_ids: list[str]
-    correlation_ids: list[str]
-    attempt: int = 1
-    receipts: list[str] = field(default_factory=list, repr=False)
-
-    @classmethod
-    def from_messages(cls, messages: list[dict]) -> "TrainingRequest":
-        """Merge message bodies: union of datasets and reasons, highest delivery count."""
-        bodies = [_body(message) for message in messages]
-        attempts = [
-            int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)) for m in messages
-        ]
-        return cls(
-            reasons=_unique(b.get("reason", "unspecified") for b in bodies),
-            dataset_ids=_unique(d for b in bodies for d in b.get("dataset_ids", [])),
-            correlation_ids=_unique(
-                b.get("correlation_id", m["MessageId"]) for b, m in zip(bodies, messages)
-            ),
-            attempt=max(attempts),
-            receipts=[m["ReceiptHandle"] for m in messages],
-        )
-
-
-def _body(message: dict) -> dict:
-    try:
-        body = json.loads(message["Body"])
-    except json.JSONDecodeError:
-        return {"reason": "unreadable-message", "raw": message["Body"][:200]}
-    return body if isinstance(body, dict) else {"reason": "unreadable-message"}
-
-
-def _unique(values) -> list:
-    return list(dict.fromkeys(values))
 
 
 Trainer = Callable[[TrainingRequest, threading.Event], dict[str, Any]]
@@ -222,16 +182,6 @@ class Worker:
                 log("poll failed; retrying", level="warning", error=str(error))
                 self.stop.wait(self.settings.retry_seconds)
         log("training worker stopped")
-
-
-class Interrupted(Exception):
-    """Raised by a trainer between steps once a stop was requested."""
-
-
-def check_stop(stop: threading.Event) -> None:
-    """Call between steps: raise :class:`Interrupted` when SIGTERM arrived."""
-    if stop.is_set():
-        raise Interrupted()
 
 
 def default_trainer() -> Trainer:

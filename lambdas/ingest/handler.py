@@ -14,13 +14,17 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import boto3
+from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 
 from adapters.config import IngestConfig
 from adapters.messaging import Messenger
 from adapters.observability import MetricUnit, logger, metrics
 from adapters.s3 import DataStore
-from mushroom import ingest, messaging
+from mushroom import ingest
 from mushroom.errors import SourceChangedError
+from mushroom.records.manifest import Manifest
+from mushroom.records.training_job import NEW_DATA, training_job
 from mushroom.storage import DatasetKeys, Source, dataset_id
 from mushroom.table import Refusal
 
@@ -34,7 +38,8 @@ ALERTED = (ingest.Status.REFUSED, ingest.Status.REJECTED)
 
 @logger.inject_lambda_context
 @metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event: dict, context: Any) -> dict:
+@event_source(data_class=S3Event)
+def handler(event: S3Event, context: Any) -> dict:
     """Ingest every raw/ upload of an S3 event; one training job for the new datasets."""
     correlation_id = getattr(context, "aws_request_id", None)
     logger.append_keys(correlation_id=correlation_id)
@@ -55,28 +60,37 @@ def dependencies() -> tuple[DataStore, Messenger]:
     return store, messenger
 
 
-def uploads(event: dict) -> list[Source]:
+def uploads(event: S3Event) -> list[Source]:
     """The event's uploads to ingest: data bucket, raw/ prefix, not a folder marker."""
     sources = []
-    for record in event.get("Records", []):
-        s3 = record.get("s3", {})
-        bucket, item = s3.get("bucket", {}).get("name"), s3.get("object", {})
-        key = unquote_plus(item.get("key", ""))
+    records = event.records if "Records" in event else ()  # a probe's {}: nothing to ingest
+    for source in map(upload, records):
         if (
-            bucket != CONFIG.data_bucket
-            or not key.startswith(CONFIG.raw_prefix)
-            or key.endswith("/")
+            source.bucket != CONFIG.data_bucket
+            or not source.key.startswith(CONFIG.raw_prefix)
+            or source.key.endswith("/")
         ):
             logger.info(
                 "upload ignored: not a file under the data bucket's raw/ prefix",
-                extra={"bucket": bucket, "key": key, "prefix": CONFIG.raw_prefix},
+                extra={"bucket": source.bucket, "key": source.key, "prefix": CONFIG.raw_prefix},
             )
             metrics.add_metric(name="UploadsIgnored", unit=MetricUnit.Count, value=1)
             continue
-        sources.append(
-            Source(bucket, key, item.get("versionId"), item.get("eTag"), item.get("size"))
-        )
+        sources.append(source)
     return sources
+
+
+def upload(record: S3EventRecord) -> Source:
+    """The object version a notification record names (its key arrives URL-encoded)."""
+    item = record.s3.get_object
+    # size, ETag and version may be left out (a hand-made event): HEAD fills them in later
+    return Source(
+        record.s3.bucket.name,
+        unquote_plus(item.key),
+        item.version_id,
+        item.etag or None,
+        item.get("size"),
+    )
 
 
 def ingest_upload(
@@ -88,7 +102,7 @@ def ingest_upload(
     keys = DatasetKeys(dataset_id(source))
     existing = store.get_json(keys.manifest)
     if existing is not None:
-        return duplicate(keys, existing, correlation_id)
+        return duplicate(keys, Manifest.from_dict(existing), correlation_id)
     started = time.perf_counter()
     try:
         outcome, read_s = read_and_ingest(source, store)
@@ -98,11 +112,11 @@ def ingest_upload(
     written = time.perf_counter()
     write_outputs(store, keys, outcome)
     timings = {"read_s": read_s, "write_s": round(time.perf_counter() - written, 3)}
-    document = ingest.manifest(outcome, keys, correlation_id=correlation_id, timings=timings)
-    if not store.create_json(keys.manifest, document):  # a concurrent delivery won the race
-        return duplicate(keys, store.get_json(keys.manifest) or {}, correlation_id)
+    manifest = ingest.manifest(outcome, keys, correlation_id=correlation_id, timings=timings)
+    if not store.create_json(keys.manifest, manifest.to_dict()):  # a concurrent delivery won
+        return duplicate(keys, Manifest.from_dict(store.get_json(keys.manifest)), correlation_id)
     record_outcome(outcome, keys, messenger, time.perf_counter() - started)
-    return {"summary": summary(document), "new": True, "manifest": document}
+    return {"summary": summary(manifest), "new": True, "manifest": manifest}
 
 
 def read_and_ingest(source: Source, store: DataStore) -> tuple[ingest.Outcome, float]:
@@ -171,7 +185,7 @@ def alert(outcome: ingest.Outcome, keys: DatasetKeys, messenger: Messenger) -> N
     )
 
 
-def duplicate(keys: DatasetKeys, existing: dict, correlation_id: str | None) -> dict:
+def duplicate(keys: DatasetKeys, existing: Manifest, correlation_id: str | None) -> dict:
     """A repeated delivery: nothing is written; a job request lost in a crash is sent again."""
     metrics.add_metric(name="DuplicateDeliveries", unit=MetricUnit.Count, value=1)
     logger.info("upload already ingested", extra={"manifest": keys.manifest})
@@ -185,21 +199,14 @@ def duplicate(keys: DatasetKeys, existing: dict, correlation_id: str | None) -> 
     }
 
 
-def job_lost(manifest: dict, correlation_id: str | None) -> bool:
+def job_lost(manifest: Manifest, correlation_id: str | None) -> bool:
     """True when the upload has data to train on but its manifest records no job sent, and its
     writer is gone: this very invocation retried after a crash (Lambda retries an asynchronous
     event with the same request id), or another one long enough ago."""
-    if manifest.get("accepted", 0) <= 0 or manifest.get("training_job"):
+    if manifest.accepted <= 0 or manifest.training_job:
         return False
-    retried = correlation_id is not None and manifest.get("correlation_id") == correlation_id
-    return retried or _age_seconds(manifest) > RESEND_AFTER_SECONDS
-
-
-def _age_seconds(manifest: dict) -> float:
-    stamp = manifest.get("ingested_at")
-    if not stamp:
-        return 0.0
-    return (datetime.now(timezone.utc) - datetime.fromisoformat(stamp)).total_seconds()
+    retried = correlation_id is not None and manifest.correlation_id == correlation_id
+    return retried or manifest.age_seconds() > RESEND_AFTER_SECONDS
 
 
 def request_training(
@@ -209,27 +216,24 @@ def request_training(
     correlation_id: str | None,
 ) -> dict | None:
     """One training job for all new datasets of this event, recorded in their manifests."""
-    manifests = [r["manifest"] for r in results if r["new"] and r["manifest"]["accepted"] > 0]
+    manifests = [r["manifest"] for r in results if r["new"] and r["manifest"].accepted > 0]
     if not manifests:
         return None
-    job = messaging.training_job(
-        messaging.NEW_DATA,
-        [m["dataset_id"] for m in manifests],
+    job = training_job(
+        NEW_DATA,
+        [m.dataset_id for m in manifests],
         correlation_id=correlation_id,
-        manifests=[m["outputs"]["manifest"] for m in manifests],
+        manifests=[m.key for m in manifests],
     )
     message_id = messenger.request_training(job)
-    sent = {"message_id": message_id, "sent_at": datetime.now(timezone.utc).isoformat()}
-    for document in manifests:
-        store.put_json(document["outputs"]["manifest"], {**document, "training_job": sent})
+    sent_at = datetime.now(timezone.utc).isoformat()
+    for manifest in manifests:
+        store.put_json(manifest.key, manifest.with_training_job(message_id, sent_at).to_dict())
     metrics.add_metric(name="TrainingJobsRequested", unit=MetricUnit.Count, value=1)
-    return {**job, "message_id": message_id}
+    return {**job.to_dict(), "message_id": message_id}
 
 
-def summary(manifest: dict) -> dict:
+def summary(manifest: Manifest) -> dict:
     """The fields of a manifest worth returning to the caller."""
     fields = ("dataset_id", "status", "rows_in", "accepted", "rejected", "refusal")
-    return {
-        **{f: manifest.get(f) for f in fields},
-        "manifest": manifest.get("outputs", {}).get("manifest"),
-    }
+    return {**{f: getattr(manifest, f) for f in fields}, "manifest": manifest.key}

@@ -10,6 +10,8 @@ from monitor_metrics import metric_data, publish
 from monitor_store import MonitorStore, parse_time
 from mushroom import monitoring
 from mushroom.monitoring_report import render_html
+from mushroom.records.champion import ChampionPointer
+from mushroom.records.reference import ReferenceProfile
 
 
 def window_end(event: dict[str, Any], now: datetime) -> datetime:
@@ -24,17 +26,16 @@ def serving(predictions: list[dict], version: str | None) -> list[dict]:
     return [p for p in predictions if str(p.get("model_version")) == version]
 
 
-def reference_of(store: MonitorStore, pointer: dict) -> monitoring.ReferenceProfile | None:
-    """The champion's reference profile, parsed (None without champion or profile)."""
-    document = store.reference_profile(pointer) if pointer else None
-    return monitoring.ReferenceProfile.from_dict(document) if document else None
+def reference_of(store: MonitorStore, pointer: ChampionPointer | None) -> ReferenceProfile | None:
+    """The champion's reference profile (None without champion or profile)."""
+    return store.reference_profile(pointer) if pointer else None
 
 
 def run_monitor(config: MonitorConfig, store: MonitorStore, cloudwatch, end: datetime) -> dict:
     """Compute, publish and store the report of the window ending at ``end``."""
     start = end - timedelta(minutes=config.window_minutes)
     pointer = store.champion()
-    version = str(pointer["version"]) if pointer else None
+    version = pointer.version if pointer else None
     logged = store.predictions(start, end)
     predictions = serving(logged, version)
     summary = monitoring.summarise_window(
@@ -53,7 +54,7 @@ def run_monitor(config: MonitorConfig, store: MonitorStore, cloudwatch, end: dat
             "minutes": config.window_minutes,
             "other_versions_skipped": len(logged) - len(predictions),
         },
-        "champion": {"champion_version": version, "run_id": pointer.get("run_id")},
+        "champion": {"champion_version": version, "run_id": pointer.run_id if pointer else None},
         **summary,
     }
     report["metrics_sent"] = publish(

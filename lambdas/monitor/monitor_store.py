@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Iterator
 from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
 from mushroom import storage
+from mushroom.records.champion import ChampionPointer, read_pointer
+from mushroom.records.feedback import FeedbackRecord
+from mushroom.records.prediction import PredictionRecord
+from mushroom.records.reference import ReferenceProfile
 
 MISSING_CODES = {"NoSuchKey", "404", "NoSuchBucket", "AccessDenied"}  # AccessDenied: no ListBucket
-REFERENCE_FILE = "reference_profile.json"
 
 
 def parse_time(text: str) -> datetime | None:
@@ -29,15 +32,6 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     if parsed.scheme != "s3" or not parsed.netloc:
         raise ValueError(f"not an s3:// URI: {uri!r}")
     return parsed.netloc, parsed.path.lstrip("/")
-
-
-def reference_candidates(pointer: dict[str, Any]) -> list[str]:
-    """Where the champion's reference profile may be: explicit URI first, then the model folder."""
-    explicit = pointer.get("reference_profile_uri")
-    folder = str(pointer.get("model_uri") or "").rstrip("/")
-    listed = (pointer.get("files") or {}).get("reference_profile")
-    names = [listed, REFERENCE_FILE, f"extra_files/{REFERENCE_FILE}"]
-    return [u for u in [explicit, *(f"{folder}/{n}" for n in names if n and folder)] if u]
 
 
 class MonitorStore:
@@ -62,33 +56,30 @@ class MonitorStore:
                 yield from self._records(key)
 
     def predictions(self, start: datetime, end: datetime) -> list[dict]:
-        """Prediction-log lines whose ``time`` falls in [start, end)."""
-        return [
-            r
-            for r in self._read(storage.PREDICTIONS, start, end)
-            if (t := parse_time(r.get("time", ""))) and start <= t < end
-        ]
+        """Prediction records served in [start, end), as plain data for the monitoring rules."""
+        records = map(PredictionRecord.from_dict, self._read(storage.PREDICTIONS, start, end))
+        return [r.to_dict() for r in records if start <= r.served_at < end]
 
     def feedback(self, start: datetime, end: datetime) -> list[dict]:
         """Feedback received from the window's start until now (labels come after predictions)."""
-        return list(self._read(storage.FEEDBACK, start, end))
+        records = map(FeedbackRecord.from_dict, self._read(storage.FEEDBACK, start, end))
+        return [r.to_dict() for r in records]
 
-    def champion(self) -> dict[str, Any]:
-        """The champion pointer ({} while no model has been promoted)."""
+    def champion(self) -> ChampionPointer | None:
+        """The champion pointer (None while no model has been promoted)."""
         text = self.ssm.get_parameter(Name=self.champion_parameter)["Parameter"]["Value"]
-        doc = json.loads(text)
-        return doc if doc.get("version") else {}
+        return read_pointer(text)
 
-    def reference_profile(self, pointer: dict[str, Any]) -> dict | None:
-        """The champion's training reference profile, or None when it cannot be found."""
-        for uri in reference_candidates(pointer):
-            bucket, key = split_s3_uri(uri)
-            try:
-                return json.loads(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") not in MISSING_CODES:
-                    raise
-        return None
+    def reference_profile(self, pointer: ChampionPointer) -> ReferenceProfile | None:
+        """The champion's training reference profile, or None when it is not there."""
+        bucket, key = split_s3_uri(pointer.reference_profile_uri)
+        try:
+            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in MISSING_CODES:
+                raise
+            return None
+        return ReferenceProfile.from_json(body)
 
     def write_report(self, when: datetime, report: dict, html: str) -> str:
         """report.json + report.html under monitoring/<timestamp>/; returns the prefix."""

@@ -22,6 +22,9 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote_plus
 
+from aws_lambda_powertools.utilities.data_classes import S3Event
+from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
+
 import specimens as contract_check
 from adapters.observability import logger
 from api_errors import ChampionUnavailable
@@ -30,6 +33,7 @@ from mushroom import contract, storage
 from mushroom.csvtext import TextRow, TextRows, open_text_table
 from mushroom.errors import NotATableError
 from mushroom.reasons import ReasonTally
+from mushroom.records.batch_report import BatchReport
 from mushroom.textfile import Refusal
 from object_writer import ObjectWriter
 from service import PredictionService, log_entries
@@ -58,37 +62,35 @@ def handle(event: dict[str, Any], service: PredictionService, max_bytes: int) ->
     """Score every uploaded object of the notification (files above ``max_bytes`` refused)."""
     summaries = [
         score_upload(service, record, max_bytes)
-        for record in event["Records"]
-        if record.get("eventName", "").startswith("ObjectCreated")
+        for record in S3Event(event).records
+        if record.event_name.startswith("ObjectCreated")
     ]
     return {"scored": summaries}
 
 
-def score_upload(
-    service: PredictionService, record: dict[str, Any], max_bytes: int
-) -> dict[str, Any]:
+def score_upload(service: PredictionService, record: S3EventRecord, max_bytes: int) -> dict:
     """Read, check, score and write one upload, block by block; returns the report's counts."""
-    bucket = record["s3"]["bucket"]["name"]
-    key = unquote_plus(record["s3"]["object"]["key"])
+    bucket, key = record.s3.bucket.name, unquote_plus(record.s3.get_object.key)
     s3 = service.log.s3
     source = s3.get_object(Bucket=bucket, Key=key)
     etag = source["ETag"].strip('"')
-    report = {"source": {"bucket": bucket, "key": key, "etag": etag}}
+    upload = {"bucket": bucket, "key": key, "etag": etag}
     try:
         table = open_text_table(_body(source, max_bytes), max_bytes=max_bytes)
         champion = service.champions.current()
     except NotATableError as error:
-        report.update(refused={"rule": error.rule, "message": str(error)}, scored=0, unscored=0)
-        return _write_report(s3, bucket, key, report)
+        refusal = {"rule": error.rule, "message": str(error)}
+        return _write_report(s3, bucket, key, BatchReport(upload, refused=refusal))
     except ChampionUnavailable as error:  # reported, then raised so S3's retries try again
-        report.update(refused={"rule": "no_champion", "message": error.message}, scored=0)
-        _write_report(s3, bucket, key, report)
+        refusal = {"rule": "no_champion", "message": error.message}
+        _write_report(s3, bucket, key, BatchReport(upload, unscored=None, refused=refusal))
         raise
     batch = Batch(service, champion, f"{bucket}/{key}@{etag}", _event_time(record))
     with ObjectWriter(s3, bucket, storage.batch_results_key(key), CSV) as results:
         with RejectedRows(s3, bucket, storage.batch_rejected_key(key), table) as rejected:
             batch.score(table, results, rejected)
-    report.update(
+    report = BatchReport(
+        upload,
         scored=batch.scored,
         unscored=rejected.rows,
         reasons=rejected.reasons.as_dict(),
@@ -222,7 +224,7 @@ def _log_name(source: str, part: int) -> str:
     return f"batch-{uuid.uuid5(IDS, source).hex[:16]}-{part:04d}"
 
 
-def _event_time(record: dict[str, Any]) -> datetime:
+def _event_time(record: S3EventRecord) -> datetime:
     text = record.get("eventTime")
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else _now()
@@ -234,14 +236,14 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _write_report(s3, bucket: str, key: str, report: dict[str, Any]) -> dict[str, Any]:
+def _write_report(s3, bucket: str, key: str, report: BatchReport) -> dict[str, Any]:
     report_key = storage.batch_report_key(key)
     s3.put_object(
         Bucket=bucket,
         Key=report_key,
-        Body=json.dumps(report, indent=1).encode(),
+        Body=json.dumps(report.to_dict(), indent=1).encode(),
         ContentType="application/json",
     )
-    counts = {k: report.get(k) for k in ("scored", "unscored", "refused")}
+    counts = {"scored": report.scored, "unscored": report.unscored, "refused": report.refused}
     logger.info("batch scored", extra={"source": key, "report": report_key, **counts})
     return {"source": key, "report": report_key, **counts}

@@ -7,10 +7,9 @@ serving (with a warning); with nothing loaded the API answers 503.
 
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlparse
 
@@ -18,45 +17,14 @@ from adapters.observability import logger, metrics
 from api_errors import ChampionUnavailable
 from aws_lambda_powertools.metrics import MetricUnit
 
-ARTIFACTS = ("model_uri", "vocabulary_uri", "safety_uri")
-
-
-@dataclass(frozen=True)
-class Pointer:
-    """What the training worker's promotion wrote to SSM."""
-
-    version: str
-    model_uri: str
-    vocabulary_uri: str
-    safety_uri: str
-    run_id: str | None = None
-    threshold: float | None = None
-    trained_at: str | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_json(cls, text: str) -> "Pointer | None":
-        """The pointer, or ``None`` while no champion has been promoted."""
-        doc = json.loads(text)
-        if not doc.get("version") or not doc.get("model_uri"):
-            return None
-        return cls(
-            str(doc["version"]),
-            doc["model_uri"],
-            doc["vocabulary_uri"],
-            doc["safety_uri"],
-            doc.get("run_id"),
-            doc.get("threshold"),
-            doc.get("trained_at"),
-            dict(doc.get("metrics") or {}),
-        )
+from mushroom.records.champion import ChampionPointer, read_pointer
 
 
 @dataclass(frozen=True)
 class Champion:
     """A loaded model bundle and the pointer it came from."""
 
-    pointer: Pointer
+    pointer: ChampionPointer
     bundle: Any
 
     @property
@@ -73,16 +41,17 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return parsed.netloc, parsed.path.lstrip("/")
 
 
-def read_artifacts(s3, pointer: Pointer) -> dict[str, bytes]:
-    """The bundle's files, by pointer field name (fetched in parallel: a cold start waits)."""
-    locations = [split_s3_uri(getattr(pointer, name)) for name in ARTIFACTS]
+def read_artifacts(s3, pointer: ChampionPointer) -> dict[str, bytes]:
+    """The bundle's files by role (model, vocabulary, safety), fetched in parallel: a cold
+    start waits for them."""
+    uris = pointer.bundle_uris()
 
-    def read(location: tuple[str, str]) -> bytes:
-        bucket, key = location
+    def read(uri: str) -> bytes:
+        bucket, key = split_s3_uri(uri)
         return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
-    with ThreadPoolExecutor(max_workers=len(ARTIFACTS)) as pool:
-        return dict(zip(ARTIFACTS, pool.map(read, locations)))
+    with ThreadPoolExecutor(max_workers=len(uris)) as pool:
+        return dict(zip(uris, pool.map(read, uris.values())))
 
 
 class ChampionCache:
@@ -116,7 +85,7 @@ class ChampionCache:
     def _refresh(self) -> None:
         self._checked_at = self._clock()  # also after a failure: no retry storm in an outage
         try:
-            pointer = Pointer.from_json(self._read_pointer())
+            pointer = read_pointer(self._read_pointer())
             if pointer is None:
                 self._unavailable = "no champion model has been promoted yet; try again later"
                 self._keep_or_clear("the champion pointer names no model")
@@ -125,7 +94,7 @@ class ChampionCache:
         except Exception as error:  # noqa: BLE001 (any SSM/S3/parse failure: keep serving)
             self._on_failure(error)
 
-    def _swap(self, pointer: Pointer) -> None:
+    def _swap(self, pointer: ChampionPointer) -> None:
         started = self._clock()
         bundle = self._load(read_artifacts(self._s3, pointer))
         previous = self.champion.version if self.champion else None

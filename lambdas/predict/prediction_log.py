@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from adapters.observability import logger, metrics
 from mushroom import storage
+from mushroom.records.feedback import FeedbackRecord
+from mushroom.records.prediction import PredictionRecord
 
 JSONL = "application/x-ndjson"
 
@@ -38,9 +40,9 @@ def new_prediction_id() -> str:
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
-def as_jsonl(entries: Iterable[dict[str, Any]]) -> bytes:
+def as_jsonl(records: Iterable[PredictionRecord | FeedbackRecord]) -> bytes:
     """One compact JSON object per line."""
-    return "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in entries).encode()
+    return "".join(json.dumps(r.to_dict(), separators=(",", ":")) + "\n" for r in records).encode()
 
 
 class PredictionLog:
@@ -50,7 +52,7 @@ class PredictionLog:
         self.s3, self.bucket, self.clock = s3, bucket, clock
 
     def record_predictions(
-        self, entries: list[dict[str, Any]], name: str | None = None, when: datetime | None = None
+        self, entries: list[PredictionRecord], name: str | None = None, when: datetime | None = None
     ) -> bool:
         """Store one request's predictions; ``False`` (logged, counted) when S3 refuses."""
         when = when or self.clock()
@@ -64,7 +66,7 @@ class PredictionLog:
             metrics.add_metric(name="PredictionLogWriteFailed", unit=MetricUnit.Count, value=1)
             logger.error(
                 "prediction_log_fallback",
-                extra={"key": key, "error": repr(error), "entries": entries},
+                extra={"key": key, "error": repr(error), "entries": [e.to_dict() for e in entries]},
             )
             return False
 
@@ -72,10 +74,6 @@ class PredictionLog:
         """Store one observed label (the latest feedback for an id wins; raises on failure)."""
         when = self.clock()
         key = storage.feedback_key(when, prediction_id)
-        entry = {
-            "prediction_id": prediction_id,
-            "observed_class": observed_class,
-            "time": when.isoformat(),
-        }
+        entry = FeedbackRecord(prediction_id, observed_class, when.isoformat())
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=as_jsonl([entry]), ContentType=JSONL)
         return key

@@ -11,6 +11,7 @@ from api_errors import InvalidSpecimens, StorageUnavailable
 from champion import Champion, ChampionCache
 from id_issuer import IdIssuer
 from mushroom.model import ModelBundle
+from mushroom.records.prediction import PredictionRecord
 from mushroom.safety import RULE
 from prediction_log import PredictionLog, utc_now
 import specimens as contract_check
@@ -18,7 +19,7 @@ import specimens as contract_check
 
 def load_bundle(files: Mapping[str, bytes]) -> ModelBundle:
     """The ML engineer's bundle from the three artifacts named by the pointer."""
-    return ModelBundle.from_bytes(files["model_uri"], files["vocabulary_uri"], files["safety_uri"])
+    return ModelBundle.from_bytes(files["model"], files["vocabulary"], files["safety"])
 
 
 class PredictionService:
@@ -96,18 +97,18 @@ class PredictionService:
         }
 
 
-def log_entries(records, results, time: str, source: str) -> list[dict[str, Any]]:
+def log_entries(records, results, time: str, source: str) -> list[PredictionRecord]:
     """One prediction-log line per specimen: id, time, version, features, outcome."""
     return [
-        {
-            "prediction_id": r["prediction_id"],
-            "time": time,
-            "model_version": r["model_version"],
-            "source": source,
-            "features": record,
-            "prediction": r["prediction"],
-            "probability_poisonous": r["probability_poisonous"],
-            "decision": r["decision"],
-        }
+        PredictionRecord(
+            prediction_id=r["prediction_id"],
+            time=time,
+            model_version=r["model_version"],
+            source=source,
+            features=record,
+            prediction=r["prediction"],
+            probability_poisonous=r["probability_poisonous"],
+            decision=r["decision"],
+        )
         for record, r in zip(records, results)
     ]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from adapters.config import RetrainConfig
+from adapters.messaging import Messenger
 from mushroom.retraining import COOLDOWN, ENQUEUE, AlarmsInAlarm, Decision, Trigger, decide
 from retrain_state import RetrainStateStore, StateConflict
 
@@ -31,23 +31,22 @@ def request_retraining(
         except StateConflict:
             continue  # another invocation wrote first: decide again on its state
         if decision.action == ENQUEUE:
-            return _enqueue(config, store, sqs, decision.job, now, (state, new_etag))
+            return _enqueue(config, store, sqs, decision.job, (state, new_etag))
         return _outcome(decision, trigger)
     raise StateConflict(f"{config.state_key} kept changing; giving up after {ATTEMPTS} attempts")
 
 
-def _enqueue(config, store, sqs, trigger: Trigger, now: datetime, rollback) -> dict[str, Any]:
+def _enqueue(config, store, sqs, trigger: Trigger, rollback) -> dict[str, Any]:
     """Send the job; if SQS refuses, restore the previous state so a retry can enqueue."""
     try:
-        sent = sqs.send_message(
-            QueueUrl=config.training_queue_url, MessageBody=json.dumps(trigger.job(now))
-        )
+        messenger = Messenger(sqs, None, config.training_queue_url, None)
+        message_id = messenger.request_training(trigger.job())
     except Exception:
         previous, etag = rollback
         store.save(previous, etag)
         raise
     decision = Decision(ENQUEUE, None, "training job enqueued")
-    return {**_outcome(decision, trigger), "message_id": sent["MessageId"]}
+    return {**_outcome(decision, trigger), "message_id": message_id}
 
 
 def _outcome(decision: Decision, trigger: Trigger) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 from mushroom.prediction_ids import PredictionIds
+from mushroom.records.batch_report import BatchReport
 from tests.conftest import specimen
 from tests.unit import predict_support as support
 from tests.unit.ingest_support import HEADER, csv_bytes, good_rows
@@ -192,9 +193,10 @@ def batch_outcome(stack, key: str, seconds: float = 120) -> dict:
             found = s3.get_object(
                 Bucket=stack["data_bucket_name"], Key=f"batch-results/{name}.report.json"
             )
-            return json.loads(found["Body"].read())
         except s3.exceptions.NoSuchKey:
             time.sleep(1)
+        else:  # read as the record, so a report of another shape fails here
+            return BatchReport.from_dict(json.loads(found["Body"].read())).to_dict()
     raise AssertionError(f"no batch-results/{name}.report.json within {seconds:.0f} s")
 
 

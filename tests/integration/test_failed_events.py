@@ -19,6 +19,7 @@ import pytest
 
 from adapters.config import WorkerSettings
 from localcloud.supervisor import Supervisor
+from mushroom.records.training_job import training_job
 from mushroom.storage import DatasetKeys, Source, dataset_id
 from scripts import localaws, redrive
 from tests import stack
@@ -171,7 +172,7 @@ def test_redrive_moves_dead_lettered_training_jobs_back_to_their_queue(outputs, 
         outputs["training_dlq_url"],
     )
     marker = f"it-redrive-{uuid.uuid4().hex[:8]}"
-    job = {"reason": marker, "dataset_ids": [], "correlation_id": marker}
+    job = training_job(marker, correlation_id=marker).to_dict()
     with trainer_stopped(local_cloud):
         # Given a training job received (and not finished) as often as the redrive policy allows
         # (delayed past the stopped worker's last long poll, which LocalStack may still answer)

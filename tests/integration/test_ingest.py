@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from mushroom.records.manifest import Manifest
 from mushroom.storage import DatasetKeys, Source, dataset_id
 from tests.conftest import specimen
 from tests.events import s3_event_for_object
@@ -113,6 +114,7 @@ def test_a_mixed_file_gives_exact_counts(s3, bucket, uploads):
     manifest = wait_for_json(s3, bucket, keys.manifest)
     assert (manifest["rows_in"], manifest["accepted"], manifest["rejected"]) == (13, 10, 3)
     assert manifest["status"] == "partial"
+    assert Manifest.from_dict(manifest).trains  # the record training reads, as written
     report = json.loads(s3.get_object(Bucket=bucket, Key=keys.report)["Body"].read())
     assert report["reasons"]["cap-shape/unknown_code"]["count"] == 1
     assert exists(s3, bucket, keys.rejected)

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 import pytest
 
 from mushroom import storage
+from tests import records
 from scripts import localaws
 from scripts.localaws import client, outputs
 
@@ -45,24 +46,18 @@ def write_degraded_window(stack, count: int = 40) -> list[str]:
     s3, bucket, now = client("s3"), stack["data_bucket_name"], datetime.now(timezone.utc)
     version, ids = champion_version(stack), [str(uuid.uuid4()) for _ in range(count)]
     lines = [
-        {
-            "prediction_id": pid,
-            "time": now.isoformat(),
-            "model_version": version,
-            "features": {"cap-diameter": 3.0, "cap-shape": "x"},
-            "probability_poisonous": 0.1,
-            "prediction": "edible",
-            "decision": "edible",
-        }
+        records.prediction(
+            pid, {"cap-diameter": 3.0, "cap-shape": "x"}, when=now, model_version=version
+        )
         for pid in ids
     ]
     key = storage.prediction_log_key(now, f"itest-{uuid.uuid4().hex[:8]}")
-    s3.put_object(Bucket=bucket, Key=key, Body="".join(json.dumps(x) + "\n" for x in lines))
+    s3.put_object(Bucket=bucket, Key=key, Body=records.jsonl(lines))
     keys = [key]
     for pid in ids:
         feedback = storage.feedback_key(now, pid)
-        entry = {"prediction_id": pid, "observed_class": "p", "time": now.isoformat()}
-        s3.put_object(Bucket=bucket, Key=feedback, Body=json.dumps(entry) + "\n")
+        entry = records.jsonl([records.feedback(pid, "p", now)])
+        s3.put_object(Bucket=bucket, Key=feedback, Body=entry)
         keys.append(feedback)
     return keys
 

@@ -7,7 +7,6 @@ whenever podman or docker works here.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import uuid
@@ -16,6 +15,7 @@ import pytest
 
 from localcloud import container
 from localcloud.engine import engine_named, find_engine
+from mushroom.records.training_job import training_job
 from scripts import localaws
 from tests import stack
 from training.datasets import manifests
@@ -67,9 +67,9 @@ def test_a_container_killed_mid_run_gets_the_request_back_and_trains_it_to_a_dec
     s = local_cloud.settings
     engine = engine_named(s, mode.engine)
     reason = f"it-container-kill-{uuid.uuid4().hex[:6]}"
-    body = {"reason": reason, "dataset_ids": [], "correlation_id": str(uuid.uuid4())}
+    job = training_job(reason, correlation_id=str(uuid.uuid4()))
     localaws.client("sqs").send_message(
-        QueueUrl=outputs["training_queue_url"], MessageBody=json.dumps(body)
+        QueueUrl=outputs["training_queue_url"], MessageBody=job.to_json()
     )
     wait_for_text(s.logs / "trainer.log", reason, timeout=120)
     time.sleep(3)  # inside the run (gathering data / searching)

@@ -5,7 +5,6 @@ Needs `make up deploy`; the training worker runs under supervisord (make up star
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 
@@ -15,6 +14,7 @@ import pytest
 from localcloud.health import healthy
 from localcloud.supervisor import Supervisor
 from mushroom import datafile
+from mushroom.records.training_job import training_job
 from scripts import localaws
 from tests import stack
 from training import pipeline
@@ -55,9 +55,9 @@ def supervisor(local_cloud):
 
 
 def send_request(outputs, reason: str) -> None:
-    body = {"reason": reason, "dataset_ids": [], "correlation_id": str(uuid.uuid4())}
+    job = training_job(reason, correlation_id=str(uuid.uuid4()))
     localaws.client("sqs").send_message(
-        QueueUrl=outputs["training_queue_url"], MessageBody=json.dumps(body)
+        QueueUrl=outputs["training_queue_url"], MessageBody=job.to_json()
     )
 
 

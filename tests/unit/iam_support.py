@@ -44,6 +44,14 @@ CONDITION_TESTS = {
 }
 
 
+def forget_mlflow_s3_clients() -> None:
+    """MLflow caches its S3 client (keyed without the environment's credentials): a client made
+    by an earlier test would upload artifacts with that test's keys, not the role's."""
+    from mlflow.store.artifact import s3_artifact_repo
+
+    s3_artifact_repo._cached_get_s3_client.cache_clear()
+
+
 @dataclass(frozen=True)
 class Call:
     """One AWS request as IAM sees it."""
@@ -245,7 +253,11 @@ class EnforcedCloud:
             patch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
             patch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
             patch.setattr(boto3, "DEFAULT_SESSION", None)
-            yield
+            forget_mlflow_s3_clients()
+            try:
+                yield
+            finally:
+                forget_mlflow_s3_clients()
 
     def actions(self, role: str) -> set[str]:
         """The actions the role was allowed (proof its calls went through the policy check)."""

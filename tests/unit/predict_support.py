@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from mushroom.encoding import Vocabulary
+from mushroom.records.bundle import LAYOUT
+from mushroom.records.champion import ChampionPointer
 from mushroom.safety import SafetyPolicy, build_profiles
 from tests.conftest import specimen
 
@@ -85,21 +86,21 @@ def publish(
     """Upload a bundle and point the SSM champion parameter at it (as promotion does)."""
     files = files or bundle_files()
     prefix = f"models/{version}"
-    for name, body in files.items():
-        s3.put_object(Bucket=ARTIFACT_BUCKET, Key=f"{prefix}/{name}", Body=body)
-    base = f"s3://{ARTIFACT_BUCKET}/{prefix}"
-    pointer = {
-        "version": version,
-        "run_id": f"run-{version}",
-        "model_uri": f"{base}/model.lgb",
-        "vocabulary_uri": f"{base}/vocabulary.json",
-        "safety_uri": f"{base}/safety.json",
-        "threshold": 0.2,
-        "trained_at": "2026-01-01T00:00:00+00:00",
-        "metrics": {"random": {"accuracy": 0.99}, "species_grouped": {"accuracy": 0.8}},
-    }
-    ssm.put_parameter(Name=parameter, Value=json.dumps(pointer), Type="String", Overwrite=True)
-    return pointer
+    for path in LAYOUT.model_files().values():  # where a registered version keeps its files
+        body = files[path.rsplit("/", 1)[-1]]
+        s3.put_object(Bucket=ARTIFACT_BUCKET, Key=f"{prefix}/{path}", Body=body)
+    pointer = ChampionPointer.locate(
+        "mushroom-classifier",
+        version,
+        f"run-{version}",
+        model_folder=f"s3://{ARTIFACT_BUCKET}/{prefix}",
+        run_artifacts=f"s3://{ARTIFACT_BUCKET}/runs/run-{version}/artifacts",
+        trained_at="2026-01-01T00:00:00+00:00",
+        threshold=0.2,
+        metrics={"random_accuracy": 0.99, "species_accuracy": 0.8},
+    )
+    ssm.put_parameter(Name=parameter, Value=pointer.to_json(), Type="String", Overwrite=True)
+    return pointer.to_dict()
 
 
 def reconfigure(handler, monkeypatch) -> None:

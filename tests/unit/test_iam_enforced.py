@@ -21,10 +21,12 @@ from moto import mock_aws
 
 from adapters.clients import aws_client
 from adapters.config import WorkerSettings
-from mushroom import messaging, storage
+from mushroom import storage
+from mushroom.records.training_job import NEW_DATA, training_job
+from tests import records
 from tests.conftest import specimen
-from tests.infrastructure.test_iam import broad_statements
 from tests.events import LambdaContext, api_gateway_request, merge_records, s3_event_for_object
+from tests.infrastructure.test_iam import broad_statements
 from tests.unit import predict_support
 from tests.unit import terraform_policies as names
 from tests.unit import training_support
@@ -104,8 +106,8 @@ def put_ingested_dataset(cloud: EnforcedCloud, dataset_id: str) -> None:
     training_support.frame().to_parquet(buffer)
     keys = storage.DatasetKeys(dataset_id)
     cloud.s3.put_object(Bucket=DATA, Key=keys.processed, Body=buffer.getvalue())
-    manifest = {"dataset_id": dataset_id, "status": "accepted"}
-    cloud.s3.put_object(Bucket=DATA, Key=keys.manifest, Body=json.dumps(manifest))
+    manifest = records.manifest(dataset_id, rows=len(training_support.frame()))
+    cloud.s3.put_object(Bucket=DATA, Key=keys.manifest, Body=json.dumps(manifest.to_dict()))
 
 
 def put_labelled_prediction(
@@ -114,12 +116,12 @@ def put_labelled_prediction(
     """A logged prediction and its feedback, as the prediction function writes them."""
     when = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
     features = {k: v for k, v in specimen(**overrides).items() if k != "class"}
-    line = {"prediction_id": prediction_id, "features": features, "prediction": "edible"}
+    line = records.prediction(prediction_id, features, when=when)
     key = storage.prediction_log_key(when, f"request-{prediction_id}")
-    cloud.s3.put_object(Bucket=DATA, Key=key, Body=json.dumps(line) + "\n")
-    label = {"prediction_id": prediction_id, "observed_class": observed, "time": when.isoformat()}
+    cloud.s3.put_object(Bucket=DATA, Key=key, Body=records.jsonl([line]))
+    label = records.feedback(prediction_id, observed, when)
     cloud.s3.put_object(
-        Bucket=DATA, Key=storage.feedback_key(when, prediction_id), Body=json.dumps(label)
+        Bucket=DATA, Key=storage.feedback_key(when, prediction_id), Body=records.jsonl([label])
     )
 
 
@@ -151,8 +153,8 @@ def test_training_worker_runs_with_its_role(cloud, tmp_path, small_training):
     put_ingested_dataset(cloud, "good")
     put_labelled_prediction(cloud, "p1")
     put_labelled_prediction(cloud, "p2", "e", cap_diameter="90")  # no species fits: held
-    job_message = messaging.training_job(messaging.NEW_DATA, ["good"], correlation_id="c1")
-    cloud.sqs.send_message(QueueUrl=cloud.queue_url, MessageBody=json.dumps(job_message))
+    job_message = training_job(NEW_DATA, ["good"], correlation_id="c1")
+    cloud.sqs.send_message(QueueUrl=cloud.queue_url, MessageBody=job_message.to_json())
     settings = worker_settings(cloud, tmp_path)
     # When the worker takes the job with the training worker's role
     with cloud.role(names.TRAINING_WORKER):
@@ -255,15 +257,12 @@ def test_predict_api_feedback_and_batch_run_with_its_role(cloud, champion, monke
 
 def test_monitor_runs_with_its_role(cloud, monkeypatch):
     # Given a champion with its reference profile, and a labelled window of predictions
-    profile_key = "1/models/m-1/artifacts/reference_profile.json"
-    cloud.s3.put_object(
-        Bucket=names.ARTIFACT_BUCKET, Key=profile_key, Body=json.dumps(monitor_support.PROFILE)
-    )
+    pointer = monitor_support.POINTER
+    bucket, profile_key = pointer.reference_profile_uri.removeprefix("s3://").split("/", 1)
+    assert bucket == names.ARTIFACT_BUCKET
+    cloud.s3.put_object(Bucket=bucket, Key=profile_key, Body=monitor_support.PROFILE.to_json())
     cloud.ssm.put_parameter(
-        Name=names.CHAMPION_PARAMETER,
-        Overwrite=True,
-        Type="String",
-        Value=json.dumps(monitor_support.POINTER),
+        Name=names.CHAMPION_PARAMETER, Overwrite=True, Type="String", Value=pointer.to_json()
     )
     monitor_support.log_predictions(
         cloud.s3, [(str(i), "edible", "edible", "x", 5) for i in range(4)]

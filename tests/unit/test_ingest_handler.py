@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from moto import mock_aws
 
+from mushroom.records.training_job import training_job
 from tests.conftest import specimen
 from tests.events import LambdaContext, merge_records, s3_event_for_object, s3_object_created
 from tests.unit.ingest_support import HEADER, UCI_1987_HEADER, csv_bytes, good_rows
@@ -117,14 +118,12 @@ def test_a_good_file_becomes_a_dataset_a_manifest_and_one_job(stack):
     assert manifest["training_job"]["message_id"]
     jobs = stack.training_jobs()
     assert jobs == [
-        {
-            "reason": "new-data",
-            "dataset_ids": [dataset_id],
-            "manifest": f"manifests/{dataset_id}.json",
-            "manifests": [f"manifests/{dataset_id}.json"],
-            "correlation_id": manifest["correlation_id"],
-            "schema_version": "1",
-        }
+        training_job(
+            "new-data",
+            [dataset_id],
+            correlation_id=manifest["correlation_id"],
+            manifests=[f"manifests/{dataset_id}.json"],
+        ).to_dict()
     ]
     assert stack.alerts() == []
 
@@ -232,6 +231,12 @@ def test_other_prefixes_are_ignored_and_keys_are_url_decoded(stack):
     assert len(result["uploads"]) == 1 and result["uploads"][0]["accepted"] == 2
     manifest = stack.json(result["uploads"][0]["manifest"])
     assert manifest["source"]["key"] == "raw/with space+plus.csv"
+
+
+def test_an_event_without_records_ingests_nothing(stack):
+    # An empty event (the failed-events test probes the function's settings with one) succeeds
+    assert stack.invoke({}) == {"uploads": [], "training_job": None}
+    assert stack.keys("") == [] and stack.training_jobs() == []
 
 
 def test_two_uploads_in_one_event_give_one_job(stack):

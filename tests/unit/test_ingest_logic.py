@@ -91,7 +91,8 @@ def test_species_column_is_kept():
 def test_manifest_names_source_counts_and_outputs():
     outcome = ingest(mixed_file(), SOURCE, max_bytes=LIMIT)
     keys = DatasetKeys(outcome.dataset_id)
-    document = manifest(outcome, keys, correlation_id="c-1", timings={"read_s": 0.1})
+    written = manifest(outcome, keys, correlation_id="c-1", timings={"read_s": 0.1})
+    document = written.to_dict()  # as the ingest function stores it
     assert document["source"]["version_id"] == "v1" and len(document["source"]["sha256"]) == 64
     assert (document["rows_in"], document["accepted"], document["rejected"]) == (8, 5, 3)
     assert document["schema_version"] == contract.SCHEMA_VERSION

@@ -10,6 +10,9 @@ import pytest
 from moto import mock_aws
 
 from mushroom import storage
+from mushroom.records.champion import ChampionPointer
+from mushroom.records.reference import FeatureReference, ReferenceProfile
+from tests import records
 from tests.unit.lambda_loading import FakeContext, load_handler
 
 BUCKET, MODELS, PARAMETER, NAMESPACE = (
@@ -19,20 +22,22 @@ BUCKET, MODELS, PARAMETER, NAMESPACE = (
     "Mushroom",
 )
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
-PROFILE = {
-    "rows": 100,
-    "bins": 2,
-    "features": {
-        "cap-shape": {"kind": "categorical", "shares": {"x": 0.5, "f": 0.5}, "missing_share": 0.0},
-        "cap-diameter": {
-            "kind": "numeric",
-            "edges": [0, 10, 20],
-            "shares": [0.5, 0.5],
-            "missing_share": 0.0,
-        },
+PROFILE = ReferenceProfile(
+    {
+        "cap-shape": FeatureReference("cap-shape", "categorical", (0.5, 0.5), codes=("x", "f")),
+        "cap-diameter": FeatureReference("cap-diameter", "numeric", (0.5, 0.5), edges=(0, 10, 20)),
     },
-}
-POINTER = {"version": "3", "run_id": "r1", "model_uri": f"s3://{MODELS}/1/models/m-1/artifacts"}
+    rows=100,
+    bins=2,
+)
+POINTER = ChampionPointer.locate(
+    "mushroom-classifier",
+    "3",
+    "r1",
+    model_folder=f"s3://{MODELS}/1/models/m-1/artifacts",
+    run_artifacts=f"s3://{MODELS}/1/r1/artifacts",
+    trained_at="2026-11-24T05:00:00+00:00",
+)
 
 
 @pytest.fixture
@@ -52,12 +57,9 @@ def aws(monkeypatch):
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         s3.create_bucket(Bucket=MODELS)
-        s3.put_object(
-            Bucket=MODELS,
-            Key="1/models/m-1/artifacts/reference_profile.json",
-            Body=json.dumps(PROFILE),
-        )
-        boto3.client("ssm").put_parameter(Name=PARAMETER, Type="String", Value=json.dumps(POINTER))
+        bucket, key = POINTER.reference_profile_uri.removeprefix("s3://").split("/", 1)
+        s3.put_object(Bucket=bucket, Key=key, Body=PROFILE.to_json())
+        boto3.client("ssm").put_parameter(Name=PARAMETER, Type="String", Value=POINTER.to_json())
         yield s3
 
 
@@ -65,27 +67,26 @@ def log_predictions(s3, rows: list[tuple[str, str, str, str, float]], version: s
     """(id, prediction, decision, cap-shape, cap-diameter) as one request's prediction log."""
     when = NOW - timedelta(minutes=10)
     lines = [
-        {
-            "prediction_id": pid,
-            "time": when.isoformat(),
-            "model_version": version,
-            "features": {"cap-shape": shape, "cap-diameter": diameter},
-            "probability_poisonous": 0.9 if prediction == "poisonous" else 0.1,
-            "prediction": prediction,
-            "decision": decision,
-        }
+        records.prediction(
+            pid,
+            {"cap-shape": shape, "cap-diameter": diameter},
+            prediction,
+            decision=decision,
+            when=when,
+            model_version=version,
+        )
         for pid, prediction, decision, shape, diameter in rows
     ]
-    body = "".join(json.dumps(line) + "\n" for line in lines)
-    s3.put_object(Bucket=BUCKET, Key=storage.prediction_log_key(when, f"req-{version}"), Body=body)
+    key = storage.prediction_log_key(when, f"req-{version}")
+    s3.put_object(Bucket=BUCKET, Key=key, Body=records.jsonl(lines))
 
 
 def give_feedback(s3, labels: dict[str, str]) -> None:
     """One feedback object per label."""
     when = NOW - timedelta(minutes=5)
     for pid, label in labels.items():
-        entry = {"prediction_id": pid, "observed_class": label, "time": when.isoformat()}
-        s3.put_object(Bucket=BUCKET, Key=storage.feedback_key(when, pid), Body=json.dumps(entry))
+        entry = records.jsonl([records.feedback(pid, label, when)])
+        s3.put_object(Bucket=BUCKET, Key=storage.feedback_key(when, pid), Body=entry)
 
 
 def metric(name: str, dimensions: list[dict] | None = None) -> list[float]:

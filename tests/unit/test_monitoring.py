@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mushroom import monitoring
-from mushroom.monitoring import FeatureReference, ReferenceProfile
+from mushroom.records.reference import FeatureReference, ReferenceProfile
 
 
 def record(pid: str, prediction: str, decision: str, **features) -> dict:
@@ -139,9 +139,7 @@ def test_categorical_counts_have_other_and_missing_bins():
 
 def test_categorical_feature_psi_by_hand():
     # Given reference x: 0.5, f: 0.5 and live x, x, x, f
-    reference = FeatureReference.from_dict(
-        "cap-shape", {"kind": "categorical", "shares": {"x": 0.5, "f": 0.5}}
-    )
+    reference = FeatureReference("cap-shape", "categorical", (0.5, 0.5), codes=("x", "f"))
     # Then bins (x, f, other, missing), smoothed with 1e-4 over 4 bins; other/missing add 0
     d = 1 + 4e-4
     ref, live = 0.5001 / d, (0.7501 / d, 0.2501 / d)
@@ -152,9 +150,7 @@ def test_categorical_feature_psi_by_hand():
 
 def test_numeric_feature_psi_by_hand():
     # Given bins [0,10) [10,20] with shares 0.8 / 0.2 and no missing in training
-    reference = FeatureReference.from_dict(
-        "cap-diameter", {"kind": "numeric", "bin_edges": [0, 10, 20], "shares": [0.8, 0.2]}
-    )
+    reference = FeatureReference("cap-diameter", "numeric", (0.8, 0.2), edges=(0, 10, 20))
     # When live values are half low, half high (one missing among 4)
     value = monitoring.feature_psi(reference, [1, 15, 25, None], epsilon=1e-4)
     # Then bins (low, high, missing) = (1/4, 2/4, 1/4) vs (0.8, 0.2, 0)
@@ -167,15 +163,11 @@ def test_numeric_feature_psi_by_hand():
 
 def profile() -> ReferenceProfile:
     """Two features: one stable, one that will drift."""
-    return ReferenceProfile.from_dict(
-        {
-            "model_version": "3",
-            "features": {
-                "cap-shape": {"kind": "categorical", "shares": {"x": 0.5, "f": 0.5}},
-                "cap-diameter": {"kind": "numeric", "bin_edges": [0, 10, 20], "shares": [0.5, 0.5]},
-            },
-        }
+    features = (
+        FeatureReference("cap-shape", "categorical", (0.5, 0.5), codes=("x", "f")),
+        FeatureReference("cap-diameter", "numeric", (0.5, 0.5), edges=(0, 10, 20)),
     )
+    return ReferenceProfile({f.name: f for f in features}, rows=100, bins=2)
 
 
 def test_drift_share_counts_features_above_threshold():
@@ -197,19 +189,10 @@ def test_drift_with_too_few_specimens_is_a_state():
     )
 
 
-def test_reference_profile_reads_a_feature_list_with_missing_share():
-    doc = {
-        "features": [
-            {
-                "name": "season",
-                "kind": "categorical",
-                "codes": ["a", "w"],
-                "shares": [0.6, 0.2],
-                "missing_share": 0.2,
-            }
-        ]
-    }
-    season = ReferenceProfile.from_dict(doc).features["season"]
+def test_reference_shares_keep_the_missing_share():
+    season = FeatureReference(
+        "season", "categorical", (0.6, 0.2), codes=("a", "w"), missing_share=0.2
+    )
     # present shares are rescaled to 1 - missing_share; then other (0) and missing
     assert monitoring.reference_shares(season) == pytest.approx([0.6, 0.2, 0.0, 0.2])
 

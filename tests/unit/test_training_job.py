@@ -9,11 +9,12 @@ import pytest
 from moto import mock_aws
 
 from adapters.config import WorkerSettings
+from tests import records
 from tests.conftest import specimen
 from tests.unit import training_support as support
 from tests.unit.test_training_register import _small_search
 from training import datasets, gate, job, pipeline
-from training.worker import Interrupted, TrainingRequest
+from training.request import Interrupted, TrainingRequest
 
 BUCKET = "data"
 
@@ -34,22 +35,22 @@ def put_dataset(s3, dataset_id, frame, status="accepted"):
     buffer = io.BytesIO()
     frame.to_parquet(buffer)
     s3.put_object(Bucket=BUCKET, Key=f"processed/{dataset_id}.parquet", Body=buffer.getvalue())
-    manifest = {"dataset_id": dataset_id, "status": status}
-    s3.put_object(Bucket=BUCKET, Key=f"manifests/{dataset_id}.json", Body=json.dumps(manifest))
+    manifest = records.manifest(dataset_id, status, rows=len(frame))
+    s3.put_object(Bucket=BUCKET, Key=manifest.key, Body=json.dumps(manifest.to_dict()))
 
 
 def put_feedback(s3, prediction_id, features, observed):
-    line = {"prediction_id": prediction_id, "features": features, "prediction": "edible"}
+    line = records.prediction(prediction_id, features)
     s3.put_object(
         Bucket=BUCKET,
         Key=f"predictions/2026-11-24/{prediction_id}.jsonl",
-        Body=json.dumps(line) + "\n",
+        Body=records.jsonl([line]),
     )
-    label = {"prediction_id": prediction_id, "observed_class": observed, "time": "t"}
+    label = records.feedback(prediction_id, observed)
     s3.put_object(
         Bucket=BUCKET,
         Key=f"feedback/2026-11-24/{prediction_id}.jsonl",
-        Body=json.dumps(label) + "\n",
+        Body=records.jsonl([label]),
     )
 
 
@@ -68,7 +69,7 @@ def test_training_frames_use_trainable_manifests_and_labelled_feedback(aws):
     aws["s3"].put_object(
         Bucket=BUCKET,
         Key="predictions/2026-11-24/p3.jsonl",
-        Body=json.dumps({"prediction_id": "p3", "features": {}}) + "\n",
+        Body=records.jsonl([records.prediction("p3", {})]),
     )
     # When the job gathers its data
     frames, note = datasets.training_frames(aws["s3"], BUCKET)

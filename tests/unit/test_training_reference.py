@@ -6,12 +6,14 @@ import numpy as np
 
 from mushroom.encoding import Vocabulary
 from tests.unit import training_support as support
-from training.reference import reference_profile, to_json
+from mushroom.records.reference import ReferenceProfile
+from training.reference import reference_profile
 
 
 def test_shares_and_missing_add_up_to_one_for_every_feature():
     vocabulary = Vocabulary.from_contract()
-    profile = reference_profile(vocabulary.encode_frame(support.frame()), vocabulary)
+    written = reference_profile(vocabulary.encode_frame(support.frame()), vocabulary)
+    profile = written.to_dict()
     assert profile["rows"] == 240 and set(profile["features"]) == set(vocabulary.features)
     for feature in profile["features"].values():
         shares = (
@@ -24,4 +26,5 @@ def test_shares_and_missing_add_up_to_one_for_every_feature():
         and len(diameter["shares"]) == len(diameter["edges"]) - 1
     )
     assert profile["features"]["gill-spacing"]["missing_share"] == 1.0
-    assert json.loads(to_json(profile)) == profile
+    assert json.loads(written.to_json()) == profile
+    assert ReferenceProfile.from_json(written.to_json()) == written

@@ -60,7 +60,7 @@ def test_champion_refusal_and_previous(registry, tmp_path, monkeypatch):
     uri, artifacts = registry
     first = register(candidate(tmp_path, monkeypatch), uri, artifacts)
     assert first["promoted"], first["reason"]
-    assert first["pointer"]["model_uri"].endswith("/model.lgb")
+    assert first["pointer"].model_uri.endswith("/model.lgb")
 
     worse = register(candidate(tmp_path, monkeypatch, shuffle=True), uri, artifacts)
     assert not worse["promoted"] and worse["reason"].startswith("refused")

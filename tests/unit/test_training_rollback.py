@@ -31,8 +31,8 @@ def test_rollback_restores_previous_and_publishes_its_pointer(two_champions):
     published = []
     restored = rollback(two_champions, published.append)
     assert aliases(two_champions) == {"champion": "1", "previous": "2"}
-    assert published == [restored] and restored["version"] == "1"
-    assert restored["model_uri"].endswith("/model.lgb") and restored["threshold"] is not None
+    assert published == [restored] and restored.version == "1"
+    assert restored.model_uri.endswith("/model.lgb") and restored.threshold is not None
     restored_version = two_champions.get_model_version(MODEL, "1")
     assert restored_version.tags["promotion_reason"] == "restored by rollback from version 2"
     assert restored_version.description.startswith("restored by rollback from version 2 at ")

@@ -8,7 +8,9 @@ import pytest
 from moto import mock_aws
 
 from adapters.config import WorkerSettings
-from training.worker import Interrupted, TrainingRequest, Worker, check_stop
+from mushroom.records.training_job import training_job
+from training.request import Interrupted, TrainingRequest, check_stop
+from training.worker import Worker
 
 
 @pytest.fixture
@@ -40,8 +42,9 @@ def make_worker(aws, trainer):
     return Worker(settings, trainer, sqs=aws["sqs"], sns=aws["sns"])
 
 
-def send(aws, **body):
-    aws["sqs"].send_message(QueueUrl=aws["queue"], MessageBody=json.dumps(body))
+def send(aws, reason, dataset_ids, correlation_id=None):
+    job = training_job(reason, dataset_ids, correlation_id=correlation_id)
+    aws["sqs"].send_message(QueueUrl=aws["queue"], MessageBody=job.to_json())
 
 
 def waiting(aws, queue="queue"):

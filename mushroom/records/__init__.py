@@ -1,0 +1,1 @@
+"""Records that cross a component boundary: one type each, with to_dict/from_dict."""

@@ -1,0 +1,76 @@
+"""The training-job message: what the ingest and retrain functions put on the training-jobs
+queue and the training worker reads."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from mushroom.records.versioning import FORMAT_FIELD, check_format, require
+
+FORMAT_VERSION = 1
+RECORD = "training job"
+NEW_DATA = "new-data"
+UNREADABLE = "unreadable-message"
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    """Why a run is asked for, the data sets that prompted it (none for a retrain: the job
+    trains on everything in the bucket) and a correlation id that follows it to the alerts."""
+
+    reason: str
+    correlation_id: str | None = None
+    dataset_ids: tuple[str, ...] = ()
+    manifests: tuple[str, ...] = ()  # the manifest keys of those data sets
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            FORMAT_FIELD: FORMAT_VERSION,
+            "reason": self.reason,
+            "correlation_id": self.correlation_id,
+            "dataset_ids": list(self.dataset_ids),
+            "manifests": list(self.manifests),
+        }
+
+    def to_json(self) -> str:
+        """The SQS message body."""
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> "TrainingJob":
+        check_format(doc, FORMAT_VERSION, RECORD)
+        require(doc, ("reason",), RECORD)
+        correlation = doc.get("correlation_id")
+        return cls(
+            str(doc["reason"]),
+            None if correlation is None else str(correlation),
+            _strings(doc.get("dataset_ids"), "dataset_ids"),
+            _strings(doc.get("manifests"), "manifests"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> "TrainingJob":
+        """Parse a message body; ValueError (JSONDecodeError included) when it is not one."""
+        return cls.from_dict(json.loads(text))
+
+
+def _strings(values: Any, name: str) -> tuple[str, ...]:
+    if values is None:
+        return ()
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise ValueError(f"{RECORD}: {name} must be a list of strings")
+    return tuple(str(v) for v in values)
+
+
+def training_job(
+    reason: str,
+    dataset_ids: Sequence[str] = (),
+    *,
+    correlation_id: str | None,
+    manifests: Sequence[str] = (),
+) -> TrainingJob:
+    """The one builder of training jobs (new data from ingest, alarms and operators from
+    retrain)."""
+    return TrainingJob(reason, correlation_id, tuple(dataset_ids), tuple(manifests))
