@@ -174,7 +174,7 @@ run "worker_task" {
       "MLFLOW_TRACKING_URI", "AWS_REGION", "AWS_DEFAULT_REGION",
       "TRAINING_VISIBILITY_SECONDS", "TRAINING_MAX_RECEIVE_COUNT",
     ])
-    error_message = "The worker's settings (training/settings.py) must all be set."
+    error_message = "The worker's settings (adapters/config.py WorkerSettings) must all be set."
   }
   assert {
     condition = (

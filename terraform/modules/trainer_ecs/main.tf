@@ -26,7 +26,7 @@ locals {
     : ["arn:${local.partition}:ecr:${local.image_ecr[1]}:${local.image_ecr[0]}:repository/${local.image_ecr[2]}"]
   )
 
-  # The worker's settings (training/settings.py); extra_environment may add or override.
+  # The worker's settings (adapters/config.py WorkerSettings); extra_environment may add or override.
   environment = merge(
     {
       TRAINING_QUEUE_URL          = var.training_queue_url
