@@ -36,7 +36,9 @@ def localstack_up() -> bool:
 def run_build(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """layers/build.py with this interpreter (the dev venv's)."""
     command = [sys.executable, str(REPO / "layers" / "build.py"), *args]
-    return subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, f"layers/build.py {' '.join(args)} failed:\n{done.stderr[-4000:]}"
+    return done
 
 
 def deploy(action: str, **env: str) -> subprocess.CompletedProcess:
