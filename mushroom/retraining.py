@@ -11,7 +11,6 @@ Standard library and the records only.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
@@ -38,34 +37,6 @@ class Trigger:
     def job(self) -> TrainingJob:
         """The training-jobs message (no data sets named: a retrain trains on everything)."""
         return training_job(self.reason, correlation_id=self.correlation_id)
-
-
-def trigger_from_event(event: Mapping[str, Any]) -> Trigger | None:
-    """The trigger of a CloudWatch alarm action, the periodic deferred check or a manual
-    invoke; None for non-ALARM states."""
-    if event.get("source") == "aws.cloudwatch" or "alarmData" in event:
-        return _alarm_trigger(event)
-    if event.get("check") == "deferred":
-        return Trigger(DEFERRED_CHECK, str(event.get("correlation_id") or uuid.uuid4()), check=True)
-    if isinstance(event.get("reason"), str) and event["reason"].strip():
-        correlation = str(event.get("correlation_id") or uuid.uuid4())
-        return Trigger(
-            f"manual:{event['reason'].strip()}", correlation, force=bool(event.get("force", False))
-        )
-    raise ValueError(
-        'expected a CloudWatch alarm event, {"check": "deferred"} or {"reason": "..."}'
-    )
-
-
-def _alarm_trigger(event: Mapping[str, Any]) -> Trigger | None:
-    data = event["alarmData"]
-    state = data.get("state") or {}
-    if state.get("value") != "ALARM":
-        return None
-    name = str(data["alarmName"])
-    stamp = str(state.get("timestamp") or event.get("time") or "")
-    correlation = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{event.get('alarmArn', name)}#{stamp}"))
-    return Trigger(f"alarm:{name}", correlation, alarm_name=name, transition=stamp)
 
 
 @dataclass

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+
 from adapters.config import MonitorConfig
 from monitor_metrics import metric_data, publish
 from monitor_store import MonitorStore, parse_time
@@ -15,8 +17,9 @@ from mushroom.records.reference import ReferenceProfile
 
 
 def window_end(event: dict[str, Any], now: datetime) -> datetime:
-    """The scheduled event's time (EventBridge ``time``), else now."""
-    return parse_time(event.get("time", "")) or now
+    """The scheduled event's time (EventBridge ``time``), else now (a manual invoke)."""
+    scheduled = EventBridgeEvent(event)
+    return (parse_time(scheduled.time) if "time" in scheduled else None) or now
 
 
 def serving(predictions: list[dict], version: str | None) -> list[dict]:

@@ -11,7 +11,7 @@ import boto3
 
 from adapters.config import RetrainConfig
 from adapters.observability import logger
-from mushroom.retraining import trigger_from_event
+from retrain_event import trigger_from_event
 from retrain_job import request_retraining
 from retrain_state import RetrainStateStore
 

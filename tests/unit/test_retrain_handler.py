@@ -10,8 +10,8 @@ import pytest
 from moto import mock_aws
 
 from mushroom import storage
-from mushroom.retraining import RetrainState, Trigger, decide, trigger_from_event
-from tests.unit.lambda_loading import FakeContext, load_handler
+from mushroom.retraining import RetrainState, Trigger, decide
+from tests.unit.lambda_loading import LAMBDAS, FakeContext, load_handler
 
 BUCKET = "mushroom-data"
 ARN = "arn:aws:cloudwatch:us-east-1:000000000000:alarm:mushroom-f1-low"
@@ -146,7 +146,10 @@ def test_cooldown_ends():
     assert decide(state, trigger, now, timedelta(hours=1)).action == "cooldown"
 
 
-def test_alarm_correlation_id_is_stable_per_transition():
+def test_alarm_correlation_id_is_stable_per_transition(monkeypatch):
+    monkeypatch.syspath_prepend(str(LAMBDAS / "retrain"))
+    from retrain_event import trigger_from_event
+
     assert trigger_from_event(alarm_event()).correlation_id == (
         trigger_from_event(alarm_event()).correlation_id
     )
