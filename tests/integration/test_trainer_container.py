@@ -43,7 +43,7 @@ def outputs(local_cloud):
 def some_data(outputs, real_data_file):
     """At least one accepted dataset to train on (the real file, ingested, when none is)."""
     s3 = localaws.client("s3")
-    if not any(m.get("status") == "accepted" for m in manifests(s3, outputs["data_bucket_name"])):
+    if not any(m.status == "accepted" for m in manifests(s3, outputs["data_bucket_name"])):
         stack.upload_and_ingest(outputs, real_data_file, "it-container")
 
 
