@@ -455,8 +455,14 @@ def check_layer(name: str, zip_path: Path) -> None:
             "HOME": tmp,
             "PYTHONDONTWRITEBYTECODE": "1",
         }
+        # The check ends with os._exit: pyarrow's thread pools can abort the interpreter's
+        # teardown at random ("terminate called without an active exception", SIGABRT; upstream
+        # apache/arrow#34314) after every check has passed. A failed check still raises first.
+        ending = "\nimport os; sys.stdout.flush(); sys.stderr.flush(); os._exit(0)"
         started = time.monotonic()
-        subprocess.run([python, "-S", "-I", "-c", prelude + code], check=True, env=env, cwd=tmp)
+        subprocess.run(
+            [python, "-S", "-I", "-c", prelude + code + ending], check=True, env=env, cwd=tmp
+        )
         log(f"layer {name}: imports on {python} in {time.monotonic() - started:.1f}s")
 
 
