@@ -16,7 +16,7 @@ from typing import Iterator
 
 from mushroom import contract
 from mushroom.table import open_table
-from mushroom.textfile import Header, is_blank, split_line
+from mushroom.textfile import Header, Readable, is_blank, split_line
 
 BLOCK_ROWS = 5000
 
@@ -37,25 +37,29 @@ class TextRows:
     def __init__(self, header: Header, lines: Iterator[tuple[int, bytes]]):
         self.headers, self.separator = header.fields, header.separator
         self.header: contract.HeaderMatch = header.match
-        self._rows = self._read(lines)
+        self.positions = header.positions
+        self._lines = (line for _, line in lines if not is_blank(line))
+        self._read = 0
 
     def blocks(self, size: int | None = None) -> Iterator[list[TextRow]]:
         """The rows not yet read, in blocks of at most ``size`` (default BLOCK_ROWS)."""
-        while block := list(islice(self._rows, size or BLOCK_ROWS)):
-            yield block
+        for first, lines in self.line_blocks(size):
+            yield [self.row(first + i, line) for i, line in enumerate(lines)]
 
-    def _read(self, lines: Iterator[tuple[int, bytes]]) -> Iterator[TextRow]:
-        index = 0
-        for _, line in lines:
-            if is_blank(line):
-                continue
-            fields, _, reasons = split_line(line, self.separator, len(self.headers))
-            malformed = "; ".join(reason["message"] for reason in reasons) if reasons else None
-            yield TextRow(index, dict(zip(self.headers, fields)), malformed)
-            index += 1
+    def line_blocks(self, size: int | None = None) -> Iterator[tuple[int, list[bytes]]]:
+        """(index of the first, lines) of the rows not yet read, in blocks of at most ``size``."""
+        while lines := list(islice(self._lines, size or BLOCK_ROWS)):
+            first, self._read = self._read, self._read + len(lines)
+            yield first, lines
+
+    def row(self, index: int, line: bytes) -> TextRow:
+        """The row at ``index`` (among data rows) from its line."""
+        fields, _, reasons = split_line(line, self.separator, len(self.headers))
+        malformed = "; ".join(reason["message"] for reason in reasons) if reasons else None
+        return TextRow(index, dict(zip(self.headers, fields)), malformed)
 
 
-def open_text_table(data: bytes, *, max_bytes: int | None = None) -> TextRows:
+def open_text_table(data: bytes | Readable, *, max_bytes: int | None = None) -> TextRows:
     """Check a file as a whole and its header (raising NotATableError), rows to be read.
 
     ``max_bytes`` limits the (decompressed) CSV text, as ingest does; None means no limit.

@@ -51,22 +51,25 @@ class ModelBundle:
         files = layout.model_files()
         return cls.from_bytes(*((Path(folder) / files[role]).read_bytes() for role in ROLES))
 
-    def probability_poisonous(self, matrix: np.ndarray) -> np.ndarray:
-        """P(poisonous) for encoded specimens (single-threaded: fastest for small batches)."""
-        return np.asarray(self.booster.predict(matrix, num_threads=1), dtype=float)
+    def probability_poisonous(self, matrix: np.ndarray, threads: int = 1) -> np.ndarray:
+        """P(poisonous) for encoded specimens (one thread is fastest for small batches)."""
+        return np.asarray(self.booster.predict(matrix, num_threads=threads), dtype=float)
 
     def predict(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Prediction, P(poisonous), the served decision and its explanation (the candidate
         species and the fields that would settle a doubt) for specimens (canonical names)."""
-        matrix = self.vocabulary.encode_records(records)
-        probability = self.probability_poisonous(matrix)
-        decisions, explanations = self.policy.assess(probability, matrix, self.vocabulary)
+        answers = self.answers(self.vocabulary.encode_records(records))
         return [
-            {
-                "prediction": "poisonous" if p >= self.policy.poisonous_from else "edible",
-                "probability_poisonous": round(float(p), 6),
-                "decision": d,
-                **explanation,
-            }
-            for p, d, explanation in zip(probability, decisions, explanations)
+            {"prediction": p, "probability_poisonous": q, "decision": d, **explanation}
+            for p, q, d, explanation in zip(*answers)
         ]
+
+    def answers(self, matrix: np.ndarray, threads: int = 1) -> tuple[list, list, list, list]:
+        """Column-wise for encoded specimens: predictions, P(poisonous) rounded to 6 places,
+        decisions and explanations (batch scoring uses them without a dict per specimen)."""
+        probability = self.probability_poisonous(matrix, threads)
+        decisions, explanations = self.policy.assess(probability, matrix, self.vocabulary)
+        poisonous = probability >= self.policy.poisonous_from
+        predictions = np.where(poisonous, "poisonous", "edible").tolist()
+        rounded = [round(p, 6) for p in probability.tolist()]  # as the API always rounded
+        return predictions, rounded, decisions, explanations

@@ -20,6 +20,7 @@ from mushroom import contract
 from mushroom.textfile import (
     Content,
     Header,
+    Readable,
     Refusal,
     check_header,
     is_blank,
@@ -72,7 +73,9 @@ class TableReader:
             yield parse_rows(batch, self.header)
 
 
-def open_table(data: bytes, *, max_bytes: int | None, labelled: bool = True) -> TableReader:
+def open_table(
+    data: bytes | Readable, *, max_bytes: int | None, labelled: bool = True
+) -> TableReader:
     """Check the file as a whole and its header; rows are then read with ``chunks()`` (pandas)
     or line by line from ``lines`` (no pandas: batch scoring). ``max_bytes=None``: no limit."""
     text = open_text(data, max_bytes=max_bytes)

@@ -27,7 +27,7 @@ import hashlib
 import io
 import zlib
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 from mushroom import contract
 from mushroom.errors import NotATableError
@@ -109,7 +109,7 @@ def refuse(rule: str, message: str) -> NotATableError:
     return NotATableError(rule, message)
 
 
-def open_text(data: bytes, *, max_bytes: int | None = None) -> TextFile:
+def open_text(data: bytes | Readable, *, max_bytes: int | None = None) -> TextFile:
     """Check the bytes as a whole (size, compression, text) and read the header line."""
     content = inspect(data, max_bytes)
     lines = numbered_lines(content_blocks(data))
@@ -147,21 +147,40 @@ def missing_columns_message(header: Header, missing: list[str]) -> str:
     return message
 
 
-def content_blocks(data: bytes) -> Iterator[bytes]:
+@dataclass(frozen=True)
+class Readable:
+    """Bytes that can be read more than once from the start without holding them in memory
+    (an S3 object is fetched again): ``open()`` gives a new file-like object."""
+
+    open: Callable[[], BinaryIO]
+    magic: bytes  # the first two bytes (gzip is recognised by them)
+
+
+def readable(data: bytes | Readable) -> Readable:
+    """Bytes in memory as a :class:`Readable` (a Readable is returned as it is)."""
+    if isinstance(data, Readable):
+        return data
+    return Readable(lambda: io.BytesIO(data), data[:2])
+
+
+def content_blocks(data: bytes | Readable) -> Iterator[bytes]:
     """The file's bytes in blocks, decompressed when gzip (recognised by its magic bytes)."""
-    if data[:2] != GZIP_MAGIC:
-        yield from (data[i : i + BLOCK_BYTES] for i in range(0, len(data), BLOCK_BYTES))
+    source = readable(data)
+    stream = source.open()
+    if source.magic != GZIP_MAGIC:
+        while block := stream.read(BLOCK_BYTES):
+            yield block
         return
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
-            while block := stream.read(BLOCK_BYTES):
+        with gzip.GzipFile(fileobj=stream) as unzipped:
+            while block := unzipped.read(BLOCK_BYTES):
                 yield block
     except (OSError, EOFError, zlib.error) as error:
         message = f"the gzip data is corrupt or truncated: {error}"
         raise refuse(Refusal.CORRUPT_COMPRESSION, message) from error
 
 
-def inspect(data: bytes, max_bytes: int | None) -> Content:
+def inspect(data: bytes | Readable, max_bytes: int | None) -> Content:
     """First pass: size limit (none when ``max_bytes`` is None), sha256, binary sniffing."""
     digest, size, sniff = hashlib.sha256(), 0, b""
     for block in content_blocks(data):
@@ -175,7 +194,8 @@ def inspect(data: bytes, max_bytes: int | None) -> Content:
         digest.update(block)
         sniff = sniff or block[:SNIFF_BYTES]
     check_text(sniff)
-    return Content(digest.hexdigest(), size, "gzip" if data[:2] == GZIP_MAGIC else None)
+    compressed = readable(data).magic == GZIP_MAGIC
+    return Content(digest.hexdigest(), size, "gzip" if compressed else None)
 
 
 def check_text(sniff: bytes) -> None:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote_plus
 
+import numpy as np
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 
@@ -34,9 +36,11 @@ from mushroom.csvtext import TextRow, TextRows, open_text_table
 from mushroom.errors import NotATableError
 from mushroom.reasons import ReasonTally
 from mushroom.records.batch_report import BatchReport
-from mushroom.textfile import Refusal
+from mushroom.records.prediction import served_together
+from mushroom.specimen_block import ColumnChecker, read_plain
+from mushroom.textfile import Readable, Refusal
 from object_writer import ObjectWriter
-from service import PredictionService, log_entries
+from service import PredictionService
 
 OUTPUT_COLUMNS = (
     "row",
@@ -50,6 +54,9 @@ OUTPUT_COLUMNS = (
 REJECTED_COLUMNS = ("row", "reasons")
 CSV = "text/csv"
 IDS = uuid.UUID("6b1f1c2e-3c55-4a39-9a61-5f0d3e1b8a10")  # namespace of batch log names
+# The booster uses every core the function has (Lambda gives 1 vCPU per 1,769 MB); the API
+# predicts on one thread, fastest for its small requests.
+THREADS = os.cpu_count() or 1
 
 
 def is_s3_event(event: dict[str, Any]) -> bool:
@@ -76,7 +83,7 @@ def score_upload(service: PredictionService, record: S3EventRecord, max_bytes: i
     etag = source["ETag"].strip('"')
     upload = {"bucket": bucket, "key": key, "etag": etag}
     try:
-        table = open_text_table(_body(source, max_bytes), max_bytes=max_bytes)
+        table = open_text_table(_body(s3, upload, source, max_bytes), max_bytes=max_bytes)
         champion = service.champions.current()
     except NotATableError as error:
         refusal = {"rule": error.rule, "message": str(error)}
@@ -102,23 +109,42 @@ def score_upload(service: PredictionService, record: S3EventRecord, max_bytes: i
     return _write_report(s3, bucket, key, report)
 
 
-def _body(source: dict[str, Any], max_bytes: int) -> bytes:
-    """The object's bytes; one larger than the limit is refused without being read."""
+def _body(s3, upload: dict[str, str], source: dict[str, Any], max_bytes: int) -> Readable:
+    """The object, to be read in blocks (fetched again per pass, never held whole: memory
+    stays flat); one larger than the limit is refused without being read."""
     size = source.get("ContentLength") or 0
+    magic = source["Body"].read(2)
+    source["Body"].close()
     if size > max_bytes:
-        source["Body"].close()
         raise NotATableError(
             Refusal.TOO_LARGE,
             f"the batch file is {size:,} bytes; batch scoring reads at most {max_bytes:,} "
             "bytes per file (MAX_BATCH_BYTES): split it into smaller files",
         )
-    return source["Body"].read()
+
+    def fetch():  # the same version: a new upload under the key is scored on its own event
+        found = s3.get_object(Bucket=upload["bucket"], Key=upload["key"], IfMatch=upload["etag"])
+        return found["Body"]
+
+    return Readable(fetch, magic)
+
+
+@dataclass
+class ScoredRows:
+    """A block's rows that will be scored: encoded, numbered, as input text and log features."""
+
+    matrix: np.ndarray
+    rows: list[int]  # row numbers (from 1)
+    inputs: list[str]  # each row's input fields as the results CSV writes them
+    features: list[str]  # each row's record features as JSON
 
 
 @dataclass
 class Batch:
     """Scores one upload's rows block by block: results written as they come, each block's
-    predictions logged under a name derived from the upload (a repeat overwrites)."""
+    predictions logged under a name derived from the upload (a repeat overwrites). A block is
+    checked and encoded column-wise (:mod:`mushroom.specimen_block`); rows outside the plain
+    subset go through the API's row-by-row rules."""
 
     service: PredictionService
     champion: Champion
@@ -129,36 +155,74 @@ class Batch:
     def score(self, table: TextRows, results: ObjectWriter, rejected: "RejectedRows") -> None:
         """Write the scored rows to ``results`` and the others, with reasons, to ``rejected``."""
         results.write(_csv_lines(table.separator, [[*table.headers, *OUTPUT_COLUMNS]]))
-        for part, block in enumerate(table.blocks()):
-            checked = []
-            for row in block:
-                specimen, problems = _check(table, row)
-                if specimen is None:
-                    rejected.add(row, problems)
-                else:
-                    checked.append((row, specimen))
+        checker = ColumnChecker(self.champion.bundle.vocabulary, table.positions)
+        for part, (first, lines) in enumerate(table.line_blocks()):
+            scored = self._check(table, checker, first, lines, rejected)
             rejected.flush()
-            if checked:
-                results.write(self._score_block(table, checked, part))
+            if scored.rows:
+                results.write(self._score_block(table.separator, scored, part))
 
-    def _score_block(self, table: TextRows, checked: list, part: int) -> bytes:
-        ids = [
-            self.service.ids.derived(f"{self.source}#{row.index}", self.when) for row, _ in checked
-        ]
-        records = [specimen for _, specimen in checked]
-        results = self.service.classify(self.champion, records, ids)
-        entries = log_entries(records, results, self.when.isoformat(), f"batch:{self.source}")
-        self.service.log.record_predictions(entries, _log_name(self.source, part), self.when)
-        self.scored += len(checked)
-        lines = [
-            [
-                *(row.values.get(h, "") for h in table.headers),
-                row.index + 1,
-                *(result[c] for c in OUTPUT_COLUMNS[1:]),
-            ]
-            for (row, _), result in zip(checked, results)
-        ]
-        return _csv_lines(table.separator, lines)
+    def _check(self, table: TextRows, checker: ColumnChecker, first: int, lines, rejected):
+        """The block's rows to score; the others go to ``rejected`` with their reasons."""
+        block = read_plain(lines, table.separator, len(table.headers))
+        checked = checker.check(block)
+        features, inputs = checker.feature_texts(block, checked), block.texts
+        keep = checked.plain.copy()
+        for position in np.flatnonzero(~checked.plain).tolist():
+            row = table.row(first + position, lines[position])
+            specimen, problems = _check(table, row)
+            if specimen is None:
+                rejected.add(row, problems)
+                continue
+            keep[position] = True
+            checked.matrix[position] = self.champion.bundle.vocabulary.encode_records([specimen])
+            features[position] = json.dumps(specimen, separators=(",", ":"))
+            inputs[position] = _csv_text(
+                table.separator, [row.values.get(h, "") for h in table.headers]
+            )
+        positions = np.flatnonzero(keep).tolist()
+        return ScoredRows(
+            checked.matrix[keep],
+            [first + p + 1 for p in positions],
+            [inputs[p] for p in positions],
+            [features[p] for p in positions],
+        )
+
+    def _score_block(self, separator: str, scored: ScoredRows, part: int) -> bytes:
+        """Classify, log and write a block's scored rows (column-wise: no dict per row)."""
+        predictions, probabilities, decisions, explanations = self.champion.bundle.answers(
+            scored.matrix, THREADS
+        )
+        ids = self.service.ids.rows(self.source, [r - 1 for r in scored.rows], self.when)
+        version = self.champion.version
+        answers = list(zip(predictions, probabilities, decisions))
+        log = served_together(
+            self.when.isoformat(), version, f"batch:{self.source}", ids, scored.features, answers
+        )
+        self.service.log.record_lines(log.encode(), _log_name(self.source, part), self.when)
+        self.scored += len(scored.rows)
+        field = _CsvField(separator)
+        tail = separator + field(version) + "\n"
+        return "".join(
+            f"{text}{separator}{row}{separator}{p}{separator}{q!r}{separator}{field(d)}"
+            f"{separator}{field(e['explanation'])}{separator}{i}{tail}"
+            for text, row, (p, q, d), e, i in zip(
+                scored.inputs, scored.rows, answers, explanations, ids
+            )
+        ).encode()
+
+
+class _CsvField:
+    """A value as the csv module writes it with this separator (quoted when it must be)."""
+
+    def __init__(self, separator: str):
+        self.separator, self.known = separator, {}
+
+    def __call__(self, value: str) -> str:
+        text = self.known.get(value)
+        if text is None:
+            text = self.known[value] = _csv_text(self.separator, [value])
+        return text
 
 
 class RejectedRows:
@@ -211,6 +275,11 @@ def _check(table: TextRows, row: TextRow):
         )
         specimen = None
     return specimen, problems
+
+
+def _csv_text(separator: str, row: list) -> str:
+    """One row as the csv module writes it, without the line end."""
+    return _csv_lines(separator, [row]).decode()[:-1]
 
 
 def _csv_lines(separator: str, rows: list[list]) -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Sequence
 
 from adapters.observability import logger
 from api_errors import FeedbackTooLate, KeyUnavailable, UnknownPredictionId
@@ -33,6 +33,10 @@ class IdIssuer:
     def derived(self, name: str, when: datetime) -> str:
         """The deterministic id of ``name`` (a batch row), issued on ``when``'s day."""
         return self.ids.derived(name, when.date())
+
+    def rows(self, source: str, indices: Sequence[int], when: datetime) -> list[str]:
+        """The deterministic ids of an upload's rows (by index among its data rows)."""
+        return self.ids.rows(source, indices, when.date())
 
     def check(self, prediction_id: str) -> IssuedId:
         """The issued id; raises 404 for an id not issued here, 410 past the feedback window."""

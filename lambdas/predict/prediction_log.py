@@ -55,18 +55,22 @@ class PredictionLog:
         self, entries: list[PredictionRecord], name: str | None = None, when: datetime | None = None
     ) -> bool:
         """Store one request's predictions; ``False`` (logged, counted) when S3 refuses."""
+        return self.record_lines(as_jsonl(entries), name, when)
+
+    def record_lines(self, body: bytes, name: str | None = None, when: datetime | None = None):
+        """Store predictions already as JSON Lines (batch scoring writes them column-wise);
+        ``False`` (the lines logged, counted) when S3 refuses."""
         when = when or self.clock()
         key = storage.prediction_log_key(when, name or new_prediction_id())
         try:
-            self.s3.put_object(
-                Bucket=self.bucket, Key=key, Body=as_jsonl(entries), ContentType=JSONL
-            )
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=JSONL)
             return True
         except Exception as error:  # noqa: BLE001 (the prediction was served: keep its record)
             metrics.add_metric(name="PredictionLogWriteFailed", unit=MetricUnit.Count, value=1)
+            entries = [json.loads(line) for line in body.splitlines()]
             logger.error(
                 "prediction_log_fallback",
-                extra={"key": key, "error": repr(error), "entries": [e.to_dict() for e in entries]},
+                extra={"key": key, "error": repr(error), "entries": entries},
             )
             return False
 

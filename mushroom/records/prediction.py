@@ -6,9 +6,10 @@ by the monitor (drift, quality) and by training (reported labels join their feat
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from mushroom.records import format
 
@@ -50,3 +51,29 @@ class PredictionRecord:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "PredictionRecord":
         return format.read(cls, data, FORMAT_VERSION)
+
+
+def served_together(
+    time: str,
+    model_version: str,
+    source: str,
+    ids: Sequence[str],
+    features: Sequence[str],
+    answers: Sequence[tuple[str, float, str]],
+) -> str:
+    """JSON Lines of records served together (one time, model version and source): the text
+    ``to_dict`` and a compact ``json.dumps`` give, built column-wise, since batch scoring logs
+    millions. ``features`` are each record's features already as JSON, ``answers`` are
+    (prediction, probability_poisonous, decision)."""
+    dumps = json.dumps
+    head = f'{{"format_version":{FORMAT_VERSION},"prediction_id":'
+    shared = (
+        f',"time":{dumps(time)},"model_version":{dumps(model_version)},'
+        f'"source":{dumps(source)},"features":'
+    )
+    quoted = {text: dumps(text) for answer in set(a[::2] for a in answers) for text in answer}
+    return "".join(
+        f'{head}"{i}"{shared}{f},"prediction":{quoted[p]},"probability_poisonous":{q!r},'
+        f'"decision":{quoted[d]}}}\n'
+        for i, f, (p, q, d) in zip(ids, features, answers)
+    )

@@ -1,0 +1,138 @@
+"""Batch scoring benchmark: the real file scored by the predict function's batch code,
+in-process and warm, with the champion (the deployed one when a stack is up, a bundle folder
+named by BENCH_BUNDLE_DIR, else the tests' small bundle: named in the figures). S3 is a
+stand-in that keeps only sizes, so the figure is the function's own work: reading, checks,
+encoding, model, safety policy, ids, log and CSVs.
+
+    python scripts/bench_batch.py      (prints a dict; `make bench` collects it)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PREDICT = ROOT / "lambdas" / "predict"
+sys.path[:0] = [str(ROOT), str(PREDICT)]
+
+DATA = ROOT / "data" / "secondary_data.csv"
+BUCKET, KEY = "bench-data", "batch/secondary_data.csv"
+BUNDLE_FILES = ("model.lgb", "vocabulary.json", "safety.json")
+
+
+class SizeOnlyS3:
+    """Serves one object; what is written is counted, not kept."""
+
+    def __init__(self, body: bytes):
+        self.body, self.written = body, {}
+
+    def get_object(self, Bucket, Key, **_):
+        return {"Body": io.BytesIO(self.body), "ETag": '"bench"', "ContentLength": len(self.body)}
+
+    def put_object(self, Key, Body, **_):
+        self.written[Key] = self.written.get(Key, 0) + len(Body)
+        return {"ETag": '"bench"'}
+
+    def create_multipart_upload(self, **_):
+        return {"UploadId": "bench"}
+
+    def upload_part(self, Key, Body, PartNumber, **_):
+        self.written[Key] = self.written.get(Key, 0) + len(Body)
+        return {"ETag": f'"part-{PartNumber}"'}
+
+    def complete_multipart_upload(self, **_):
+        return {}
+
+    def abort_multipart_upload(self, **_):
+        return {}
+
+
+def scorer(files: dict[str, bytes], body: bytes):
+    """A call that scores ``body`` as an upload to batch/ with the bundle in ``files``."""
+    import batch_scoring
+    from champion import Champion
+    from id_issuer import IdIssuer
+    from prediction_log import PredictionLog, utc_now
+    from service import PredictionService
+
+    from mushroom.model import ModelBundle
+    from mushroom.records.champion import ChampionPointer
+    from tests.events import s3_object_created
+
+    s3 = SizeOnlyS3(body)
+    pointer = ChampionPointer.locate(
+        "bench", "1", "run", "s3://b/m", "s3://b/r", trained_at="2026-01-01T00:00:00+00:00"
+    )
+    bundle = ModelBundle.from_bytes(*(files[name] for name in BUNDLE_FILES))
+    champion = Champion(pointer, bundle)
+    champions = type("Fixed", (), {"current": staticmethod(lambda: champion)})()
+    ids = IdIssuer(lambda: "bench-prediction-id-key-0123456789", utc_now, 90)
+    service = PredictionService(champions, PredictionLog(s3, BUCKET), ids)
+    record = batch_scoring.S3Event(s3_object_created(BUCKET, KEY)).record
+
+    def score() -> dict:
+        return batch_scoring.score_upload(service, record, max_bytes=1 << 40)
+
+    return score
+
+
+def in_process(files: dict[str, bytes], repeats: int = 3) -> dict:
+    """The real file (61,069 valid rows), warm: rows per second per invocation, by the clock
+    and by the process's CPU time (the machine may be shared), and the model's share."""
+    score = scorer(files, DATA.read_bytes())
+    summary = score()
+    wall, cpu = [], []
+    for _ in range(repeats):
+        started, used = time.perf_counter(), time.process_time()
+        score()
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - used)
+    rows = summary["scored"]
+    return {
+        "real_file_rows": rows,
+        "real_file_s": round(statistics.median(wall), 3),
+        "rows_per_s": round(rows / statistics.median(wall)),
+        "rows_per_cpu_s": round(rows / statistics.median(cpu)),
+        "model_only_rows_per_cpu_s": model_only(files),
+    }
+
+
+def model_only(files: dict[str, bytes]) -> int:
+    """Rows per CPU second of the booster alone on the encoded file (one thread): the bound
+    the rest of the scoring adds to."""
+    from mushroom.csvtext import open_text_table
+    from mushroom.model import ModelBundle
+    from mushroom.specimen_block import ColumnChecker, read_plain
+
+    bundle = ModelBundle.from_bytes(*(files[name] for name in BUNDLE_FILES))
+    table = open_text_table(DATA.read_bytes())
+    _, lines = next(table.line_blocks(1 << 30))
+    block = read_plain(lines, table.separator, len(table.headers))
+    matrix = ColumnChecker(bundle.vocabulary, table.positions).check(block).matrix
+    used = time.process_time()
+    bundle.probability_poisonous(matrix)
+    return round(len(matrix) / (time.process_time() - used))
+
+
+def run() -> dict:
+    """The figures with the deployed champion, a bundle folder named by BENCH_BUNDLE_DIR
+    (model.lgb, vocabulary.json, safety.json), or else the tests' small bundle."""
+    from scripts.bench_predict import champion_bundle
+
+    folder = os.environ.get("BENCH_BUNDLE_DIR")
+    if folder:
+        files = {name: (Path(folder) / name).read_bytes() for name in BUNDLE_FILES}
+        model = f"bundle folder {folder}"
+    else:
+        files, model = champion_bundle()
+    return {"model": model or "tests' small bundle (no deployed champion)", **in_process(files)}
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=1))
