@@ -226,11 +226,37 @@ class ProfileIndex:
         return np.bitwise_and.reduce(self._code_table[self._table_rows(matrix)], axis=1)
 
     def _numeric_bits(self, matrix: np.ndarray) -> np.ndarray:
-        """Every given number is inside the profile's range."""
-        numbers = matrix[:, self._numeric_positions, None]
-        inside = (numbers >= self._low) & (numbers <= self._high)
-        inside = np.where(np.isnan(numbers), True, inside)
-        return np.bitwise_and.reduce(_pack(inside), axis=1)
+        """Every given number is inside the profile's range: each number's profiles are looked
+        up by where it falls among the range bounds (comparing every number with every range
+        took a third of a batch's safety time)."""
+        bits = np.broadcast_to(self._real_bits, (len(matrix), len(self._real_bits)))
+        for row, (points, table) in enumerate(self._numeric_tables):
+            numbers = matrix[:, self._numeric_positions[row]]
+            slot = 2 * np.searchsorted(points, numbers)
+            at = slot // 2 < len(points)
+            at[at] = points[slot[at] // 2] == numbers[at]
+            slot = np.where(np.isnan(numbers), len(table) - 1, slot + at)
+            bits = bits & table[slot]
+        return bits
+
+    @cached_property
+    def _numeric_tables(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per numeric: its sorted range bounds, and the profiles (as bits) a number fits in
+        each slot: 2i below bound i (above bound i-1), 2i+1 at bound i; the last row, for a
+        number not given, fits every profile."""
+        tables = []
+        for low, high in zip(self._low, self._high):
+            bounds = np.concatenate([low, high])
+            points = np.unique(bounds[np.isfinite(bounds)])
+            edges = np.concatenate([[-np.inf], points, [np.inf]])
+            between = (edges[:-1] + edges[1:]) / 2  # one value inside each open gap
+            between[0], between[-1] = edges[1] - 1, edges[-2] + 1
+            samples = np.empty(2 * len(points) + 1)
+            samples[0::2], samples[1::2] = between, points
+            inside = (samples[:, None] >= low) & (samples[:, None] <= high)
+            table = np.concatenate([_pack(inside), self._real_bits[None, :]])
+            tables.append((points, table))
+        return tables
 
     def explain(self, matrix: np.ndarray, bits: np.ndarray, shown: int = CANDIDATES_SHOWN):
         """Per specimen: its candidates, most likely first, and the fields that would settle.

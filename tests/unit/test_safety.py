@@ -117,3 +117,26 @@ def test_safety_model_and_metrics_import_without_pandas_or_sklearn():
         "assert not {'pandas', 'sklearn'} & set(sys.modules), sorted(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_numbers_fit_the_profiles_whose_ranges_hold_them(policy, vocabulary):
+    # Given numbers anywhere, on the range bounds exactly, infinite or not given
+    index = policy.index(vocabulary)
+    rng = np.random.default_rng(3)
+    matrix = np.full((3000, len(vocabulary.features)), np.nan)
+    for row, position in enumerate(index._numeric_positions):
+        low, high = index._low[row], index._high[row]
+        bounds = np.concatenate([low[np.isfinite(low)], high[np.isfinite(high)]])
+        values = rng.uniform(bounds.min() - 1, bounds.max() + 1, len(matrix))
+        kind = rng.integers(0, 3, len(matrix))
+        values = np.where(kind == 1, rng.choice(bounds, len(matrix)), values)
+        values[kind == 2] = np.nan
+        values[:2] = [-np.inf, np.inf]
+        matrix[:, position] = values
+    # When their profiles are looked up by the bounds they fall between
+    found = index._numeric_bits(matrix)
+    # Then they are those whose every range holds the number (or any, for a number not given)
+    numbers = matrix[:, index._numeric_positions, None]
+    inside = (numbers >= index._low) & (numbers <= index._high) | np.isnan(numbers)
+    expected = np.bitwise_and.reduce(safety._pack(inside), axis=1) & index._real_bits
+    assert (found == expected).all()
