@@ -84,7 +84,9 @@ NOTES = [
     "checks and encoding, model (every core), safety policy, ids, log and result CSVs. "
     "`rows_per_cpu_s` divides by the process's CPU time (the figure that does not depend on "
     "what else the machine runs); `model_only_rows_per_cpu_s` is the booster alone on one "
-    "thread, the bound the rest adds to.",
+    "thread, the bound the rest adds to. `large_file_*`: the real rows repeated to ~64 MB, "
+    "scored in a fresh process reading the file as a stream (as from S3): its peak RSS "
+    "against the real file's shows memory does not grow with the file.",
     "load: `predict` is POST /predict through API Gateway (API key, usage plan) on LocalStack, "
     "open loop after warming 10 execution environments: a request is due every 1/rate s, half "
     "with 1 real specimen, half with 100; latency counts from the due time (client queueing "

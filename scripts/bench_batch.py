@@ -9,11 +9,13 @@ encoding, model, safety policy, ids, log and CSVs.
 
 from __future__ import annotations
 
-import io
 import json
 import os
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,13 +29,14 @@ BUNDLE_FILES = ("model.lgb", "vocabulary.json", "safety.json")
 
 
 class SizeOnlyS3:
-    """Serves one object; what is written is counted, not kept."""
+    """Serves one object from a file, streamed as S3 does; what is written is counted only."""
 
-    def __init__(self, body: bytes):
-        self.body, self.written = body, {}
+    def __init__(self, path: Path):
+        self.path, self.written = path, {}
 
     def get_object(self, Bucket, Key, **_):
-        return {"Body": io.BytesIO(self.body), "ETag": '"bench"', "ContentLength": len(self.body)}
+        size = self.path.stat().st_size
+        return {"Body": self.path.open("rb"), "ETag": '"bench"', "ContentLength": size}
 
     def put_object(self, Key, Body, **_):
         self.written[Key] = self.written.get(Key, 0) + len(Body)
@@ -53,8 +56,8 @@ class SizeOnlyS3:
         return {}
 
 
-def scorer(files: dict[str, bytes], body: bytes):
-    """A call that scores ``body`` as an upload to batch/ with the bundle in ``files``."""
+def scorer(files: dict[str, bytes], path: Path):
+    """A call that scores the file at ``path`` as an upload to batch/ (bundle: ``files``)."""
     import batch_scoring
     from champion import Champion
     from id_issuer import IdIssuer
@@ -65,7 +68,7 @@ def scorer(files: dict[str, bytes], body: bytes):
     from mushroom.records.champion import ChampionPointer
     from tests.events import s3_object_created
 
-    s3 = SizeOnlyS3(body)
+    s3 = SizeOnlyS3(path)
     pointer = ChampionPointer.locate(
         "bench", "1", "run", "s3://b/m", "s3://b/r", trained_at="2026-01-01T00:00:00+00:00"
     )
@@ -85,7 +88,7 @@ def scorer(files: dict[str, bytes], body: bytes):
 def in_process(files: dict[str, bytes], repeats: int = 3) -> dict:
     """The real file (61,069 valid rows), warm: rows per second per invocation, by the clock
     and by the process's CPU time (the machine may be shared), and the model's share."""
-    score = scorer(files, DATA.read_bytes())
+    score = scorer(files, DATA)
     summary = score()
     wall, cpu = [], []
     for _ in range(repeats):
@@ -120,6 +123,46 @@ def model_only(files: dict[str, bytes]) -> int:
     return round(len(matrix) / (time.process_time() - used))
 
 
+def large_file(files: dict[str, bytes], target_mb: int = 64) -> dict:
+    """A file of about ``target_mb`` (the real rows repeated) scored in a fresh process: time
+    and peak RSS, against the real file's peak (memory must not grow with the file)."""
+    header, *rows = DATA.read_bytes().splitlines(keepends=True)
+    block = b"".join(rows)
+    copies = max(1, target_mb * 2**20 // len(block))
+    figures = {}
+    for name, count in (("real_file", 1), ("large_file", copies)):
+        with tempfile.TemporaryDirectory() as folder:
+            for file_name, content in files.items():
+                (Path(folder) / file_name).write_bytes(content)
+            with (Path(folder) / "upload.csv").open("wb") as upload:
+                upload.write(header)
+                for _ in range(count):
+                    upload.write(block)
+            child = subprocess.run(
+                [sys.executable, __file__, "--one", folder], capture_output=True, text=True
+            )
+        if child.returncode:
+            raise RuntimeError(child.stderr[-2000:])
+        one = json.loads(child.stdout.strip().splitlines()[-1])
+        figures[f"{name}_peak_rss_mb"] = one["peak_rss_mb"]
+        if name == "large_file":
+            size_mb = round((len(header) + copies * len(block)) / 2**20, 1)
+            figures.update(large_file_mb=size_mb, large_file_s=one["seconds"])
+            figures["large_file_rows"] = one["scored"]
+    return figures
+
+
+def one_file(folder: str) -> None:
+    """Child process: score ``folder``/upload.csv once, print seconds, rows and peak memory."""
+    files = {name: (Path(folder) / name).read_bytes() for name in BUNDLE_FILES}
+    score = scorer(files, Path(folder) / "upload.csv")
+    started = time.perf_counter()
+    summary = score()
+    seconds = round(time.perf_counter() - started, 2)
+    peak_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(json.dumps({"seconds": seconds, "scored": summary["scored"], "peak_rss_mb": peak_mb}))
+
+
 def run() -> dict:
     """The figures with the deployed champion, a bundle folder named by BENCH_BUNDLE_DIR
     (model.lgb, vocabulary.json, safety.json), or else the tests' small bundle."""
@@ -131,8 +174,12 @@ def run() -> dict:
         model = f"bundle folder {folder}"
     else:
         files, model = champion_bundle()
-    return {"model": model or "tests' small bundle (no deployed champion)", **in_process(files)}
+    model = model or "tests' small bundle (no deployed champion)"
+    return {"model": model, **in_process(files), **large_file(files)}
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=1))
+    if sys.argv[1:2] == ["--one"]:
+        one_file(sys.argv[2])
+    else:
+        print(json.dumps(run(), indent=1))
