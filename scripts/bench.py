@@ -73,7 +73,9 @@ NOTES = [
     "stack: the champion the prediction and load figures measured (`models:/<name>/<version>`), "
     "and, when none was served, how long the real file took from upload to served champion "
     "through the stack (ingest, queue, trainer, gate, promotion).",
-    "local cloud: `up_to_healthy_s` is the figure the last real `make up` recorded; the Lambda "
+    "local cloud: `up_to_healthy_s` is the figure the last real `make up` recorded, from the "
+    "start of the services to all healthy; `installs_s` is what that `up` spent before, "
+    "installing LocalStack's venv and building the trainer image (a fresh clone's); the Lambda "
     "cold start is a small function's first invoke (the prediction function's own cold start is "
     "`prediction | cold_start.*`).",
     "ingest: `file` is the file the in-process and through-Lambda figures ingested (the large "
@@ -201,11 +203,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def selected(only: list[str] | None) -> list[str]:
+    """The benchmarks to run: ``only`` or all, always after "stack" (what they measure)."""
+    return ["stack", *(name for name in only or BENCHMARKS if name != "stack")]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    names = args.only or list(BENCHMARKS)
-    names = ["stack", *(name for name in names if name != "stack")]
+    names = selected(args.only)
     results = {
         "machine": machine(),
         "benchmarks": {name: run_one(name, BENCHMARKS[name][0]) for name in names},
