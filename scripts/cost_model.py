@@ -68,7 +68,15 @@ IMAGE_GB, IMAGES_KEPT = 0.304, 10  # the training image compressed; ECR keeps th
 
 def money(value: float) -> str:
     """Dollars with the precision a small figure needs."""
+    if value == 0:
+        return "$0"
     return f"${value:,.2f}" if value >= 0.1 else f"${value:.4f}"
+
+
+def price(value: float) -> str:
+    """A unit price as the price list writes it: $3.50, $0.005, $0.0000166667."""
+    text = f"{value:.10f}".rstrip("0")
+    return f"${value:.2f}" if len(text.split(".")[1]) < 2 else f"${text}"
 
 
 def figure(results: dict, path: str, default=None):
@@ -116,13 +124,20 @@ def prediction_inputs(results: dict) -> dict:
 def lambda_row(label: str, milliseconds: float, memory_mb: float) -> tuple:
     billed, gb_s = lambda_gb_s(milliseconds, memory_mb, 1e6)
     quantity = f"1 M × {billed} ms ({label}) × {memory_mb / 1024:g} GB = {gb_s:,.0f} GB-s"
-    return row("Lambda duration", f"${LAMBDA_PER_GB_S}/GB-s", quantity, gb_s * LAMBDA_PER_GB_S)
+    return row(
+        "Lambda duration", f"{price(LAMBDA_PER_GB_S)}/GB-s", quantity, gb_s * LAMBDA_PER_GB_S
+    )
 
 
 def common_prediction_rows() -> list[tuple]:
     return [
-        row("API Gateway REST", f"${API_REST_PER_MILLION}/M requests", "1 M", API_REST_PER_MILLION),
-        row("Lambda requests", f"${LAMBDA_PER_MILLION}/M", "1 M", LAMBDA_PER_MILLION),
+        row(
+            "API Gateway REST",
+            f"{price(API_REST_PER_MILLION)}/M requests",
+            "1 M",
+            API_REST_PER_MILLION,
+        ),
+        row("Lambda requests", f"{price(LAMBDA_PER_MILLION)}/M", "1 M", LAMBDA_PER_MILLION),
     ]
 
 
@@ -158,7 +173,7 @@ def firehose_rows(p: dict) -> list[tuple]:
         lambda_row(label, p["handler_ms"], p["memory_mb"]),
         row(
             "log: Firehose Direct PUT",
-            f"${FIREHOSE_PER_GB}/GB, records rounded up to {FIREHOSE_RECORD_KB} KB",
+            f"{price(FIREHOSE_PER_GB)}/GB, records rounded up to {FIREHOSE_RECORD_KB} KB",
             f"1 M × {FIREHOSE_RECORD_KB} KB = {billed_gb:.2f} GB",
             billed_gb * FIREHOSE_PER_GB,
         ),
@@ -228,7 +243,7 @@ def batch_section(results: dict) -> list[str]:
     items = [
         row(
             "Lambda duration",
-            f"${LAMBDA_PER_GB_S}/GB-s",
+            f"{price(LAMBDA_PER_GB_S)}/GB-s",
             f"{rows_per_gb / 1e6:.1f} M rows ({row_bytes:.1f} bytes each) ÷ {rate:,.0f} rows/s "
             f"= {seconds:,.0f} s × {memory_mb / 1024:g} GB",
             gb_s * LAMBDA_PER_GB_S,
@@ -260,8 +275,8 @@ def training_section(results: dict) -> list[str]:
         return ["No training figure in bench/results.json: run `make bench`."]
     hourly = TRAINER_VCPU * FARGATE_VCPU_HOUR + TRAINER_GB * FARGATE_GB_HOUR
     size = (
-        f"{TRAINER_VCPU} vCPU × ${FARGATE_VCPU_HOUR} + {TRAINER_GB} GB × ${FARGATE_GB_HOUR}"
-        f" = ${hourly:.4f}/h"
+        f"{TRAINER_VCPU} vCPU × {price(FARGATE_VCPU_HOUR)}"
+        f" + {TRAINER_GB} GB × {price(FARGATE_GB_HOUR)} = ${hourly:.4f}/h"
     )
     scaled = TRAINER_START_S + wall + TRAINER_IDLE_S
     items = [
@@ -306,10 +321,10 @@ def idle_rows() -> list[tuple]:
             f"{RDS_STORAGE_GB} GB",
             RDS_GP3_GB_MONTH * RDS_STORAGE_GB,
         ),
-        row("its password: Secrets Manager", f"${SECRET_MONTH}/secret", "1", SECRET_MONTH),
+        row("its password: Secrets Manager", f"{price(SECRET_MONTH)}/secret", "1", SECRET_MONTH),
         row(
             "its name: Cloud Map private namespace + instance",
-            f"${HOSTED_ZONE_MONTH} zone + ${CLOUD_MAP_INSTANCE_MONTH}/instance",
+            f"{price(HOSTED_ZONE_MONTH)} zone + {price(CLOUD_MAP_INSTANCE_MONTH)}/instance",
             "1 + 1",
             HOSTED_ZONE_MONTH + CLOUD_MAP_INSTANCE_MONTH,
         ),
@@ -321,45 +336,47 @@ def idle_rows() -> list[tuple]:
         ),
         row(
             "load balancer",
-            f"ALB ${ALB_HOUR}/h + LCUs",
+            f"ALB {price(ALB_HOUR)}/h + LCUs",
             "none: MLflow is reached through Cloud Map",
             0.0,
         ),
         row(
             "NAT gateway",
-            f"${NAT_HOUR}/h + data",
+            f"{price(NAT_HOUR)}/h + data",
             "none with public subnets (one would add $32.85)",
             0.0,
         ),
         row("trainer (scaled to zero)", "Fargate while a task runs", "0 h", 0.0),
         row(
             "CloudWatch alarms",
-            f"${ALARM_MONTH}/alarm-month (10 free)",
+            f"{price(ALARM_MONTH)}/alarm-month (10 free)",
             f"{ALARMS} alarms",
             ALARMS * ALARM_MONTH,
         ),
         row(
             "CloudWatch custom metrics of an idle monitor",
-            f"${METRIC_MONTH}/metric-month",
+            f"{price(METRIC_MONTH)}/metric-month",
             f"{IDLE_METRICS} series (zero counts)",
             IDLE_METRICS * METRIC_MONTH,
         ),
-        row("CloudWatch dashboard", f"${DASHBOARD_MONTH}/month (3 free)", "1", DASHBOARD_MONTH),
+        row(
+            "CloudWatch dashboard", f"{price(DASHBOARD_MONTH)}/month (3 free)", "1", DASHBOARD_MONTH
+        ),
         row(
             "monitor runs on an empty window",
-            f"${LAMBDA_PER_GB_S}/GB-s + ${LAMBDA_PER_MILLION}/M",
+            f"{price(LAMBDA_PER_GB_S)}/GB-s + {price(LAMBDA_PER_MILLION)}/M",
             f"{MONITOR_RUNS} × {MONITOR_IDLE_S:g} s × {MONITOR_MEMORY_GB} GB (assumed)",
             monitor_gb_s * LAMBDA_PER_GB_S + MONITOR_RUNS / 1e6 * LAMBDA_PER_MILLION,
         ),
         row(
             "logs of those runs",
-            f"${LOG_INGEST_GB}/GB ingested",
+            f"{price(LOG_INGEST_GB)}/GB ingested",
             f"{MONITOR_RUNS} × ~2 KB",
             MONITOR_RUNS * 2048 / GIB * LOG_INGEST_GB,
         ),
         row(
             "ECR: training images",
-            f"${ECR_GB_MONTH}/GB-month",
+            f"{price(ECR_GB_MONTH)}/GB-month",
             f"≤ {IMAGES_KEPT} × {IMAGE_GB} GB",
             IMAGES_KEPT * IMAGE_GB * ECR_GB_MONTH,
         ),
@@ -373,15 +390,18 @@ def idle_rows() -> list[tuple]:
 
 
 def idle_section() -> list[str]:
+    rows = idle_rows()
+    # the tracking server's rows: MLflow itself, then "its ..." database, secret and name
+    rest = sum(r[3] for r in rows if "MLflow" not in r[0] and not r[0].startswith("its "))
     return [
         "**Idle, per month** (nothing uploaded, nothing predicted; on-demand; free tiers "
         "ignored except where noted):",
         "",
-        *table(idle_rows(), "idle per month"),
+        *table(rows, "idle per month"),
         "",
-        "Without `mlflow_on_ecs` (MLflow elsewhere) the serverless part idles at about $5 a "
-        "month, most of it the dashboard and the alarms, and less within the free tiers. S3 "
-        "storage (data, models, logs) comes on top at $0.023 per GB-month.",
+        f"Without `mlflow_on_ecs` (MLflow elsewhere) the rest idles at {money(rest)} a month, "
+        "most of it the dashboard and the alarms (less within the free tiers). S3 storage "
+        f"(data, models, logs) comes on top at {price(S3_GB_MONTH)} per GB-month.",
     ]
 
 
