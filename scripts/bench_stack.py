@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DATA = ROOT / "data" / "secondary_data.csv"
-CHAMPION_TIMEOUT_S = 900.0  # ingest + a cold trainer + both CVs on a shared 2-core machine
-TRAINING_TIMEOUT_S = 600.0
+# ingest + a trainer run (both CVs) on a shared 2-core machine: 6-10 min seen at load 10
+CHAMPION_TIMEOUT_S = 1200.0
+TRAINING_TIMEOUT_S = 1200.0
 
 
 def deployed() -> dict | None:
@@ -66,11 +67,15 @@ def wait_until(what: str, probe, timeout: float, every: float = 2.0):
     raise TimeoutError(f"no {what} after {timeout:.0f} s (see `make logs SERVICE=trainer`)")
 
 
-def wait_for_training(outputs: dict, timeout: float = TRAINING_TIMEOUT_S) -> float:
+def wait_for_training(outputs: dict, timeout: float = TRAINING_TIMEOUT_S) -> float | str:
     """Seconds until the trainer has finished every job, so that it does not share the CPU with
-    the next benchmark."""
+    the next benchmark; a note instead of an error after ``timeout`` (the figures measured
+    before the wait stand)."""
     started = time.perf_counter()
-    wait_until("empty training queue", lambda: training_idle(outputs), timeout)
+    try:
+        wait_until("empty training queue", lambda: training_idle(outputs), timeout)
+    except TimeoutError as error:
+        return f"still training: {error}"
     return round(time.perf_counter() - started, 1)
 
 
