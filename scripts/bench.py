@@ -2,7 +2,8 @@
 
 Each benchmark is a function returning ``{figure: value}``; targets are compared, never
 asserted. Usage: python scripts/bench.py [--only NAME ...] (with --only, the other
-benchmarks keep their rows of the last bench/RESULTS.md, with the machine line they had).
+benchmarks keep their rows of the last bench/RESULTS.md, with the machine line they had, and
+their figures in bench/results.json, which the cost model reads).
 `make bench` starts and deploys the local cloud first; "stack" always runs first and makes
 sure a champion is served (training one when none is), so no figure is skipped.
 """
@@ -208,6 +209,22 @@ def selected(only: list[str] | None) -> list[str]:
     return ["stack", *(name for name in only or BENCHMARKS if name != "stack")]
 
 
+def merged(results: dict, path: Path) -> dict:
+    """``results`` with the other benchmarks' figures of the last results.json (as the table
+    keeps their rows), and which were re-run when."""
+    last = json.loads(path.read_text())
+    benchmarks = {**last.get("benchmarks", {}), **results["benchmarks"]}
+    reruns = {
+        **last.get("reruns", {}),
+        **{name: results["machine"]["date"] for name in results["benchmarks"]},
+    }
+    return {
+        "machine": last.get("machine", results["machine"]),
+        "reruns": reruns,
+        "benchmarks": benchmarks,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(ROOT))
@@ -216,10 +233,11 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "benchmarks": {name: run_one(name, BENCHMARKS[name][0]) for name in names},
     }
-    table = OUT / "RESULTS.md"
+    table, figures = OUT / "RESULTS.md", OUT / "results.json"
     previous = table.read_text() if args.only and table.exists() else ""
     OUT.mkdir(exist_ok=True)
-    (OUT / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    kept_figures = merged(results, figures) if args.only and figures.exists() else results
+    figures.write_text(json.dumps(kept_figures, indent=1, default=str) + "\n")
     table.write_text(markdown(results, previous))
     print(table.read_text())
     return 0

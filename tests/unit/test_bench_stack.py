@@ -50,3 +50,14 @@ def test_a_trainer_still_busy_is_noted_without_losing_the_figures(monkeypatch):
     monkeypatch.setattr(bench_stack, "training_idle", lambda outputs: False)
     waited = bench_stack.wait_for_training(OUTPUTS, timeout=0.01)
     assert waited.startswith("still training: no empty training queue after 0 s")
+
+
+def test_a_partial_rerun_keeps_the_other_figures_for_the_cost_model(tmp_path):
+    last = tmp_path / "results.json"
+    last.write_text(
+        '{"machine": {"date": "d1"}, "benchmarks": {"prediction": {"a": 1}, "ingest": {"b": 2}}}'
+    )
+    rerun = {"machine": {"date": "d2"}, "benchmarks": {"ingest": {"b": 3}}}
+    kept = bench.merged(rerun, last)
+    assert kept["benchmarks"] == {"prediction": {"a": 1}, "ingest": {"b": 3}}
+    assert kept["machine"] == {"date": "d1"} and kept["reruns"] == {"ingest": "d2"}
