@@ -296,6 +296,19 @@ def training_section(results: dict) -> list[str]:
         "",
         "Runs that follow one another within the idle time share one start and one idle tail. "
         "Fargate Spot costs about 70% less.",
+        *contention_note(results, wall, hourly),
+    ]
+
+
+def contention_note(results: dict, wall: float, hourly: float) -> list[str]:
+    """When the bench machine was busy, the run's CPU time bounds what a dedicated task needs."""
+    cpu = figure(results, "training.cpu_seconds")
+    if not cpu or cpu >= wall:
+        return []
+    return [
+        f"The run used {cpu:g} s of CPU in those {wall:g} s of wall time: the machine was "
+        f"shared. A dedicated 2-vCPU task needs about {cpu:g} s or less "
+        f"({money(hourly * cpu / 3600)} for the run alone)."
     ]
 
 

@@ -18,7 +18,7 @@ RESULTS = {
             "deployed_function": {"memory_mb": 2048, "warm_request_ms": 40.0},
         },
         "ingest": {"large_file_mb": 100.0, "large_file_rows": 2_000_000},
-        "training": {"wall_seconds": 90.0, "rows": 60923},
+        "training": {"wall_seconds": 90.0, "cpu_seconds": 45.0, "rows": 60923},
     },
 }
 
@@ -83,3 +83,9 @@ def test_a_document_without_the_markers_is_refused():
 def test_the_docs_hold_the_generated_block():
     text = (cost_model.ROOT / "docs" / "aws.md").read_text()
     assert text.index(cost_model.BEGIN) < text.index(cost_model.END)
+
+
+def test_a_busy_bench_machine_is_named_with_the_cpu_time_of_the_run():
+    text = cost_model.markdown(RESULTS)
+    assert "used 45 s of CPU in those 90 s of wall time" in text
+    assert "($0.0012 for the run alone)" in text  # $0.09874/h x 45 s
