@@ -259,6 +259,7 @@ def champion_bundle() -> tuple[dict, str | None]:
     """The served champion's files from S3 (deployed stack), else the tests' small bundle
     (only when run alone: `make bench` deploys the stack and trains a champion first)."""
     from adapters.config import StackAccess
+    from mushroom.storage import split_s3_uri
     from scripts import bench_stack, localaws
     from tests.unit.predict_support import bundle_files
 
@@ -268,7 +269,7 @@ def champion_bundle() -> tuple[dict, str | None]:
         return bundle_files(), None
     s3, files = localaws.client("s3"), {}
     for uri in pointer.bundle_uris().values():
-        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        bucket, key = split_s3_uri(uri)
         files[uri.rsplit("/", 1)[-1]] = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     # MLflow's client reads these two to load the registered version (mlflow_peers)
     os.environ["MLFLOW_TRACKING_URI"] = StackAccess.from_env().mlflow_tracking_uri

@@ -33,15 +33,14 @@ def deployed() -> dict | None:
 
 def served_pointer(outputs: dict):
     """The champion pointer the predict function serves from, or None before the first one."""
-    from mushroom.records.champion import read_pointer
+    from adapters.parameters import ChampionParameter
     from scripts import localaws
 
     ssm = localaws.client("ssm")
     try:
-        value = ssm.get_parameter(Name=outputs["champion_parameter_name"])["Parameter"]["Value"]
+        return ChampionParameter(ssm, outputs["champion_parameter_name"]).pointer()
     except ssm.exceptions.ParameterNotFound:  # outputs of an earlier LocalStack session
         return None
-    return read_pointer(value)
 
 
 def model_uri(pointer) -> str:
