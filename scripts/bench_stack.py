@@ -57,12 +57,11 @@ def training_idle(outputs: dict) -> bool:
 
 def wait_until(what: str, probe, timeout: float, every: float = 2.0):
     """Poll ``probe`` until it returns something truthy; a clear error after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(every)
+    from scripts import localaws
+
+    found = localaws.poll(probe, timeout, every)
+    if found:
+        return found
     raise TimeoutError(f"no {what} after {timeout:.0f} s (see `make logs SERVICE=trainer`)")
 
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from scripts import bench, bench_stack
+from scripts import bench, bench_stack, localaws
 
 OUTPUTS = {"champion_parameter_name": "/mushroom/champion"}
 
@@ -40,13 +40,13 @@ def test_without_a_stack_it_says_how_to_get_one(monkeypatch):
 
 
 def test_waiting_gives_up_with_what_was_awaited(monkeypatch):
-    monkeypatch.setattr(bench_stack.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(localaws.time, "sleep", lambda seconds: None)
     with pytest.raises(TimeoutError, match="no champion after 0 s"):
         bench_stack.wait_until("champion", lambda: None, timeout=0.01, every=0)
 
 
 def test_a_trainer_still_busy_is_noted_without_losing_the_figures(monkeypatch):
-    monkeypatch.setattr(bench_stack.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(localaws.time, "sleep", lambda seconds: None)
     monkeypatch.setattr(bench_stack, "training_idle", lambda outputs: False)
     waited = bench_stack.wait_for_training(OUTPUTS, timeout=0.01)
     assert waited.startswith("still training: no empty training queue after 0 s")
