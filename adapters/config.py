@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from adapters.environment import FromEnviron, from_environ, one_of, variable
+from adapters.environment import FromEnviron, flag, from_environ, one_of, variable
 from mushroom import storage
 
 MIB = 1024 * 1024
@@ -198,6 +198,7 @@ class StackAccess(FromEnviron):
     endpoint_url: str = variable("AWS_ENDPOINT_URL", "")  # LocalStack's gateway when set
     region: str = variable("AWS_DEFAULT_REGION", "us-east-1")
     deploy_target: str = variable("DEPLOY_TARGET", "local", parse=one_of("local", "aws"))
+    tracking_uri: str = variable("MLFLOW_TRACKING_URI", "")  # another MLflow server when set
 
     @property
     def localstack_url(self) -> str:
@@ -207,3 +208,15 @@ class StackAccess(FromEnviron):
     @property
     def mlflow_url(self) -> str:
         return f"http://127.0.0.1:{self.mlflow_port}"
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        """MLFLOW_TRACKING_URI, else the local server at 127.0.0.1:MLFLOW_PORT."""
+        return self.tracking_uri or self.mlflow_url
+
+
+@dataclass(frozen=True)
+class BenchSettings(FromEnviron):
+    """What `make bench` leaves out: the MLflow peers of the prediction figures take ~1 min."""
+
+    skip_mlflow: bool = variable("BENCH_SKIP_MLFLOW", False, parse=flag)

@@ -69,6 +69,16 @@ def one_of(*allowed: str) -> Callable[[str], str]:
     return choice
 
 
+def flag(text: str) -> bool:
+    """A switch: 1/true/yes or 0/false/no (any case)."""
+    value = text.lower()
+    if value not in ("1", "true", "yes", "0", "false", "no"):
+        raise ValueError(text)
+    return value in ("1", "true", "yes")
+
+
+flag.kind = "one of 1, true, yes, 0, false, no"
+
 KINDS = {int: "an integer", float: "a number", str: "text"}
 
 

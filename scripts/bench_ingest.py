@@ -68,22 +68,27 @@ def one_file(path: str) -> None:
 
 
 def through_lambda() -> dict:
-    """Upload the real file to raw/ and time until its manifest exists (S3 event → Lambda)."""
+    """Upload the real file to raw/ and time until its manifest exists (S3 event → Lambda);
+    then wait for the training run it starts, so the trainer does not share the CPU with the
+    next benchmark."""
+    from scripts import bench_stack
     from tests.stack import upload_and_ingest
-    from scripts import localaws
 
-    if not localaws.OUTPUTS.exists():
-        return {"through_lambda": "skipped: not deployed"}
+    outputs = bench_stack.deployed()
+    if not outputs:
+        return {"through_lambda": "skipped: not deployed (`make bench` deploys)"}
     started = time.perf_counter()
-    manifest = upload_and_ingest(localaws.outputs(), DATA, "bench")
+    manifest = upload_and_ingest(outputs, DATA, "bench")
     return {
         "upload_to_manifest_s": round(time.perf_counter() - started, 2),
         "lambda_ingest_s": manifest["timings"]["ingest_s"],
+        "then_training_idle_s": bench_stack.wait_for_training(outputs),
     }
 
 
 def run() -> dict:
-    return {**in_process(), **large_file(), **through_lambda()}
+    measured = {"file": f"{DATA.relative_to(ROOT)} ({DATA.stat().st_size / 2**20:.1f} MiB)"}
+    return {**measured, **in_process(), **large_file(), **through_lambda()}
 
 
 if __name__ == "__main__":

@@ -372,12 +372,11 @@ def training_since(started: float) -> dict:
     """MLflow runs of the training experiment and registered versions created since then."""
     from mlflow.tracking import MlflowClient
 
+    from adapters.config import StackAccess
     from training.register import EXPERIMENT, MODEL_NAME
 
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or (
-        f"http://{LOOPBACK}:{os.environ.get('MLFLOW_PORT', '5000')}"
-    )
-    client, since = MlflowClient(uri), int(started * 1000)
+    client = MlflowClient(StackAccess.from_env().mlflow_tracking_uri)
+    since = int(started * 1000)
     experiment = client.get_experiment_by_name(EXPERIMENT)
     runs = client.search_runs(
         [experiment.experiment_id], order_by=["attributes.start_time DESC"], max_results=100
@@ -417,6 +416,14 @@ def concurrent_uploads(outputs: dict, count: int) -> dict:
     }
 
 
+def served_model(outputs: dict) -> str:
+    """The registered version the predict load was served by."""
+    from scripts import bench_stack
+
+    pointer = bench_stack.served_pointer(outputs)
+    return bench_stack.model_uri(pointer) if pointer else "no champion served"
+
+
 def run(rate: float = 50.0, seconds: float = 60.0, files: int = 10) -> dict:
     """Both load benchmarks on the deployed stack (skipped when it is not deployed)."""
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -426,6 +433,7 @@ def run(rate: float = 50.0, seconds: float = 60.0, files: int = 10) -> dict:
     # Uploads first: on a fresh stack their training run promotes the champion predict serves.
     uploads = concurrent_uploads(outputs, files)
     return {
+        "model": served_model(outputs),
         "predict": predict_load(outputs, rate, seconds),
         "predict_steady": steady_load(outputs),
         "uploads": uploads,

@@ -8,7 +8,8 @@
   same booster, one specimen per call;
 * end to end: through API Gateway on LocalStack, when ``.state/outputs.json`` has the API.
 
-Environment: AWS_ENDPOINT_URL / LOCALSTACK_PORT for LocalStack; BENCH_SKIP_MLFLOW=1 to skip peers.
+Configuration (adapters/config.py): StackAccess (AWS_ENDPOINT_URL / LOCALSTACK_PORT,
+MLFLOW_PORT) for the local cloud; BenchSettings (BENCH_SKIP_MLFLOW=1 leaves out the peers).
 """
 
 from __future__ import annotations
@@ -54,9 +55,9 @@ def timed(call, repeats: int) -> dict[str, float]:
 
 def localstack_url() -> str:
     """LocalStack's edge URL."""
-    return os.environ.get(
-        "AWS_ENDPOINT_URL", f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT', '4566')}"
-    )
+    from adapters.config import StackAccess
+
+    return StackAccess.from_env().localstack_url
 
 
 def localstack_up() -> bool:
@@ -227,6 +228,7 @@ def mlflow_peers(bundle: dict, registered: str | None) -> dict:
     import lightgbm
     import mlflow
     import numpy as np
+    import pandas
 
     from mushroom.encoding import Vocabulary
 
@@ -240,42 +242,42 @@ def mlflow_peers(bundle: dict, registered: str | None) -> dict:
                 lightgbm.Booster(model_str=bundle["model.lgb"].decode()), source
             )
         model = mlflow.pyfunc.load_model(source)
-        result = {"model": source, "pyfunc_in_process": timed(lambda: model.predict(row), 2000)}
-        result["serve_http"] = serve_http(source, np.asarray(row).tolist())
+        columns = signature_columns(model)
+        frame = pandas.DataFrame(np.asarray(row), columns=columns) if columns else row
+        result = {"model": source, "pyfunc_in_process": timed(lambda: model.predict(frame), 2000)}
+        result["serve_http"] = serve_http(source, np.asarray(row).tolist(), columns)
     return result
 
 
+def signature_columns(model) -> list[str] | None:
+    """The input column names a registered model's signature requires (None without one)."""
+    schema = model.metadata.get_input_schema()
+    return schema.input_names() if schema is not None and schema.has_input_names() else None
+
+
 def champion_bundle() -> tuple[dict, str | None]:
-    """The served champion's files from S3 (deployed stack), else the tests' small bundle."""
+    """The served champion's files from S3 (deployed stack), else the tests' small bundle
+    (only when run alone: `make bench` deploys the stack and trains a champion first)."""
+    from adapters.config import StackAccess
+    from mushroom.storage import split_s3_uri
+    from scripts import bench_stack, localaws
     from tests.unit.predict_support import bundle_files
 
     outputs = deployed_outputs()
-    if not outputs:
-        return bundle_files(), None
-    import boto3
-
-    from mushroom.records.champion import read_pointer
-
-    ssm, s3 = (boto3.client(name, endpoint_url=localstack_url()) for name in ("ssm", "s3"))
-    try:
-        value = ssm.get_parameter(Name=outputs["champion_parameter_name"])["Parameter"]["Value"]
-    except ssm.exceptions.ParameterNotFound:  # outputs of an earlier LocalStack session
-        return bundle_files(), None
-    pointer = read_pointer(value)
+    pointer = bench_stack.served_pointer(outputs) if outputs else None
     if pointer is None:
         return bundle_files(), None
-    files = {}
+    s3, files = localaws.client("s3"), {}
     for uri in pointer.bundle_uris().values():
-        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        bucket, key = split_s3_uri(uri)
         files[uri.rsplit("/", 1)[-1]] = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    os.environ.setdefault(
-        "MLFLOW_TRACKING_URI", f"http://127.0.0.1:{os.environ.get('MLFLOW_PORT', '5000')}"
-    )
+    # MLflow's client reads these two to load the registered version (mlflow_peers)
+    os.environ["MLFLOW_TRACKING_URI"] = StackAccess.from_env().mlflow_tracking_uri
     os.environ.setdefault("MLFLOW_S3_ENDPOINT_URL", localstack_url())
-    return files, f"models:/{pointer.model_name}/{pointer.version}"
+    return files, bench_stack.model_uri(pointer)
 
 
-def serve_http(path: str, rows: list) -> dict:
+def serve_http(path: str, rows: list, columns: list[str] | None = None) -> dict:
     """`mlflow models serve --env-manager local` on 127.0.0.1, one-row POST /invocations."""
     port = free_port()
     mlflow_cli = str(Path(sys.executable).with_name("mlflow"))
@@ -301,7 +303,8 @@ def serve_http(path: str, rows: list) -> dict:
     )
     try:
         url = f"http://127.0.0.1:{port}/invocations"
-        body = json.dumps({"inputs": rows}).encode()
+        named = {"dataframe_split": {"columns": columns, "data": rows}}
+        body = json.dumps(named if columns else {"inputs": rows}).encode()
         started = time.perf_counter()
         wait_for(f"http://127.0.0.1:{port}/ping", 60)
         startup = time.perf_counter() - started
@@ -377,6 +380,7 @@ def first_request(repeats: int = 3) -> dict:
         "first_request_s": round(statistics.median(first), 3),
         "warm_request_ms": round(statistics.median(warm) * 1e3, 1),
         "n": repeats,
+        "memory_mb": lam.get_function_configuration(FunctionName=name)["MemorySize"],
     }
 
 
@@ -397,8 +401,18 @@ def end_to_end(repeats: int = 200) -> dict:
     return timed(call, repeats)
 
 
+def peers_or_error(bundle: dict, registered: str | None) -> dict:
+    """The MLflow peers' figures, or their error: a peer that fails loses only its own rows."""
+    try:
+        return mlflow_peers(bundle, registered)
+    except Exception as error:  # noqa: BLE001 - the figures of our own function stand
+        return {"error": f"{type(error).__name__}: {str(error)[:300]}"}
+
+
 def run() -> dict:
     """Every benchmark; ratios are peer p50 / our in-handler p50 for one specimen."""
+    from adapters.config import BenchSettings
+
     warnings.simplefilter("ignore")
     aws_env()
     bundle, registered = champion_bundle()
@@ -410,8 +424,8 @@ def run() -> dict:
         "deployed_function": first_request(),
         "end_to_end": end_to_end(),
     }
-    if not os.environ.get("BENCH_SKIP_MLFLOW"):
-        result["mlflow"] = mlflow_peers(bundle, registered)
+    if not BenchSettings.from_env().skip_mlflow:
+        result["mlflow"] = peers_or_error(bundle, registered)
         ours = result["in_handler"]["specimens_1"]["p50_ms"]
         result["ratios"] = {
             name: round(peer["p50_ms"] / ours, 1)

@@ -37,6 +37,17 @@ def client(service: str):
     )
 
 
+def poll(probe: Callable[[], Any], timeout: float, every: float = 1.0) -> Any:
+    """``probe()``'s first truthy answer within ``timeout`` seconds, else None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(every)
+    return None
+
+
 def alert_text(message: dict) -> tuple[str, str]:
     """(subject, message) of an SNS notification delivered to SQS (raw or enveloped)."""
     body = json.loads(message["Body"])

@@ -70,12 +70,9 @@ def upload(path: Path, bucket: str, key: str) -> storage.Source:
 
 def wait_for(what: str, probe, timeout: float, every: float = 1.0):
     """Poll until probe() returns something; a clear error after the timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(every)
+    found = localaws.poll(probe, timeout, every)
+    if found:
+        return found
     raise SystemExit(f"run: no {what} after {timeout:.0f} s; see `make logs` and `make status`")
 
 

@@ -34,6 +34,7 @@ def bench(data: str | Path = "data/secondary_data.csv", register: bool = True) -
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         outcome = json.loads(outcome_path.read_text(encoding="utf-8"))
     return {
+        "data": str(data),
         "wall_seconds": round(wall, 2),
         "training_seconds": outcome["training_seconds"],
         "cpu_seconds": round(

@@ -18,6 +18,7 @@ COMPONENTS = (
     config.RetrainConfig,
     config.WorkerSettings,
     config.StackAccess,
+    config.BenchSettings,
 )
 REQUIRED = {
     config.IngestConfig: {"DATA_BUCKET", "TRAINING_QUEUE_URL", "ALERTS_TOPIC_ARN"},
@@ -118,4 +119,24 @@ def test_the_scripts_reach_the_stack_as_configured():
     assert error.value.problems == [
         "LOCALSTACK_PORT must be in [1, 65535], got 0",
         "DEPLOY_TARGET must be one of local, aws, got 'gcp'",
+    ]
+
+
+def test_the_benchmarks_use_the_configured_mlflow_server_else_the_local_one():
+    local = config.StackAccess.from_env({"MLFLOW_PORT": "5146"})
+    assert local.mlflow_tracking_uri == "http://127.0.0.1:5146"
+    remote = config.StackAccess.from_env({"MLFLOW_TRACKING_URI": "https://mlflow.example.org"})
+    assert remote.mlflow_tracking_uri == "https://mlflow.example.org"
+
+
+@pytest.mark.parametrize("text, skip", [("", False), ("1", True), ("No", False), ("true", True)])
+def test_the_bench_reads_its_switch_as_a_flag(text, skip):
+    assert config.BenchSettings.from_env({"BENCH_SKIP_MLFLOW": text}).skip_mlflow is skip
+
+
+def test_a_switch_that_is_neither_on_nor_off_is_refused_by_name():
+    with pytest.raises(ConfigError) as error:
+        config.BenchSettings.from_env({"BENCH_SKIP_MLFLOW": "maybe"})
+    assert error.value.problems == [
+        "BENCH_SKIP_MLFLOW must be one of 1, true, yes, 0, false, no, got 'maybe'"
     ]
