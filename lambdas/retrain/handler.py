@@ -10,10 +10,12 @@ from typing import Any
 import boto3
 
 from adapters.config import RetrainConfig
+from adapters.messaging import Messenger
 from adapters.observability import logger
 from retrain_event import trigger_from_event
 from retrain_job import request_retraining
 from retrain_state import RetrainStateStore
+from switch_back_job import switch_back_on_alarm
 
 CONFIG = RetrainConfig.from_env()
 
@@ -22,6 +24,12 @@ CONFIG = RetrainConfig.from_env()
 def clients() -> tuple:
     """S3 and SQS clients, created once per container."""
     return boto3.client("s3"), boto3.client("sqs")
+
+
+@lru_cache(maxsize=1)
+def notifiers() -> tuple:
+    """SSM (the champion pointer) and SNS (operators), for live-quality alarms only."""
+    return boto3.client("ssm"), boto3.client("sns")
 
 
 @lru_cache(maxsize=1)
@@ -49,8 +57,21 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.info("not an ALARM transition: nothing to do")
         return {"action": "ignored", "enqueued": False, "detail": "not an ALARM transition"}
     s3, sqs = clients()
-    store = RetrainStateStore(s3, CONFIG.data_bucket, CONFIG.state_key)
     now = datetime.now(timezone.utc)
+    switched = switch_back_if_due(trigger, sqs, now)
+    store = RetrainStateStore(s3, CONFIG.data_bucket, CONFIG.state_key)
     outcome = request_retraining(CONFIG, store, sqs, trigger, now, alarms_in_alarm)
+    if switched is not None:
+        outcome["switch_back"] = switched
     logger.info("retrain request handled", extra=outcome)
     return outcome
+
+
+def switch_back_if_due(trigger, sqs, now: datetime) -> dict[str, Any] | None:
+    """Before retraining: a live-quality alarm soon after a promotion puts the previous
+    champion back (switch_back_job.py); other triggers go straight to retraining."""
+    ssm, sns = notifiers()
+    messenger = Messenger(sqs, sns, CONFIG.training_queue_url, CONFIG.alerts_topic_arn)
+    switched = switch_back_on_alarm(CONFIG, ssm, messenger, trigger, now)
+    logger.info("switch-back decided", extra=switched)
+    return switched
