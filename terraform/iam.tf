@@ -78,6 +78,10 @@ locals {
         resources  = [local.data_bucket_arn]
         conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.data_prefixes.monitoring}retrain/*"] }]
       },
+      # The switch-back (lambdas/retrain/switch_back_job.py): the previous champion's pointer
+      # back into the parameter, and operators told which alarm, which versions and why.
+      { sid = "SwitchChampionBack", actions = ["ssm:GetParameter", "ssm:PutParameter"], resources = [local.champion_parameter_arn] },
+      { sid = "AlertOnSwitchBack", actions = ["sns:Publish"], resources = [aws_sns_topic.alerts.arn] },
       local.metrics_statement,
     ]
   }
