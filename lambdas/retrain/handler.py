@@ -12,10 +12,10 @@ import boto3
 from adapters.config import RetrainConfig
 from adapters.messaging import Messenger
 from adapters.observability import logger
-from retrain_event import trigger_from_event
+from alarm_job import handle_alarm
+from retrain_event import state_reason, trigger_from_event
 from retrain_job import request_retraining
 from retrain_state import RetrainStateStore
-from switch_back_job import switch_back_on_alarm
 
 CONFIG = RetrainConfig.from_env()
 
@@ -28,7 +28,7 @@ def clients() -> tuple:
 
 @lru_cache(maxsize=1)
 def notifiers() -> tuple:
-    """SSM (the champion pointer) and SNS (operators), for live-quality alarms only."""
+    """SSM (the champion pointer) and SNS (operators), for alarms only."""
     return boto3.client("ssm"), boto3.client("sns")
 
 
@@ -58,20 +58,21 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"action": "ignored", "enqueued": False, "detail": "not an ALARM transition"}
     s3, sqs = clients()
     now = datetime.now(timezone.utc)
-    switched = switch_back_if_due(trigger, sqs, now)
+    alarm = on_alarm(trigger, event, sqs, now) if trigger.alarm_name else None
     store = RetrainStateStore(s3, CONFIG.data_bucket, CONFIG.state_key)
     outcome = request_retraining(CONFIG, store, sqs, trigger, now, alarms_in_alarm)
-    if switched is not None:
-        outcome["switch_back"] = switched
+    if alarm is not None:
+        outcome["alarm_handling"] = alarm
     logger.info("retrain request handled", extra=outcome)
     return outcome
 
 
-def switch_back_if_due(trigger, sqs, now: datetime) -> dict[str, Any] | None:
-    """Before retraining: a live-quality alarm soon after a promotion puts the previous
-    champion back (switch_back_job.py); other triggers go straight to retraining."""
+def on_alarm(trigger, event: dict[str, Any], sqs, now: datetime) -> dict[str, Any]:
+    """Before retraining: the switch-back when due, the debugging report, operators told
+    (alarm_job.py)."""
     ssm, sns = notifiers()
     messenger = Messenger(sqs, sns, CONFIG.training_queue_url, CONFIG.alerts_topic_arn)
-    switched = switch_back_on_alarm(CONFIG, ssm, messenger, trigger, now)
-    logger.info("switch-back decided", extra=switched)
-    return switched
+    clients_by_name = {"ssm": ssm, "s3": clients()[0]}
+    handled = handle_alarm(CONFIG, clients_by_name, messenger, trigger, state_reason(event), now)
+    logger.info("alarm handled", extra=handled)
+    return handled

@@ -336,12 +336,17 @@ def test_a_switch_back_runs_with_the_retrain_role(cloud, policies, monkeypatch):
         )
     # Then version 1 serves again, the registry's note and the retraining are queued, operators
     # are told, and the role was granted exactly what the retrain function uses
-    assert outcome["switch_back"]["switched"] and outcome["enqueued"]
+    assert outcome["alarm_handling"]["switched"] and outcome["enqueued"]
     served = cloud.ssm.get_parameter(Name=names.CHAMPION_PARAMETER)["Parameter"]["Value"]
     assert json.loads(served)["version"] == "1"
     assert len(cloud.messages(cloud.queue_url)) == 2 and len(cloud.alerts()) == 1
     used = cloud.actions("retrain")
     assert {"ssm:GetParameter", "ssm:PutParameter", "sns:Publish", "sqs:SendMessage"} <= used
+    # and the debugging report was written where the link points, readable as the role
+    [page] = cloud.keys_under("monitoring/alarms/")
+    assert page == outcome["alarm_handling"]["report_key"]
+    with cloud.role("retrain"):
+        assert boto3.client("s3").get_object(Bucket=DATA, Key=page)["Body"].read()
     # the deferred check's DescribeAlarms, reading an existing state and the metrics are used
     # by the other retrain tests, the logs actions by the Lambda runtime
     unused_here = {

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import boto3
 import pytest
 
-from mushroom import switch_back
+from mushroom import storage, switch_back
 from mushroom.records.champion import ChampionPointer, read_pointer
 from mushroom.records.training_job import TrainingJob
 from tests.unit.test_retrain_handler import alarm_event, aws, invoke, jobs  # noqa: F401
@@ -70,7 +70,7 @@ def test_a_window_of_zero_never_switches():
 def stack(aws, monkeypatch):  # noqa: F811 - the retrain tests' fixture
     """The retrain function's moto world plus the champion parameter and the alerts topic."""
     ssm, sns, sqs = boto3.client("ssm"), boto3.client("sns"), boto3.client("sqs")
-    ssm.put_parameter(Name=PARAMETER, Value=promoted_two().to_json(), Type="String")
+    ssm.put_parameter(Name=PARAMETER, Value=promoted_two().to_json(), Type="String", Overwrite=True)
     topic = sns.create_topic(Name="alerts")["TopicArn"]
     inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
     inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])
@@ -95,7 +95,7 @@ def test_a_live_quality_alarm_after_a_promotion_switches_back_then_retrains(stac
     # Given version 2 promoted over 1; When its served false-edible alarm fires 5 minutes later
     outcome = invoke(monkeypatch, alarm_event(stamp="2026-11-24T06:05:00.000+0000", name=LIVE))
     # Then version 1 serves again (the pointer), with nothing behind it to bounce back to
-    assert outcome["switch_back"]["switched"] and served(stack["ssm"]).version == "1"
+    assert outcome["alarm_handling"]["switched"] and served(stack["ssm"]).version == "1"
     assert served(stack["ssm"]).previous is None
     # and the registry's note and the retraining are both on the queue
     found = [TrainingJob.from_dict(job) for job in jobs(stack["queue"])]
@@ -117,7 +117,7 @@ def test_a_pinned_champion_stays_and_operators_hear_why(stack, monkeypatch):
         Overwrite=True,
     )
     outcome = invoke(monkeypatch, alarm_event(stamp="2026-11-24T06:05:00.000+0000", name=LIVE))
-    assert not outcome["switch_back"]["switched"] and served(stack["ssm"]).version == "2"
+    assert not outcome["alarm_handling"]["switched"] and served(stack["ssm"]).version == "2"
     [alert] = alerts(stack["inbox"])
     assert (
         "champion stays" in alert["Subject"] and "pinned" in json.loads(alert["Message"])["detail"]
@@ -125,9 +125,32 @@ def test_a_pinned_champion_stays_and_operators_hear_why(stack, monkeypatch):
     assert all(job.get("switch_back") is None for job in jobs(stack["queue"]))
 
 
-def test_a_drift_alarm_never_switches(stack, monkeypatch):
+def test_a_drift_alarm_never_switches_but_is_reported(stack, monkeypatch):
     outcome = invoke(
         monkeypatch, alarm_event(stamp="2026-11-24T06:05:00.000+0000", name="mushroom-drift-high")
     )
-    assert "switch_back" not in outcome and served(stack["ssm"]).version == "2"
-    assert outcome["enqueued"] and not alerts(stack["inbox"])
+    assert "switched" not in outcome["alarm_handling"] and served(stack["ssm"]).version == "2"
+    assert outcome["enqueued"]
+    [alert] = alerts(stack["inbox"])
+    assert alert["Subject"] == "Mushroom alarm mushroom-drift-high: debugging report"
+
+
+def test_every_alarm_links_its_debugging_report(stack, monkeypatch):
+    # Given two monitor reports of the past hour in the data bucket, and one of last week
+    s3, now = boto3.client("s3"), datetime.now(timezone.utc)
+    for age in (timedelta(minutes=10), timedelta(minutes=5), timedelta(days=7)):
+        key = f"{storage.monitoring_report_prefix(now - age)}report.json"
+        document = {"generated_at": (now - age).isoformat(), "quality": {}}
+        s3.put_object(Bucket="mushroom-data", Key=key, Body=json.dumps(document))
+    # When the alarm fires
+    invoke(monkeypatch, alarm_event(stamp="2026-11-24T06:05:00.000+0000", name=LIVE))
+    # Then the SNS message links a page under monitoring/alarms/ that a browser can fetch
+    detail = json.loads(alerts(stack["inbox"])[0]["Message"])
+    assert detail["report_key"].startswith(f"monitoring/alarms/{LIVE}/")
+    assert (
+        detail["report_url"].startswith("https://") and detail["report_key"] in detail["report_url"]
+    )
+    page = s3.get_object(Bucket="mushroom-data", Key=detail["report_key"])
+    text = page["Body"].read().decode()
+    assert page["ContentType"].startswith("text/html") and "last 2 reports" in text
+    assert "version 1 serves again" in text
