@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import urllib.request
 
 import pytest
 
