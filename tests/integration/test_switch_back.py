@@ -126,6 +126,9 @@ def test_an_alarm_soon_after_a_promotion_switches_back(stack, registry, cleanup)
         alert["replaced_version"] == second
         and alert["alarm"] in stack["model_alarm_names"].values()
     )
+    # with the link to the alarm's debugging report, which opens as a page
+    with urllib.request.urlopen(alert["report_url"], timeout=30) as page:
+        assert page.status == 200 and b"switch-back" in page.read()
     # and the worker moved the registry's alias and noted both versions
     champion = wait_for(
         lambda: str(mlflow.get_model_version_by_alias(MODEL_NAME, CHAMPION).version) == first, 120
