@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from adapters.observability import log
-from mushroom.records.champion import ChampionPointer, read_pointer
+from adapters.parameters import ChampionParameter
+from mushroom.records.champion import ChampionPointer
 
 Publisher = Callable[[ChampionPointer], None]
 
@@ -29,26 +30,24 @@ class ChampionPublisher:
     live-quality alarm fires soon after; a restored one (rollback) is written as given."""
 
     def __init__(self, ssm, parameter: str):
-        self.ssm, self.parameter = ssm, parameter
+        self.parameter = ChampionParameter(ssm, parameter)
 
     def current(self) -> ChampionPointer | None:
         """The pointer serving now (None before a first promotion)."""
+        ssm = self.parameter.ssm
         try:
-            text = self.ssm.get_parameter(Name=self.parameter)["Parameter"]["Value"]
-        except self.ssm.exceptions.ParameterNotFound:  # Terraform creates it; a bare test may not
+            return self.parameter.pointer()
+        except ssm.exceptions.ParameterNotFound:  # Terraform creates it; a bare test may not
             return None
-        return read_pointer(text)
 
     def __call__(self, pointer: ChampionPointer) -> None:
         if pointer.promoted_at is None:
             pointer = pointer.succeeding(self.current(), now_text())
         self.write(pointer)
-        log("champion pointer published", parameter=self.parameter, version=pointer.version)
+        log("champion pointer published", parameter=self.parameter.name, version=pointer.version)
 
     def write(self, pointer: ChampionPointer) -> None:
-        self.ssm.put_parameter(
-            Name=self.parameter, Value=pointer.to_json(), Type="String", Overwrite=True
-        )
+        self.parameter.publish(pointer)
 
 
 def now_text() -> str:

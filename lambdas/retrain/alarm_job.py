@@ -8,9 +8,9 @@ from typing import Any
 
 from adapters.config import RetrainConfig
 from adapters.messaging import Messenger
+from adapters.parameters import ChampionParameter
 from alarm_report_job import report_alarm
 from mushroom.alarm_report import AlarmFacts
-from mushroom.records.champion import read_pointer
 from mushroom.retraining import Trigger
 from switch_back_job import switch_back_on_alarm
 
@@ -29,8 +29,7 @@ def handle_alarm(
 ) -> dict[str, Any]:
     """Switch back when due, write the report, tell operators; the outcome (with the link)."""
     ssm, s3 = clients["ssm"], clients["s3"]
-    text = ssm.get_parameter(Name=config.champion_parameter)["Parameter"]["Value"]
-    pointer = read_pointer(text)
+    pointer = ChampionParameter(ssm, config.champion_parameter).pointer()
     outcome = {"alarm": trigger.alarm_name, "champion": pointer.version if pointer else "none"}
     subject = REPORTED
     if trigger.alarm_name in config.switch_back_alarms:

@@ -9,6 +9,7 @@ from typing import Any
 
 from adapters.config import RetrainConfig
 from adapters.messaging import Messenger
+from adapters.parameters import ChampionParameter
 from mushroom import switch_back
 from mushroom.records.champion import ChampionPointer
 from mushroom.records.training_job import TrainingJob
@@ -38,12 +39,7 @@ def switch_back_on_alarm(
     outcome = {"switched": verdict.switch is not None, "detail": verdict.detail}
     if verdict.switch is None:
         return outcome
-    ssm.put_parameter(
-        Name=config.champion_parameter,
-        Value=verdict.restored.to_json(),
-        Type="String",
-        Overwrite=True,
-    )
+    ChampionParameter(ssm, config.champion_parameter).publish(verdict.restored)
     job = TrainingJob(
         f"switch-back:{trigger.alarm_name}", trigger.correlation_id, switch_back=verdict.switch
     )

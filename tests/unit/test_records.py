@@ -218,7 +218,7 @@ class Parameters:
     def __init__(self):
         self.value = json.dumps(NO_CHAMPION)
 
-    def get_parameter(self, Name):
+    def get_parameter(self, Name, **_):
         return {"Parameter": {"Name": Name, "Value": self.value}}
 
     def put_parameter(self, **call):

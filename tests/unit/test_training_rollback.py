@@ -69,7 +69,7 @@ class Parameters:
         self.value = self.value.to_json()
         self.publisher = ChampionPublisher(self, "/mushroom/champion")
 
-    def get_parameter(self, Name):
+    def get_parameter(self, Name, **_):
         return {"Parameter": {"Value": self.value}}
 
     def put_parameter(self, Value, **_):
