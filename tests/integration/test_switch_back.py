@@ -131,7 +131,7 @@ def test_an_alarm_soon_after_a_promotion_switches_back(stack, registry, cleanup)
         assert page.status == 200 and b"switch-back" in page.read()
     # and the worker moved the registry's alias and noted both versions
     champion = wait_for(
-        lambda: str(mlflow.get_model_version_by_alias(MODEL_NAME, CHAMPION).version) == first, 120
+        lambda: str(mlflow.get_model_version_by_alias(MODEL_NAME, CHAMPION).version) == first, 300
     )
     assert champion, "the registry's champion alias did not follow"
     replaced = mlflow.get_model_version(MODEL_NAME, second)
