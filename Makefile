@@ -19,7 +19,7 @@ PYTEST := $(PY) -m pytest
 CODE := mushroom adapters lambdas training scripts tests localcloud layers
 
 .PHONY: help venv run test test-unit test-integration lint fmt data up down status logs \
-	deploy destroy bench clean alerts simulate rollback train redrive test-compose
+	deploy destroy bench clean alerts simulate rollback pin unpin train redrive test-compose
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -129,6 +129,18 @@ rollback: export MLFLOW_TRACKING_URI ?= http://127.0.0.1:$(MLFLOW_PORT)
 rollback: export MLFLOW_S3_ENDPOINT_URL ?= http://127.0.0.1:$(LOCALSTACK_PORT)
 rollback: $(STAMP) ## Restore the previous champion (or VERSION=n); the SSM pointer follows
 	$(PY) -m training.rollback $(if $(VERSION),--version $(VERSION))
+
+pin unpin: export AWS_ENDPOINT_URL ?= http://127.0.0.1:$(LOCALSTACK_PORT)
+pin unpin: export AWS_ACCESS_KEY_ID ?= test
+pin unpin: export AWS_SECRET_ACCESS_KEY ?= test
+pin unpin: export AWS_DEFAULT_REGION ?= us-east-1
+pin unpin: export MLFLOW_TRACKING_URI ?= http://127.0.0.1:$(MLFLOW_PORT)
+pin unpin: export MLFLOW_S3_ENDPOINT_URL ?= http://127.0.0.1:$(LOCALSTACK_PORT)
+pin: $(STAMP) ## Pin the champion (or restore VERSION=n and pin it): nothing switches it
+	$(PY) -m training.pin $(if $(VERSION),--version $(VERSION))
+
+unpin: $(STAMP) ## Remove the pin: promotions and switch-backs move the champion again
+	$(PY) -m training.pin --unpin
 
 # The trainer's container image (training/Dockerfile) with podman or docker, as `make up` builds
 # it: reused while its inputs are unchanged. TRAINER_BASE_IMAGE overrides the base.

@@ -116,11 +116,26 @@ class RetrainConfig(FromEnviron):
     data_bucket: str = variable("DATA_BUCKET")
     cooldown_seconds: int = variable("COOLDOWN_SECONDS", 3600, parse=int, minimum=0)
     state_key: str = variable("RETRAIN_STATE_KEY", storage.RETRAIN_STATE)
+    # The switch-back (mushroom/switch_back.py): which alarms may put the previous champion
+    # back, within how long after a promotion (0: never), where the pointer and alerts are.
+    champion_parameter: str = variable("CHAMPION_PARAMETER", "/mushroom/champion")
+    alerts_topic_arn: str = variable("ALERTS_TOPIC_ARN", "")
+    switch_back_alarms: tuple[str, ...] = variable(
+        "SWITCH_BACK_ALARMS", (), parse=lambda text: tuple(filter(None, text.split(",")))
+    )
+    switch_back_window_seconds: int = variable(
+        "SWITCH_BACK_WINDOW_SECONDS", 0, parse=int, minimum=0, maximum=30 * DAY_SECONDS
+    )
 
     @property
     def cooldown(self) -> timedelta:
         """The cooldown as a duration."""
         return timedelta(seconds=self.cooldown_seconds)
+
+    @property
+    def switch_back_window(self) -> timedelta:
+        """How long after a promotion a live-quality alarm switches back."""
+        return timedelta(seconds=self.switch_back_window_seconds)
 
 
 # ------------------------------------------------------------ training worker (training/)

@@ -22,6 +22,7 @@ Pure functions over plain records, numpy only (ships to the monitor Lambda in th
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -34,6 +35,7 @@ DRIFT_THRESHOLD = 0.2  # PSI above this: the feature has drifted (the usual rule
 EPSILON = 1e-4  # smoothing of shares before the logarithm
 MIN_DRIFT_SPECIMENS = 20  # fewer live specimens than this: drift is not computed
 NO_DATA, OK, INSUFFICIENT = "no_data", "ok", "insufficient_data"
+ERROR_GROUPS = 10  # feature values listed where errors concentrate
 QUALITY_KEYS = ("accuracy", "precision", "recall", "f1", "false_edible_rate")
 
 
@@ -59,7 +61,44 @@ def volume(joined: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "poisonous_predicted_share": _ratio(poisonous, count),
         "labelled_count": labelled,
         "label_coverage": _ratio(labelled, count),
+        "decisions": decision_counts(joined),
     }
+
+
+def decision_kind(decision: Any) -> str:
+    """The served decision as one of edible, poisonous, unsure."""
+    return decision if decision in ("edible", "poisonous") else "unsure"
+
+
+def decision_counts(joined: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """How many specimens were served each decision (for the debugging report's time line)."""
+    counts = dict.fromkeys(("edible", "poisonous", "unsure"), 0)
+    for p in joined:
+        counts[decision_kind(p.get("decision"))] += 1
+    return counts
+
+
+def is_error(p: Mapping[str, Any]) -> bool:
+    """A labelled specimen the model got wrong (raw prediction against the observed class)."""
+    return bool(metrics.as_poisonous([p.get("prediction")])[0]) != (p["observed_class"] == "p")
+
+
+def error_groups(labelled: Sequence[Mapping[str, Any]], top: int = ERROR_GROUPS) -> list[dict]:
+    """The feature values (categoricals) under which most labelled errors fall, largest first."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for p in labelled:
+        wrong = is_error(p)
+        for name, value in (p.get("features") or {}).items():
+            if isinstance(value, str) and not is_missing(value):
+                counts = groups.setdefault((name, value), [0, 0])
+                counts[0] += wrong
+                counts[1] += 1
+    ranked = sorted(groups.items(), key=lambda item: (-item[1][0], item[0]))
+    return [
+        {"feature": name, "value": value, "errors": errors, "labelled": n, "error_rate": errors / n}
+        for (name, value), (errors, n) in ranked[:top]
+        if errors
+    ]
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -78,6 +117,11 @@ def quality(joined: Sequence[Mapping[str, Any]], min_labelled: int = 1) -> dict[
     result["served_false_edible_rate"] = _finite(served["served_false_edible_rate"])
     result["unsure_rate"] = _finite(served["unsure_rate"])
     result["poisonous_count"] = int(metrics.as_poisonous(truth).sum())
+    result["confusion"] = metrics.confusion(truth, [p.get("prediction") for p in labelled])
+    # served decision / observed class -> count ("edible/p" is the served false edible)
+    served = Counter(f"{decision_kind(p.get('decision'))}/{p['observed_class']}" for p in labelled)
+    result["served_confusion"] = dict(sorted(served.items()))
+    result["error_groups"] = error_groups(labelled)
     status = OK if len(labelled) >= min_labelled else INSUFFICIENT
     return {"status": status, "count": len(labelled), "min_labelled": min_labelled, **result}
 

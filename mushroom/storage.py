@@ -133,6 +133,15 @@ MONITORING = "monitoring/"
 RETRAIN_STATE = f"{MONITORING}retrain/state.json"  # cooldown + seen alarm transitions
 
 
+MONITORING_RUNS = f"{MONITORING}2"  # the monitor runs' folders (not retrain/ nor alarms/)
+ALARM_REPORTS = f"{MONITORING}alarms/"
+
+
+def alarm_report_key(alarm: str, when: datetime) -> str:
+    """``monitoring/alarms/<alarm>/<YYYY-MM-DDTHHMMSSZ>.html``: one alarm's debugging report."""
+    return f"{ALARM_REPORTS}{alarm}/{when:%Y-%m-%dT%H%M%SZ}.html"
+
+
 def monitoring_report_prefix(when: datetime) -> str:
     """``monitoring/<YYYY-MM-DDTHHMMSSZ>/``: report.json and report.html of one monitor run."""
     return f"{MONITORING}{when:%Y-%m-%dT%H%M%SZ}/"

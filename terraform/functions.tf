@@ -70,6 +70,12 @@ locals {
         TRAINING_QUEUE_URL = aws_sqs_queue.training_jobs.url
         DATA_BUCKET        = aws_s3_bucket.data.bucket
         COOLDOWN_SECONDS   = tostring(var.retrain_cooldown_seconds)
+        # The live-quality alarms that switch back to the previous champion when they fire
+        # within the window after a promotion (docs/operations.md).
+        CHAMPION_PARAMETER         = aws_ssm_parameter.champion.name
+        ALERTS_TOPIC_ARN           = aws_sns_topic.alerts.arn
+        SWITCH_BACK_ALARMS         = join(",", [for key in local.switch_back_alarms : "${var.project}-${key}"])
+        SWITCH_BACK_WINDOW_SECONDS = tostring(var.switch_back_window_seconds)
       }
     }
   }

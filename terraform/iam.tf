@@ -78,6 +78,24 @@ locals {
         resources  = [local.data_bucket_arn]
         conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.data_prefixes.monitoring}retrain/*"] }]
       },
+      # The switch-back (lambdas/retrain/switch_back_job.py): the previous champion's pointer
+      # back into the parameter, and operators told which alarm, which versions and why.
+      { sid = "SwitchChampionBack", actions = ["ssm:GetParameter", "ssm:PutParameter"], resources = [local.champion_parameter_arn] },
+      { sid = "AlertOnSwitchBack", actions = ["sns:Publish"], resources = [aws_sns_topic.alerts.arn] },
+      # The alarm's debugging report (lambdas/retrain/alarm_report_job.py): the monitor's
+      # reports in, the page out; its presigned link reads it as this role.
+      {
+        sid       = "ReadMonitorReportsAndAlarmPages"
+        actions   = ["s3:GetObject"]
+        resources = ["${local.data_bucket_arn}/${local.data_prefixes.monitoring}2*", "${local.data_bucket_arn}/${local.data_prefixes.monitoring}alarms/*"]
+      },
+      {
+        sid        = "ListMonitorReports"
+        actions    = ["s3:ListBucket"]
+        resources  = [local.data_bucket_arn]
+        conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.data_prefixes.monitoring}2*"] }]
+      },
+      { sid = "WriteAlarmPages", actions = ["s3:PutObject"], resources = ["${local.data_bucket_arn}/${local.data_prefixes.monitoring}alarms/*"] },
       local.metrics_statement,
     ]
   }

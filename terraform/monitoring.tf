@@ -37,6 +37,12 @@ locals {
   }
 }
 
+locals {
+  # Live-quality alarms: fired soon after a promotion, they put the previous champion back
+  # (drift is the data's doing, not the new model's: it only retrains).
+  switch_back_alarms = ["served-false-edible-high", "f1-low"]
+}
+
 # The schedule of the monitor.
 resource "aws_cloudwatch_event_rule" "monitor" {
   name                = "${var.project}-monitor-schedule"

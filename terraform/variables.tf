@@ -471,6 +471,17 @@ variable "retrain_cooldown_seconds" {
   }
 }
 
+variable "switch_back_window_seconds" {
+  description = "A live-quality alarm (served false-edible, F1) this many seconds or less after a promotion puts the previous champion back; 0 turns the switch-back off."
+  type        = number
+  default     = 86400
+
+  validation {
+    condition     = var.switch_back_window_seconds >= 0 && var.switch_back_window_seconds <= 2592000 && floor(var.switch_back_window_seconds) == var.switch_back_window_seconds
+    error_message = "A whole number of seconds from 0 (off) to 2592000 (30 days)."
+  }
+}
+
 variable "alerts_inbox_enabled" {
   description = "Subscribe an SQS queue (alerts-inbox) to the alerts topic, to read notifications locally (make alerts)."
   type        = bool

@@ -75,8 +75,12 @@ def run_job(
     ssm=None,
     sns=None,
 ) -> dict[str, Any]:
-    """Train on everything in the bucket; publish and announce the gate's decision."""
+    """Train on everything in the bucket; publish and announce the gate's decision (switch-backs
+    are recorded in the registry first, so the gate compares with the restored champion)."""
     check_tracking_server(settings.tracking_uri)
+    recorded = record_switch_backs(request, settings)
+    if not request.trains:
+        return {"status": "switch-back recorded", "switch_backs": recorded}
     s3 = s3 or aws_client("s3", settings)
     frames, note = training_frames(s3, settings.data_bucket)
     log("training data gathered", **note)
@@ -139,6 +143,18 @@ def _nothing_to_train(request: TrainingRequest, settings: WorkerSettings, sns) -
         )
     log(text, level="warning", reasons=request.reasons)
     return {"status": "no-data", "reason": text}
+
+
+def record_switch_backs(request: TrainingRequest, settings: WorkerSettings) -> list[str]:
+    """The registry side of each switch-back the request carries (training/switch_back.py)."""
+    if not request.switch_backs:
+        return []
+    from mlflow import MlflowClient
+
+    from training.switch_back import record_switch_back
+
+    client = MlflowClient(settings.tracking_uri)
+    return [record_switch_back(client, record) for record in request.switch_backs]
 
 
 def train_for_request(request: TrainingRequest, stop: threading.Event) -> dict[str, Any]:

@@ -7,6 +7,7 @@ prints the pointer; the worker and rollback pass a :class:`ChampionPublisher`.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Callable
 
 from adapters.observability import log
@@ -22,11 +23,33 @@ def publish_champion(pointer: ChampionPointer) -> None:
 
 
 class ChampionPublisher:
-    """Writes the champion pointer to SSM (overwriting: the registry alias is the truth)."""
+    """Writes the champion pointer to SSM (overwriting: the registry alias is the truth).
+
+    A newly promoted pointer (no ``promoted_at`` yet) is stamped with the time and keeps the
+    pointer it replaces as ``previous``, which the retrain function switches back to when a
+    live-quality alarm fires soon after; a restored one (rollback) is written as given."""
 
     def __init__(self, ssm, parameter: str):
         self.parameter = ChampionParameter(ssm, parameter)
 
+    def current(self) -> ChampionPointer | None:
+        """The pointer serving now (None before a first promotion)."""
+        ssm = self.parameter.ssm
+        try:
+            return self.parameter.pointer()
+        except ssm.exceptions.ParameterNotFound:  # Terraform creates it; a bare test may not
+            return None
+
     def __call__(self, pointer: ChampionPointer) -> None:
-        self.parameter.publish(pointer)
+        if pointer.promoted_at is None:
+            pointer = pointer.succeeding(self.current(), now_text())
+        self.write(pointer)
         log("champion pointer published", parameter=self.parameter.name, version=pointer.version)
+
+    def write(self, pointer: ChampionPointer) -> None:
+        self.parameter.publish(pointer)
+
+
+def now_text() -> str:
+    """Now in UTC, ISO 8601 to the second (the pointer's time stamps)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -18,6 +18,7 @@ from training import gate, notes
 MODEL_NAME = "mushroom-classifier"
 EXPERIMENT = "mushroom-training"
 CHAMPION, PREVIOUS = "champion", "previous"
+PINNED = "pinned"  # the version tag an operator sets so that nothing replaces the champion
 TRAINING_DATASET = "mushroom-training-set"
 DIGEST_CHARS = 32  # MLflow keeps at most 36 characters of a dataset digest
 EVALUATION_PROTOCOL = "random-5fold+nested-species-5x3fold+known-20pct+described-3ways/seed42/v2"
@@ -144,6 +145,11 @@ def champion_of(client, model_name: str):
         return None
 
 
+def is_pinned(version) -> bool:
+    """Whether an operator pinned this version (tag ``pinned``, set by make pin)."""
+    return (version.tags or {}).get(PINNED) == "true"
+
+
 def recorded_metrics(client, version) -> dict[str, float] | None:
     """The metrics a version's run logged (None for no version). The run, not the version's
     tags, holds them: the registry page stays readable with dozens of metrics."""
@@ -160,6 +166,9 @@ def _promote(client, model_name: str, version: str, run_id: str, candidate: Cand
     metrics = candidate.metrics
     champion = champion_of(client, model_name)
     promote, reason = gate.decide(metrics, recorded_metrics(client, champion))
+    if promote and champion is not None and is_pinned(champion):
+        promote = False
+        reason = f"champion version {champion.version} is pinned by an operator (passed: {reason})"
     if champion is not None and _protocol(client, champion) != EVALUATION_PROTOCOL:
         reason += " (champion was evaluated under another protocol)"
     decision = "promoted" if promote else "refused"

@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass, field
 
 from adapters.observability import log
+from mushroom.records.switch_back import SwitchBack
 from mushroom.records.training_job import UNREADABLE, TrainingJob
 
 
@@ -22,6 +23,9 @@ class TrainingRequest:
     correlation_ids: list[str]
     attempt: int = 1
     receipts: list[str] = field(default_factory=list, repr=False)
+    # switch-backs the registry is to record; a request made only of these trains nothing
+    switch_backs: list[SwitchBack] = field(default_factory=list)
+    trains: bool = True
 
     @classmethod
     def from_messages(cls, messages: list[dict]) -> "TrainingRequest":
@@ -38,6 +42,8 @@ class TrainingRequest:
             ),
             attempt=max(attempts),
             receipts=[m["ReceiptHandle"] for m in messages],
+            switch_backs=[job.switch_back for job in jobs if job.switch_back],
+            trains=any(job.switch_back is None for job in jobs),
         )
 
 

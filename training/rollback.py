@@ -16,14 +16,31 @@ from adapters.observability import log
 from mushroom.records.champion import ChampionPointer
 from training.notes import LIMIT
 from training.publish import ChampionPublisher, Publisher
-from training.register import CHAMPION, MODEL_NAME, PREVIOUS, champion_of, pointer, recorded_metrics
+from training.register import (
+    CHAMPION,
+    MODEL_NAME,
+    PREVIOUS,
+    champion_of,
+    is_pinned,
+    pointer,
+    recorded_metrics,
+)
 
 
 def rollback(
-    client, publish: Publisher, version: str | None = None, model_name: str = MODEL_NAME
+    client,
+    publish: Publisher,
+    version: str | None = None,
+    model_name: str = MODEL_NAME,
+    reason: str | None = None,
 ) -> ChampionPointer:
-    """Make ``version`` (default: the ``previous`` alias) champion; the old one becomes previous."""
+    """Make ``version`` (default: the ``previous`` alias) champion; the old one becomes previous.
+    ``reason`` says why on the version (default: a manual rollback); a pinned champion stays."""
     current = champion_of(client, model_name)
+    if current is not None and is_pinned(current):
+        raise SystemExit(
+            f"rollback: version {current.version} is pinned; make unpin first to move it"
+        )
     if version is None:
         try:
             version = client.get_model_version_by_alias(model_name, PREVIOUS).version
@@ -36,17 +53,20 @@ def rollback(
     client.set_registered_model_alias(model_name, CHAMPION, target.version)
     if current is not None and current.version != target.version:
         client.set_registered_model_alias(model_name, PREVIOUS, current.version)
-    _note_restore(client, model_name, target, current.version if current else "none")
+    replaced = current.version if current else "none"
+    _note_restore(
+        client, model_name, target, reason or f"restored by rollback from version {replaced}"
+    )
     metrics = recorded_metrics(client, target)
-    restored = pointer(client, model_name, target.version, target.run_id, metrics)
+    found = pointer(client, model_name, target.version, target.run_id, metrics)
+    restored = found.restored(found.trained_at)
     publish(restored)
     log("champion restored", version=target.version, replaced=current.version if current else None)
     return restored
 
 
-def _note_restore(client, model_name: str, target, replaced: str) -> None:
-    """Say on the version (reason tag, description) when and from which version it came back."""
-    reason = f"restored by rollback from version {replaced}"
+def _note_restore(client, model_name: str, target, reason: str) -> None:
+    """Say on the version (reason tag, description) when and why it came back."""
     client.set_model_version_tag(model_name, target.version, "promotion_reason", reason)
     when = datetime.now(timezone.utc).isoformat(timespec="seconds")
     line = f"{reason} at {when}"

@@ -10,8 +10,10 @@ from typing import Any
 import boto3
 
 from adapters.config import RetrainConfig
+from adapters.messaging import Messenger
 from adapters.observability import logger
-from retrain_event import trigger_from_event
+from alarm_job import handle_alarm
+from retrain_event import state_reason, trigger_from_event
 from retrain_job import request_retraining
 from retrain_state import RetrainStateStore
 
@@ -22,6 +24,12 @@ CONFIG = RetrainConfig.from_env()
 def clients() -> tuple:
     """S3 and SQS clients, created once per container."""
     return boto3.client("s3"), boto3.client("sqs")
+
+
+@lru_cache(maxsize=1)
+def notifiers() -> tuple:
+    """SSM (the champion pointer) and SNS (operators), for alarms only."""
+    return boto3.client("ssm"), boto3.client("sns")
 
 
 @lru_cache(maxsize=1)
@@ -49,8 +57,22 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.info("not an ALARM transition: nothing to do")
         return {"action": "ignored", "enqueued": False, "detail": "not an ALARM transition"}
     s3, sqs = clients()
-    store = RetrainStateStore(s3, CONFIG.data_bucket, CONFIG.state_key)
     now = datetime.now(timezone.utc)
+    alarm = on_alarm(trigger, event, sqs, now) if trigger.alarm_name else None
+    store = RetrainStateStore(s3, CONFIG.data_bucket, CONFIG.state_key)
     outcome = request_retraining(CONFIG, store, sqs, trigger, now, alarms_in_alarm)
+    if alarm is not None:
+        outcome["alarm_handling"] = alarm
     logger.info("retrain request handled", extra=outcome)
     return outcome
+
+
+def on_alarm(trigger, event: dict[str, Any], sqs, now: datetime) -> dict[str, Any]:
+    """Before retraining: the switch-back when due, the debugging report, operators told
+    (alarm_job.py)."""
+    ssm, sns = notifiers()
+    messenger = Messenger(sqs, sns, CONFIG.training_queue_url, CONFIG.alerts_topic_arn)
+    clients_by_name = {"ssm": ssm, "s3": clients()[0]}
+    handled = handle_alarm(CONFIG, clients_by_name, messenger, trigger, state_reason(event), now)
+    logger.info("alarm handled", extra=handled)
+    return handled

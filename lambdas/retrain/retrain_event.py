@@ -26,6 +26,12 @@ def trigger_from_event(event: Mapping[str, Any]) -> Trigger | None:
     raise ValueError(EXPECTED)
 
 
+def state_reason(event: Mapping[str, Any]) -> str:
+    """The alarm state's reason (CloudWatch's "Threshold Crossed: …"), empty when none."""
+    state = (event.get("alarmData") or {}).get("state") or {}
+    return str(state.get("reason") or "")
+
+
 def alarm_trigger(alarm: CloudWatchAlarmEvent) -> Trigger | None:
     """One trigger per ALARM transition: its correlation id is the alarm and the state's time."""
     state = alarm.alarm_data.state

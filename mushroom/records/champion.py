@@ -5,7 +5,7 @@ version and its training reference profile."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from mushroom.records.bundle import LAYOUT, BundleLayout
@@ -53,6 +53,24 @@ class ChampionPointer:
     trained_at: str
     threshold: float | None = None
     metrics: Mapping[str, float] = field(default_factory=dict)
+    # When this version became champion, the one it replaced (what an alarm soon after switches
+    # back to; one level, without its own predecessor) and an operator's pin (nothing moves it).
+    promoted_at: str | None = None
+    previous: "ChampionPointer | None" = None
+    pinned: bool = False
+
+    def succeeding(self, current: "ChampionPointer | None", when: str) -> "ChampionPointer":
+        """This pointer as the new champion promoted at ``when``, ``current`` kept as previous."""
+        kept = None if current is None else replace(current, previous=None, pinned=False)
+        return replace(self, promoted_at=when, previous=kept, pinned=False)
+
+    def restored(self, when: str) -> "ChampionPointer":
+        """This (earlier) champion serving again from ``when``: nothing behind it to switch to,
+        so a second alarm cannot bounce serving back to the version just replaced."""
+        return replace(self, promoted_at=when, previous=None, pinned=False)
+
+    def with_pin(self, pinned: bool) -> "ChampionPointer":
+        return replace(self, pinned=pinned)
 
     @classmethod
     def locate(
@@ -104,6 +122,9 @@ class ChampionPointer:
             "trained_at": self.trained_at,
             "threshold": self.threshold,
             "metrics": dict(self.metrics),
+            "promoted_at": self.promoted_at,
+            "previous": None if self.previous is None else self.previous.to_dict(),
+            "pinned": self.pinned,
         }
 
     def to_json(self) -> str:
@@ -114,11 +135,16 @@ class ChampionPointer:
     def from_dict(cls, doc: Mapping[str, Any]) -> "ChampionPointer":
         check_format(doc, FORMAT_VERSION, RECORD)
         require(doc, REQUIRED, RECORD)
-        threshold = doc.get("threshold")
+        threshold, previous = doc.get("threshold"), doc.get("previous")
+        if not isinstance(doc.get("pinned", False), bool):
+            raise ValueError(f"{RECORD}: pinned must be true or false")
         return cls(
             *(str(doc[name]) for name in REQUIRED),
             threshold=None if threshold is None else float(threshold),
             metrics=_metrics(doc.get("metrics") or {}),
+            promoted_at=doc.get("promoted_at") and str(doc["promoted_at"]),
+            previous=None if previous is None else cls.from_dict(previous),
+            pinned=doc.get("pinned", False),
         )
 
 

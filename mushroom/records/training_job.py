@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from mushroom.records.switch_back import SwitchBack
 from mushroom.records.versioning import FORMAT_FIELD, check_format, require
 
 FORMAT_VERSION = 1
@@ -24,6 +25,9 @@ class TrainingJob:
     correlation_id: str | None = None
     dataset_ids: tuple[str, ...] = ()
     manifests: tuple[str, ...] = ()  # the manifest keys of those data sets
+    # Set on the retrain function's note of a switch-back: the worker records it in the
+    # registry (aliases, tags) and does not train for it (the alarm's own retraining does).
+    switch_back: SwitchBack | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -32,6 +36,7 @@ class TrainingJob:
             "correlation_id": self.correlation_id,
             "dataset_ids": list(self.dataset_ids),
             "manifests": list(self.manifests),
+            "switch_back": None if self.switch_back is None else self.switch_back.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -42,12 +47,13 @@ class TrainingJob:
     def from_dict(cls, doc: Mapping[str, Any]) -> "TrainingJob":
         check_format(doc, FORMAT_VERSION, RECORD)
         require(doc, ("reason",), RECORD)
-        correlation = doc.get("correlation_id")
+        correlation, switch = doc.get("correlation_id"), doc.get("switch_back")
         return cls(
             str(doc["reason"]),
             None if correlation is None else str(correlation),
             _strings(doc.get("dataset_ids"), "dataset_ids"),
             _strings(doc.get("manifests"), "manifests"),
+            None if switch is None else SwitchBack.from_dict(switch),
         )
 
     @classmethod

@@ -36,6 +36,7 @@ from tests.unit.ingest_support import csv_bytes, good_rows
 from tests.unit.lambda_loading import FakeContext, load_handler
 from tests.unit.test_ingest_handler import load_handler as load_ingest_handler
 from tests.unit.test_ingest_handler import mixed_file
+from tests.unit import test_switch_back
 from tests.unit.test_retrain_handler import alarm_event, alarm_in
 from tests.unit.test_training_register import _small_search
 from training import datasets, job, pipeline
@@ -304,6 +305,59 @@ def test_retrain_runs_with_its_role(cloud, monkeypatch):
     assert len(cloud.messages(cloud.queue_url)) == 1
     state = json.loads(cloud.s3.get_object(Bucket=DATA, Key=storage.RETRAIN_STATE)["Body"].read())
     assert set(state["transitions"]) == {"mushroom-f1-low", "mushroom-drift-high"}
+
+
+def granted(document: dict) -> set[str]:
+    """Every action a policy document allows."""
+    found = document["Statement"]
+    statements = found if isinstance(found, list) else [found]
+    return {
+        a
+        for st in statements
+        for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+    }
+
+
+def test_a_switch_back_runs_with_the_retrain_role(cloud, policies, monkeypatch):
+    # Given version 2 promoted over version 1 five minutes before the F1 alarm
+    cloud.ssm.put_parameter(
+        Name=names.CHAMPION_PARAMETER,
+        Value=test_switch_back.promoted_two().to_json(),
+        Type="String",
+        Overwrite=True,
+    )
+    monkeypatch.setenv("SWITCH_BACK_ALARMS", "mushroom-served-false-edible-high,mushroom-f1-low")
+    monkeypatch.setenv("SWITCH_BACK_WINDOW_SECONDS", "3600")
+    # When the alarm's action runs as retrain
+    with cloud.role("retrain"):
+        handler = load_handler("retrain", monkeypatch)
+        outcome = handler.lambda_handler(
+            alarm_event(stamp="2026-11-24T06:05:00.000+0000"), FakeContext()
+        )
+    # Then version 1 serves again, the registry's note and the retraining are queued, operators
+    # are told, and the role was granted exactly what the retrain function uses
+    assert outcome["alarm_handling"]["switched"] and outcome["enqueued"]
+    served = cloud.ssm.get_parameter(Name=names.CHAMPION_PARAMETER)["Parameter"]["Value"]
+    assert json.loads(served)["version"] == "1"
+    assert len(cloud.messages(cloud.queue_url)) == 2 and len(cloud.alerts()) == 1
+    used = cloud.actions("retrain")
+    assert {"ssm:GetParameter", "ssm:PutParameter", "sns:Publish", "sqs:SendMessage"} <= used
+    # and the debugging report was written where the link points, readable as the role
+    [page] = cloud.keys_under("monitoring/alarms/")
+    assert page == outcome["alarm_handling"]["report_key"]
+    with cloud.role("retrain"):
+        assert boto3.client("s3").get_object(Bucket=DATA, Key=page)["Body"].read()
+    # the deferred check's DescribeAlarms, reading an existing state and the metrics are used
+    # by the other retrain tests, the logs actions by the Lambda runtime
+    unused_here = {
+        "cloudwatch:DescribeAlarms",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "cloudwatch:PutMetricData",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }
+    assert granted(policies["retrain"]) - used <= unused_here
 
 
 def test_the_deferred_retrain_check_runs_with_its_role(cloud, monkeypatch):

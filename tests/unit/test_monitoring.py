@@ -65,7 +65,39 @@ def test_volume_by_hand(window):
         "poisonous_predicted_share": 3 / 8,
         "labelled_count": 6,
         "label_coverage": 6 / 8,
+        "decisions": {"edible": 4, "poisonous": 3, "unsure": 1},
     }
+
+
+def test_confusion_and_error_groups_by_hand(window):
+    result = monitoring.quality(monitoring.join_feedback(*window))
+    # tp=2 (a, b), fn=2 (c, d), fp=1 (f), tn=1 (e)
+    assert result["confusion"] == {"tp": 2, "fn": 2, "fp": 1, "tn": 1}
+    # served: a, b, f poisonous; c unsure; d, e edible (d is the served false edible)
+    assert result["served_confusion"] == {
+        "edible/e": 1,
+        "edible/p": 1,
+        "poisonous/e": 1,
+        "poisonous/p": 2,
+        "unsure/p": 1,
+    }
+
+
+def test_errors_concentrate_in_the_feature_values_they_share():
+    # Given two wrong and one right answers on white caps, one right on an orange cap
+    predictions = [
+        record("a", "edible", "edible", **{"cap-color": "w"}),
+        record("b", "edible", "edible", **{"cap-color": "w"}),
+        record("c", "poisonous", "poisonous", **{"cap-color": "w"}),
+        record("d", "poisonous", "poisonous", **{"cap-color": "o"}),
+    ]
+    feedback = [{"prediction_id": pid, "observed_class": "p"} for pid in "abcd"]
+    # When quality is computed
+    groups = monitoring.quality(monitoring.join_feedback(predictions, feedback))["error_groups"]
+    # Then white caps head the list, and values without errors are left out
+    assert groups == [
+        {"feature": "cap-color", "value": "w", "errors": 2, "labelled": 3, "error_rate": 2 / 3}
+    ]
 
 
 def test_quality_by_hand(window):

@@ -3,6 +3,8 @@ each record's own shape: a format version, a clear error for anything else."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import importlib
 import json
 
@@ -90,7 +92,9 @@ def test_the_pointer_and_reference_training_writes_are_what_the_monitor_reads(
     s3, ssm, outcome, _ = promoted
     store = monitor_store(s3, ssm, monkeypatch)
     pointer = store.champion()
-    assert pointer == outcome["pointer"]
+    # the publisher stamps the promotion time (the switch-back window starts there)
+    assert dataclasses.replace(pointer, promoted_at=None) == outcome["pointer"]
+    assert pointer.promoted_at and pointer.previous is None
     reference = store.reference_profile(pointer)
     assert isinstance(reference, ReferenceProfile) and "cap-diameter" in reference.features
     assert reference.features["cap-shape"].kind == "categorical"
@@ -208,12 +212,49 @@ def test_training_jobs_and_layouts_round_trip():
     assert LAYOUT.extra_files() == ("vocabulary.json", "safety.json")
 
 
-def test_the_publisher_overwrites_the_parameter_with_the_pointer():
-    class Parameters:
-        def put_parameter(self, **call):
-            self.call = call
+class Parameters:
+    """One SSM parameter, as Terraform creates it (no champion yet)."""
 
+    def __init__(self):
+        self.value = json.dumps(NO_CHAMPION)
+
+    def get_parameter(self, Name, **_):
+        return {"Parameter": {"Name": Name, "Value": self.value}}
+
+    def put_parameter(self, **call):
+        self.call, self.value = call, call["Value"]
+
+
+def test_the_publisher_overwrites_the_parameter_with_the_pointer():
     ssm = Parameters()
     ChampionPublisher(ssm, PARAMETER)(pointer())
     assert ssm.call["Name"] == PARAMETER and ssm.call["Overwrite"]
-    assert read_pointer(ssm.call["Value"]) == pointer()
+    written = read_pointer(ssm.call["Value"])
+    assert dataclasses.replace(written, promoted_at=None) == pointer() and written.promoted_at
+
+
+def test_a_promotion_keeps_the_champion_it_replaces_as_previous():
+    # Given version 7 serving
+    ssm = Parameters()
+    publish = ChampionPublisher(ssm, PARAMETER)
+    publish(pointer())
+    # When version 2 is promoted after it
+    publish(dataclasses.replace(pointer(), version="2"))
+    # Then the pointer names 2, and 7 (without its own predecessor) as the one to switch back to
+    written = read_pointer(ssm.value)
+    assert written.version == "2" and written.previous.version == pointer().version == "7"
+    assert written.previous.previous is None
+    assert ChampionPointer.from_dict(json.loads(written.to_json())) == written
+
+
+def test_a_pointer_without_the_new_fields_reads_as_unpinned_without_previous():
+    doc = pointer().to_dict()
+    for name in ("promoted_at", "previous", "pinned"):
+        doc.pop(name)
+    read = ChampionPointer.from_dict(doc)
+    assert read.previous is None and read.pinned is False and read.promoted_at is None
+
+
+def test_a_pin_that_is_not_a_boolean_is_refused():
+    with pytest.raises(ValueError, match="pinned must be true or false"):
+        ChampionPointer.from_dict({**pointer().to_dict(), "pinned": "yes"})

@@ -45,6 +45,10 @@ def aws(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws():
         boto3.client("s3").create_bucket(Bucket=BUCKET)
+        # the champion pointer as Terraform creates it (every alarm reads it for its report)
+        boto3.client("ssm").put_parameter(
+            Name="/mushroom/champion", Value='{"status": "none"}', Type="String"
+        )
         queue = boto3.client("sqs").create_queue(QueueName="mushroom-training-jobs")["QueueUrl"]
         monkeypatch.setenv("TRAINING_QUEUE_URL", queue)
         monkeypatch.setenv("DATA_BUCKET", BUCKET)

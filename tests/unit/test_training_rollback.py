@@ -4,8 +4,11 @@ import mlflow
 import pytest
 
 from tests.unit.test_training_register import candidate
+from mushroom.records.switch_back import SwitchBack
+from training.pin import set_pin
 from training.register import register
 from training.rollback import rollback
+from training.switch_back import record_switch_back
 
 MODEL = "mushroom-classifier"
 
@@ -49,3 +52,68 @@ def test_rollback_without_a_previous_version_says_what_to_do(tmp_path, monkeypat
     register(candidate(tmp_path, monkeypatch), uri, (tmp_path / "artifacts").as_uri())
     with pytest.raises(SystemExit, match="no 'previous' version.*VERSION=<n>"):
         rollback(mlflow.MlflowClient(uri), lambda pointer: None)
+
+
+class Parameters:
+    """The champion SSM parameter, holding version 2's pointer promoted over version 1."""
+
+    def __init__(self, client):
+        from training.publish import ChampionPublisher
+        from training.register import pointer
+
+        ssm_pointer = {}
+        for version in ("1", "2"):
+            found = client.get_model_version(MODEL, version)
+            ssm_pointer[version] = pointer(client, MODEL, version, found.run_id, {})
+        self.value = ssm_pointer["2"].succeeding(ssm_pointer["1"], "2026-11-30T19:00:00+00:00")
+        self.value = self.value.to_json()
+        self.publisher = ChampionPublisher(self, "/mushroom/champion")
+
+    def get_parameter(self, Name, **_):
+        return {"Parameter": {"Value": self.value}}
+
+    def put_parameter(self, Value, **_):
+        self.value = Value
+
+
+def test_a_pinned_champion_is_not_replaced_by_a_better_model(two_champions, tmp_path, monkeypatch):
+    # Given version 2 pinned by an operator
+    set_pin(two_champions, Parameters(two_champions).publisher, True)
+    # When a third version passes the gate
+    uri = two_champions.tracking_uri
+    third = register(candidate(tmp_path, monkeypatch, seed=2), uri, (tmp_path / "a").as_uri())
+    # Then it is refused, saying why, and 2 stays champion
+    assert not third["promoted"] and "pinned" in third["reason"]
+    assert aliases(two_champions)["champion"] == "2"
+
+
+def test_a_pin_lands_in_registry_and_pointer_and_unpin_removes_both(two_champions):
+    parameters = Parameters(two_champions)
+    set_pin(two_champions, parameters.publisher, True)
+    assert two_champions.get_model_version(MODEL, "2").tags["pinned"] == "true"
+    assert parameters.publisher.current().pinned
+    with pytest.raises(SystemExit, match="pinned; make unpin first"):
+        rollback(two_champions, lambda pointer: None)
+    set_pin(two_champions, parameters.publisher, False)
+    assert "pinned" not in two_champions.get_model_version(MODEL, "2").tags
+    assert not parameters.publisher.current().pinned
+
+
+def test_a_switch_back_moves_the_aliases_and_notes_both_versions(two_champions):
+    # Given the retrain function switched serving from 2 back to 1
+    note = SwitchBack("mushroom-f1-low", "2026-11-30T19:05:00+00:00", "1", "2", "F1 fell")
+    # When the worker records it (twice: SQS delivers at least once)
+    first = record_switch_back(two_champions, note)
+    again = record_switch_back(two_champions, note)
+    # Then 1 is champion, and both versions say which alarm did it and why
+    assert (first, again) == ("aliases moved", "already champion")
+    assert aliases(two_champions) == {"champion": "1", "previous": "2"}
+    replaced = two_champions.get_model_version(MODEL, "2")
+    assert replaced.description.startswith("switched back from: F1 fell")
+    assert two_champions.get_model_version(MODEL, "1").tags["switched_back"] == "F1 fell"
+
+
+def test_a_switch_back_after_a_newer_promotion_leaves_the_registry(two_champions):
+    note = SwitchBack("mushroom-f1-low", "2026-11-30T19:05:00+00:00", "0", "7", "stale")
+    assert record_switch_back(two_champions, note) == "registry moved on"
+    assert aliases(two_champions)["champion"] == "2"

@@ -85,6 +85,7 @@ run "values_aws_would_refuse" {
     predict_max_body_bytes              = 10485761 # API Gateway: 10 MB payloads at most
     served_false_edible_alarm_threshold = 1.5      # a share
     log_retention_days                  = 10       # not a retention CloudWatch Logs offers
+    switch_back_window_seconds          = -1       # a duration
   }
 
   expect_failures = [
@@ -95,5 +96,24 @@ run "values_aws_would_refuse" {
     var.predict_max_body_bytes,
     var.served_false_edible_alarm_threshold,
     var.log_retention_days,
+    var.switch_back_window_seconds,
   ]
+}
+
+run "the_switch_back_reads_its_window_and_alarms" {
+  command = plan
+
+  variables {
+    switch_back_window_seconds = 600
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["retrain"].environment[0].variables["SWITCH_BACK_WINDOW_SECONDS"] == "600"
+    error_message = "The retrain function's switch-back window comes from its variable."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["retrain"].environment[0].variables["SWITCH_BACK_ALARMS"] == "mushroom-served-false-edible-high,mushroom-f1-low"
+    error_message = "Only the live-quality alarms switch back."
+  }
 }
