@@ -148,7 +148,7 @@ class Batch:
         records = [specimen for _, specimen in checked]
         results = self.service.classify(self.champion, records, ids)
         entries = log_entries(records, results, self.when.isoformat(), f"batch:{self.source}")
-        self.service.log.record_predictions(entries, _log_name(self.source, part), self.when)
+        self.service.log.record_block(entries, _log_name(self.source, part), self.when)
         self.scored += len(checked)
         lines = [
             [

@@ -32,7 +32,7 @@ class PredictionService:
     @classmethod
     def from_config(cls, config: PredictConfig) -> "PredictionService":
         """Wire the service to AWS as configured."""
-        s3, ssm = fail_fast_clients(config.aws_timeout_seconds, "s3", "ssm")
+        s3, ssm, firehose = fail_fast_clients(config.aws_timeout_seconds, "s3", "ssm", "firehose")
 
         def read_pointer() -> str:
             return ssm.get_parameter(Name=config.champion_parameter)["Parameter"]["Value"]
@@ -43,7 +43,8 @@ class PredictionService:
 
         champions = ChampionCache(read_pointer, s3, load_bundle, config.champion_refresh_seconds)
         ids = IdIssuer(read_id_key, utc_now, config.feedback_max_age_days)
-        return cls(champions, PredictionLog(s3, config.data_bucket), ids)
+        log = PredictionLog(s3, config.data_bucket, firehose, config.prediction_stream)
+        return cls(champions, log, ids)
 
     def predict(self, specimens: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """Results for valid specimens (all or none), logged before they are returned."""
