@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlparse
 
 RAW = "raw/"
 PROCESSED = "processed/"
@@ -189,3 +190,11 @@ def date_partitions(prefix: str, start: datetime, end: datetime) -> list[str]:
 def held_feedback_key(feedback_id: str) -> str:
     """Where the labels of one feedback set that were held for review are kept."""
     return f"{HELD_FEEDBACK}{feedback_id.replace('@', '-')}/held.jsonl"
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` → (bucket, key)."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise ValueError(f"not an s3:// URI: {uri!r}")
+    return parsed.netloc, parsed.path.lstrip("/")

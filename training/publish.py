@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from adapters.observability import log
+from adapters.parameters import ChampionParameter
 from mushroom.records.champion import ChampionPointer
 
 Publisher = Callable[[ChampionPointer], None]
@@ -24,10 +25,8 @@ class ChampionPublisher:
     """Writes the champion pointer to SSM (overwriting: the registry alias is the truth)."""
 
     def __init__(self, ssm, parameter: str):
-        self.ssm, self.parameter = ssm, parameter
+        self.parameter = ChampionParameter(ssm, parameter)
 
     def __call__(self, pointer: ChampionPointer) -> None:
-        self.ssm.put_parameter(
-            Name=self.parameter, Value=pointer.to_json(), Type="String", Overwrite=True
-        )
-        log("champion pointer published", parameter=self.parameter, version=pointer.version)
+        self.parameter.publish(pointer)
+        log("champion pointer published", parameter=self.parameter.name, version=pointer.version)

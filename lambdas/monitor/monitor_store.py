@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Iterator
-from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
+from adapters.parameters import ChampionParameter
 from adapters.prediction_reader import PredictionLogReader
 from mushroom import storage
-from mushroom.records.champion import ChampionPointer, read_pointer
+from mushroom.records.champion import ChampionPointer
 from mushroom.records.feedback import FeedbackRecord
 from mushroom.records.reference import ReferenceProfile
 
@@ -26,20 +26,12 @@ def parse_time(text: str) -> datetime | None:
         return None
 
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/key`` -> (bucket, key)."""
-    parsed = urlparse(uri)
-    if parsed.scheme != "s3" or not parsed.netloc:
-        raise ValueError(f"not an s3:// URI: {uri!r}")
-    return parsed.netloc, parsed.path.lstrip("/")
-
-
 class MonitorStore:
     """Reads the monitoring inputs and writes its reports through boto3 clients."""
 
     def __init__(self, s3, ssm, bucket: str, champion_parameter: str):
-        self.s3, self.ssm, self.bucket = s3, ssm, bucket
-        self.champion_parameter = champion_parameter
+        self.s3, self.bucket = s3, bucket
+        self.champion_parameter = ChampionParameter(ssm, champion_parameter)
 
     def _keys(self, prefix: str) -> Iterator[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
@@ -67,12 +59,11 @@ class MonitorStore:
 
     def champion(self) -> ChampionPointer | None:
         """The champion pointer (None while no model has been promoted)."""
-        text = self.ssm.get_parameter(Name=self.champion_parameter)["Parameter"]["Value"]
-        return read_pointer(text)
+        return self.champion_parameter.pointer()
 
     def reference_profile(self, pointer: ChampionPointer) -> ReferenceProfile | None:
         """The champion's training reference profile, or None when it is not there."""
-        bucket, key = split_s3_uri(pointer.reference_profile_uri)
+        bucket, key = storage.split_s3_uri(pointer.reference_profile_uri)
         try:
             body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         except ClientError as error:

@@ -11,13 +11,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import urlparse
 
 from adapters.observability import logger, metrics
 from api_errors import ChampionUnavailable
 from aws_lambda_powertools.metrics import MetricUnit
 
 from mushroom.records.champion import ChampionPointer, read_pointer
+from mushroom.storage import split_s3_uri
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,6 @@ class Champion:
     def version(self) -> str:
         """The registered model version that serves."""
         return self.pointer.version
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/key`` → (bucket, key)."""
-    parsed = urlparse(uri)
-    if parsed.scheme != "s3" or not parsed.netloc:
-        raise ValueError(f"not an s3:// URI: {uri!r}")
-    return parsed.netloc, parsed.path.lstrip("/")
 
 
 def read_artifacts(s3, pointer: ChampionPointer) -> dict[str, bytes]:

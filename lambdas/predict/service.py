@@ -7,6 +7,7 @@ from typing import Any, Callable, Mapping, Sequence
 from adapters.clients import fail_fast_clients
 from adapters.config import PredictConfig
 from adapters.observability import logger
+from adapters.parameters import ChampionParameter, Parameter
 from api_errors import InvalidSpecimens, StorageUnavailable
 from champion import Champion, ChampionCache
 from id_issuer import IdIssuer
@@ -33,16 +34,10 @@ class PredictionService:
     def from_config(cls, config: PredictConfig) -> "PredictionService":
         """Wire the service to AWS as configured."""
         s3, ssm, firehose = fail_fast_clients(config.aws_timeout_seconds, "s3", "ssm", "firehose")
-
-        def read_pointer() -> str:
-            return ssm.get_parameter(Name=config.champion_parameter)["Parameter"]["Value"]
-
-        def read_id_key() -> str:
-            found = ssm.get_parameter(Name=config.key_parameter, WithDecryption=True)
-            return found["Parameter"]["Value"]
-
-        champions = ChampionCache(read_pointer, s3, load_bundle, config.champion_refresh_seconds)
-        ids = IdIssuer(read_id_key, utc_now, config.feedback_max_age_days)
+        pointer = ChampionParameter(ssm, config.champion_parameter)
+        id_key = Parameter(ssm, config.key_parameter, secret=True)
+        champions = ChampionCache(pointer.read, s3, load_bundle, config.champion_refresh_seconds)
+        ids = IdIssuer(id_key.read, utc_now, config.feedback_max_age_days)
         log = PredictionLog(s3, config.data_bucket, firehose, config.prediction_stream)
         return cls(champions, log, ids)
 

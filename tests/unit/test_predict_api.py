@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import gzip
+import importlib
 import json
 
 import boto3
 import pytest
 from moto import mock_aws
+
+from mushroom import contract
 
 from tests.events import LambdaContext, api_gateway_request, s3_object_created
 from tests.unit import predict_support as support
@@ -67,6 +70,7 @@ def logged(s3, prefix="predictions/"):
 
 EDIBLE = {"cap_color": "n", "has_ring": "f", "cap_diameter": 6.0}
 POISONOUS = {"cap_color": "o", "has_ring": "t", "cap_diameter": 13.0}
+OPTIONAL = {c.name for c in contract.FEATURES if not c.required}  # canonical, as features()
 
 
 def test_predict_answers_each_specimen_and_logs_it(handler, champion, aws):
@@ -82,6 +86,26 @@ def test_predict_answers_each_specimen_and_logs_it(handler, champion, aws):
     log = logged(aws[0])
     assert {e["prediction_id"] for e in log} == {r["prediction_id"] for r in body["results"]}
     assert log[0]["features"]["cap-color"] == "n" and log[0]["decision"] == "edible"
+
+
+@pytest.mark.parametrize(
+    "specimens",
+    [
+        [features(**EDIBLE), features(**POISONOUS)],
+        [{k: v for k, v in features(**EDIBLE).items() if k not in OPTIONAL}],  # fields left out
+        [features(**{**EDIBLE, "cap_color": "k"})],  # no training species has this colour
+        [features(**POISONOUS)] * 1000,
+    ],
+    ids=["complete", "optional-left-out", "unseen", "thousand"],
+)
+def test_answers_are_exactly_the_documented_predict_response(handler, champion, specimens):
+    # Given the handler answers without re-validating its response (a cost per request)
+    status, body = call(handler, "POST", "/predict", {"specimens": specimens})
+    assert status == 200, body
+    # Then the answer is PredictResponse: every field present and in range, nothing more
+    api_models = importlib.import_module("api_models")
+    assert api_models.PredictResponse.model_validate(body).model_dump(mode="json") == body
+    assert len(body["results"]) == len(specimens)
 
 
 def test_underscore_names_and_json_numbers_are_accepted(handler, champion):
