@@ -42,6 +42,10 @@ BENCHMARKS: dict[str, tuple[str, dict[str, tuple[float, str]]]] = {
             "cold_start.total_s": (0.5, "<="),
         },
     ),
+    "prediction log": (
+        "scripts.bench_prediction_log:run",
+        {"monitor_1m_to_10k.seconds": (1.5, "<="), "monitor_1m_to_10k.peak_mb": (1.5, "<=")},
+    ),
     "load": (
         "scripts.bench_load:run",
         {
@@ -87,6 +91,13 @@ NOTES = [
     "in one Python process: `localstack_cpu_ms_per_request` bounds the local rate to about "
     "1000 / that figure per second, whatever the cores. `environments` are the function's "
     "execution environments alive afterwards (LocalStack starts one per request in flight).",
+    "prediction log: moto's in-process S3 through the functions' own read code (the monitor's "
+    "`run_monitor`, training's `labelled_feedback`); 10 k predictions per hour object, as "
+    "Firehose writes them; the window (the last hour) holds the same 10 k in both monitor runs; "
+    "`peak_mb` is tracemalloc's peak of a second run (moto's copies of the objects read "
+    "included). Training joins 1 k labels drawn from the last day's 240 k predictions, then from "
+    "any hour of the 1 M (each label leads to its two hour partitions: the worst case reads "
+    "them all).",
     "load: `uploads` are the real file in 10 slices with 1-10 bad rows each, put to raw/ at "
     "once; rows written = accepted + rejected from the manifests (`quarantined_rows` counted "
     "in the rejected CSVs), then the training runs and registered versions created after the "
