@@ -81,6 +81,9 @@ class PredictConfig(FromEnviron):
     # The SecureString key of prediction ids (terraform/prediction_ids.tf); by default beside
     # the champion pointer: /<project>/champion -> /<project>/prediction-id-key.
     prediction_key_parameter: str = variable("PREDICTION_KEY_PARAMETER", "")
+    # The Firehose delivery stream of the prediction log (terraform/prediction_log.tf); empty:
+    # each request's predictions are written to S3 directly (no stream deployed).
+    prediction_stream: str = variable("PREDICTION_STREAM", "")
     # feedback for an older prediction gets 410
     feedback_max_age_days: int = variable(
         "FEEDBACK_MAX_AGE_DAYS", 90, parse=int, minimum=1, maximum=3650

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -94,9 +94,43 @@ class DatasetKeys:
 
 
 # ------------------------------------------------------------ prediction API (lambdas/predict)
+# The prediction log is partitioned by UTC hour, ``predictions/YYYY/MM/DD/HH/``: the layout
+# Firehose gives a plain prefix (no ``!{timestamp:}`` expressions, which LocalStack 4.9 does not
+# expand, and no ``=``, see date_partition), so its objects, the fallback's and the batch
+# scorer's share it. Firehose names the hour by arrival, at most one buffer interval (900 s)
+# after a record's ``time``: a reader of a window also reads the hour after it.
+PREDICTION_HOUR = "%Y/%m/%d/%H/"
+ARRIVAL_SLACK = timedelta(hours=1)
+
+
+def prediction_hour_partition(when: datetime) -> str:
+    """``predictions/YYYY/MM/DD/HH/``: the prediction log of one UTC hour."""
+    return f"{PREDICTIONS}{when:{PREDICTION_HOUR}}"
+
+
+def prediction_hour_partitions(start: datetime, end: datetime) -> list[str]:
+    """Every hour partition that can hold predictions served in [start, end)."""
+    first = start.replace(minute=0, second=0, microsecond=0)
+    last = end + ARRIVAL_SLACK - timedelta(microseconds=1)  # the window's end is not in it
+    hours = (last - first) // timedelta(hours=1) + 1
+    return [prediction_hour_partition(first + timedelta(hours=n)) for n in range(hours)]
+
+
+def prediction_direct_key(when: datetime, name: str) -> str:
+    """``predictions/YYYY/MM/DD/HH/direct-<YYYY-MM-DD-HH-MM-SS-ffffff>-<name>.jsonl``: an object
+    written without Firehose (the fallback, a block of batch-scored rows)."""
+    return f"{prediction_hour_partition(when)}direct-{when:%Y-%m-%d-%H-%M-%S-%f}-{name}.jsonl"
+
+
 def prediction_log_key(when: datetime, name: str) -> str:
-    """``predictions/YYYY-MM-DD/<HHMMSSffffff>-<name>.jsonl``: one object per request."""
+    """``predictions/YYYY-MM-DD/<HHMMSSffffff>-<name>.jsonl``: the log before issue 14 (one
+    object per request under day partitions); still read, no longer written."""
     return f"{date_partition(PREDICTIONS, when)}{when:%H%M%S%f}-{name}.jsonl"
+
+
+def is_day_partition(prefix: str) -> bool:
+    """``predictions/YYYY-MM-DD/`` (the old layout), not ``predictions/YYYY/``."""
+    return re.fullmatch(r"[^/]+/\d{4}-\d{2}-\d{2}/", prefix) is not None
 
 
 def feedback_key(when: datetime, prediction_id: str) -> str:
@@ -158,8 +192,6 @@ def date_partition(prefix: str, when) -> str:
 
 def date_partitions(prefix: str, start: datetime, end: datetime) -> list[str]:
     """``<prefix>YYYY-MM-DD/`` for every UTC day from start to end (both included)."""
-    from datetime import timedelta
-
     days = (end.date() - start.date()).days
     return [date_partition(prefix, start.date() + timedelta(days=n)) for n in range(days + 1)]
 

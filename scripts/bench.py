@@ -47,6 +47,10 @@ BENCHMARKS: dict[str, tuple[str, dict[str, tuple[float, str]]]] = {
         },
     ),
     "batch": ("scripts.bench_batch:run", {"rows_per_s": (100_000.0, ">=")}),
+    "prediction log": (
+        "scripts.bench_prediction_log:run",
+        {"monitor_1m_to_10k.seconds": (1.5, "<="), "monitor_1m_to_10k.peak_mb": (1.5, "<=")},
+    ),
     "load": (
         "scripts.bench_load:run",
         {
@@ -112,6 +116,13 @@ NOTES = [
     "execution environments alive afterwards (LocalStack starts one per request in flight).",
     "load: `model` is the champion served once the uploads' training run is done (the predict "
     "function re-reads the pointer every 30 s).",
+    "prediction log: moto's in-process S3 through the functions' own read code (the monitor's "
+    "`run_monitor`, training's `labelled_feedback`); 10 k predictions per hour object, as "
+    "Firehose writes them; the window (the last hour) holds the same 10 k in both monitor runs; "
+    "`peak_mb` is tracemalloc's peak of a second run (moto's copies of the objects read "
+    "included). Training joins 1 k labels drawn from the last day's 240 k predictions, then from "
+    "any hour of the 1 M (each label leads to its two hour partitions: the worst case reads "
+    "them all).",
     "load: `uploads` are the real file in 10 slices with 1-10 bad rows each, put to raw/ at "
     "once; rows written = accepted + rejected from the manifests (`quarantined_rows` counted "
     "in the rejected CSVs), then the training runs and registered versions created after the "

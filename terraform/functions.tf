@@ -42,6 +42,7 @@ locals {
         CHAMPION_REFRESH_SECONDS = tostring(var.champion_refresh_seconds)
         MAX_BODY_BYTES           = tostring(var.predict_max_body_bytes)
         MAX_BATCH_BYTES          = tostring(var.batch_max_bytes)
+        PREDICTION_STREAM        = aws_kinesis_firehose_delivery_stream.predictions.name
       }
     }
     # EventBridge schedule: quality and drift of the champion -> metrics + report.

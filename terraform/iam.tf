@@ -46,6 +46,7 @@ locals {
         resources = [local.data_objects.predictions, local.data_objects.feedback, local.data_objects.batch_results]
       },
       { sid = "ReadBatchInputs", actions = ["s3:GetObject"], resources = [local.data_objects.batch] },
+      { sid = "PutPredictionLog", actions = ["firehose:PutRecordBatch"], resources = [aws_kinesis_firehose_delivery_stream.predictions.arn] },
       local.metrics_statement,
     ]
     monitor = [

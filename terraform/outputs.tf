@@ -183,3 +183,8 @@ output "mlflow_ecs" {
   description = "The MLflow tracking server on ECS (tracking URI, database endpoint and secret, log group), or null when mlflow_on_ecs is false."
   value       = one(module.mlflow_ecs[*])
 }
+
+output "prediction_stream_name" {
+  description = "Firehose delivery stream of the prediction log (predictions/YYYY/MM/DD/HH/ in the data bucket)."
+  value       = aws_kinesis_firehose_delivery_stream.predictions.name
+}

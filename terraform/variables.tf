@@ -625,3 +625,36 @@ variable "mlflow_deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "prediction_log_buffer_mb" {
+  description = "Firehose buffer of the prediction log: an object is delivered when this many MiB have come (or the interval ends)."
+  type        = number
+  default     = 64
+
+  validation {
+    condition     = var.prediction_log_buffer_mb >= 1 && var.prediction_log_buffer_mb <= 128
+    error_message = "Firehose buffers 1 to 128 MiB."
+  }
+}
+
+variable "prediction_log_buffer_seconds" {
+  description = "Firehose buffer of the prediction log: an object is delivered at least this often (seconds). Readers allow one hour for it (mushroom/storage.py ARRIVAL_SLACK)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.prediction_log_buffer_seconds >= 0 && var.prediction_log_buffer_seconds <= 900
+    error_message = "Firehose buffers 0 to 900 seconds."
+  }
+}
+
+variable "prediction_log_compression" {
+  description = "Compression of the prediction log's objects (GZIP: .gz objects, read as such; UNCOMPRESSED: plain JSON Lines)."
+  type        = string
+  default     = "GZIP"
+
+  validation {
+    condition     = contains(["GZIP", "UNCOMPRESSED"], var.prediction_log_compression)
+    error_message = "GZIP or UNCOMPRESSED."
+  }
+}

@@ -14,11 +14,11 @@ from typing import Any, Callable, Iterator
 
 import pandas as pd
 
+from adapters.prediction_reader import PredictionLogReader
 from mushroom import contract, storage
 from mushroom.monitoring import join_feedback
 from mushroom.records.feedback import FeedbackRecord
 from mushroom.records.manifest import Manifest
-from mushroom.records.prediction import PredictionRecord
 from mushroom.validation import validate
 from training.assemble import FEEDBACK_ID
 
@@ -59,9 +59,13 @@ def _jsonl(s3, bucket: str, prefix: str, kind: Callable[[dict], Any]) -> list[di
 
 
 def labelled_feedback(s3, bucket: str) -> tuple[pd.DataFrame | None, int]:
-    """Logged specimens whose class was reported, as validated rows; and how many were refused."""
-    predictions = _jsonl(s3, bucket, storage.PREDICTIONS, PredictionRecord.from_dict)
+    """Logged specimens whose class was reported, as validated rows; and how many were refused.
+
+    Only the predictions that feedback names are read: each id leads to its hour partitions
+    (:class:`adapters.prediction_reader.PredictionLogReader`), not a scan of the whole log."""
     feedback = _jsonl(s3, bucket, storage.FEEDBACK, FeedbackRecord.from_dict)
+    found = PredictionLogReader(s3, bucket).labelled(f["prediction_id"] for f in feedback)
+    predictions = [record.to_dict() for record in found.values()]
     joined = [row for row in join_feedback(predictions, feedback) if row.get("observed_class")]
     if not joined:
         return None, 0

@@ -9,10 +9,10 @@ from typing import Iterator
 from botocore.exceptions import ClientError
 
 from adapters.parameters import ChampionParameter
+from adapters.prediction_reader import PredictionLogReader
 from mushroom import storage
 from mushroom.records.champion import ChampionPointer
 from mushroom.records.feedback import FeedbackRecord
-from mushroom.records.prediction import PredictionRecord
 from mushroom.records.reference import ReferenceProfile
 
 MISSING_CODES = {"NoSuchKey", "404", "NoSuchBucket", "AccessDenied"}  # AccessDenied: no ListBucket
@@ -48,9 +48,9 @@ class MonitorStore:
                 yield from self._records(key)
 
     def predictions(self, start: datetime, end: datetime) -> list[dict]:
-        """Prediction records served in [start, end), as plain data for the monitoring rules."""
-        records = map(PredictionRecord.from_dict, self._read(storage.PREDICTIONS, start, end))
-        return [r.to_dict() for r in records if start <= r.served_at < end]
+        """Prediction records served in [start, end), as plain data for the monitoring rules
+        (only the window's hour partitions are listed and read)."""
+        return [r.to_dict() for r in PredictionLogReader(self.s3, self.bucket).window(start, end)]
 
     def feedback(self, start: datetime, end: datetime) -> list[dict]:
         """Feedback received from the window's start until now (labels come after predictions)."""

@@ -27,16 +27,17 @@ class IdIssuer:
         self._ids: PredictionIds | None = None
 
     def new_one(self) -> str:
-        """One fresh id issued today."""
-        return self.ids.new(self.clock().date())[0]
+        """One fresh id issued now (its day and hour)."""
+        now = self.clock()
+        return self.ids.new(now.date(), hour=now.hour)[0]
 
     def derived(self, name: str, when: datetime) -> str:
         """The deterministic id of ``name`` (a batch row), issued on ``when``'s day."""
-        return self.ids.derived(name, when.date())
+        return self.ids.derived(name, when.date(), when.hour)
 
     def rows(self, source: str, indices: Sequence[int], when: datetime) -> list[str]:
         """The deterministic ids of an upload's rows (by index among its data rows)."""
-        return self.ids.rows(source, indices, when.date())
+        return self.ids.rows(source, indices, when.date(), when.hour)
 
     def check(self, prediction_id: str) -> IssuedId:
         """The issued id; raises 404 for an id not issued here, 410 past the feedback window."""

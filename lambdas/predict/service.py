@@ -33,12 +33,13 @@ class PredictionService:
     @classmethod
     def from_config(cls, config: PredictConfig) -> "PredictionService":
         """Wire the service to AWS as configured."""
-        s3, ssm = fail_fast_clients(config.aws_timeout_seconds, "s3", "ssm")
+        s3, ssm, firehose = fail_fast_clients(config.aws_timeout_seconds, "s3", "ssm", "firehose")
         pointer = ChampionParameter(ssm, config.champion_parameter)
         id_key = Parameter(ssm, config.key_parameter, secret=True)
         champions = ChampionCache(pointer.read, s3, load_bundle, config.champion_refresh_seconds)
         ids = IdIssuer(id_key.read, utc_now, config.feedback_max_age_days)
-        return cls(champions, PredictionLog(s3, config.data_bucket), ids)
+        log = PredictionLog(s3, config.data_bucket, firehose, config.prediction_stream)
+        return cls(champions, log, ids)
 
     def predict(self, specimens: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """Results for valid specimens (all or none), logged before they are returned."""

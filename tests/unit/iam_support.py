@@ -118,6 +118,9 @@ def _resource(request: IAMRequestBase, service: str, resource: str, parameters: 
         return resource
     if service == "sns" and "TopicArn" in parameters:
         return parameters["TopicArn"]
+    if service == "firehose" and "DeliveryStreamName" in parameters:
+        stream = parameters["DeliveryStreamName"]
+        return f"arn:aws:firehose:{request._region}:{request.account_id}:deliverystream/{stream}"
     if service == "ssm" and "Name" in parameters:
         name = parameters["Name"].lstrip("/")
         return f"arn:aws:ssm:{request._region}:{request.account_id}:parameter/{name}"
@@ -231,6 +234,15 @@ class EnforcedCloud:
         )
         self.ssm.put_parameter(
             Name=names.CHAMPION_PARAMETER, Value='{"status": "none"}', Type="String"
+        )
+        boto3.client("firehose", region_name=names.REGION).create_delivery_stream(
+            DeliveryStreamName=names.PREDICTION_STREAM,
+            DeliveryStreamType="DirectPut",
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": f"arn:aws:iam::{names.ACCOUNT}:role/{names.DELIVERY}",
+                "BucketARN": f"arn:aws:s3:::{names.DATA_BUCKET}",
+                "Prefix": "predictions/",
+            },
         )
         self.ssm.put_parameter(
             Name=names.PREDICTION_KEY_PARAMETER,

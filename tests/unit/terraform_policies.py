@@ -35,6 +35,8 @@ CHAMPION_PARAMETER = f"/{PROJECT}/champion"
 PREDICTION_KEY_PARAMETER = f"/{PROJECT}/prediction-id-key"
 TRAINING_WORKER = "training_worker"
 WORKER_POLICY = f"{PROJECT}-training-worker"
+PREDICTION_STREAM = f"{PROJECT}-predictions"
+DELIVERY = "prediction_log_delivery"  # the role Firehose delivers the prediction log with
 
 
 def _arn(service: str, resource: str) -> str:
@@ -53,6 +55,9 @@ def resource_arns() -> dict[str, str]:
         "aws_ssm_parameter.champion": _arn("ssm", f"parameter{CHAMPION_PARAMETER}"),
         "aws_ssm_parameter.prediction_id_key": _arn("ssm", f"parameter{PREDICTION_KEY_PARAMETER}"),
         "aws_iam_policy.training_worker": f"arn:aws:iam::{ACCOUNT}:policy/{WORKER_POLICY}",
+        "aws_kinesis_firehose_delivery_stream.predictions": _arn(
+            "firehose", f"deliverystream/{PREDICTION_STREAM}"
+        ),
         # pulled in through the alarms' actions on the functions, which name their layers
         "aws_lambda_layer_version.this": _arn("lambda", f"layer:{PROJECT}-layer:1"),
     }
@@ -65,7 +70,8 @@ def resource_arns() -> dict[str, str]:
 def role_ids() -> dict[str, str]:
     """Each function's role, given the function's name as id: an inline policy's ``role``
     attribute then says whose it is (iam.tf's, or one kept in another file)."""
-    return {f'aws_iam_role.function["{name}"]': name for name in FUNCTIONS}
+    roles = {f'aws_iam_role.function["{name}"]': name for name in FUNCTIONS}
+    return {**roles, f"aws_iam_role.{DELIVERY}": DELIVERY}
 
 
 def _managed_resources(root: Path) -> list[str]:
@@ -90,7 +96,7 @@ def render_test(root: Path) -> str:
         f'  values = {{ account_id = "{ACCOUNT}" }}\n}}\n',
     ]
     for address in _managed_resources(root):
-        if address not in arns and address not in with_instances:
+        if address not in arns and address not in roles and address not in with_instances:
             blocks.append(f"override_resource {{\n  target = {address}\n}}\n")
     for address, arn in arns.items():
         blocks.append(
@@ -154,13 +160,14 @@ def render(workdir: Path) -> dict[str, dict]:
     lines = test.stdout.splitlines()
     states = [json.loads(line)["test_state"] for line in lines if '"test_state"' in line]
     policies = _policies_in_state(states[-1]) if states else {}
-    if set(policies) != {*FUNCTIONS, TRAINING_WORKER}:
+    if set(policies) != {*FUNCTIONS, TRAINING_WORKER, DELIVERY}:
         raise RuntimeError(f"terraform test rendered {sorted(policies)}:\n{test.stdout[-4000:]}")
     return policies
 
 
 def role_policies() -> dict[str, dict]:
-    """Role name (ingest, predict, monitor, retrain, training_worker) -> its policy document."""
+    """Role name (ingest, predict, monitor, retrain, training_worker, prediction_log_delivery)
+    -> its policy document."""
     cached = BUILD / "iam-policies" / f"{_sources_digest()}.json"
     if not cached.exists():
         with tempfile.TemporaryDirectory() as tmp:

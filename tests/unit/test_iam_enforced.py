@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import re
 import shutil
 from datetime import datetime, timezone
 
@@ -233,8 +234,9 @@ def api(handler, method: str, path: str, body: dict) -> tuple[int, dict]:
 
 
 def test_predict_api_feedback_and_batch_run_with_its_role(cloud, champion, monkeypatch):
-    # Given a champion and a batch upload
+    # Given a champion, the prediction log's stream and a batch upload
     monkeypatch.setenv("CHAMPION_REFRESH_SECONDS", "0")
+    monkeypatch.setenv("PREDICTION_STREAM", names.PREDICTION_STREAM)
     header = ";".join(["class", *predict_support.features()])
     row = ";".join(["e", *map(str, predict_support.features().values())])
     event = upload(cloud, "batch/field-trip.csv", f"{header}\n{row}\n{row}\n".encode())
@@ -248,7 +250,11 @@ def test_predict_api_feedback_and_batch_run_with_its_role(cloud, champion, monke
         handler.lambda_handler(event, LambdaContext("mushroom-predict"))
     # Then every answer succeeded and every output is where the other components read it
     assert (status, feedback_status) == (200, 200)
-    assert len(cloud.keys_under("predictions/")) == 2  # the API request and the batch
+    # the API request (through Firehose) and the batch (directly), under hour partitions
+    logged = cloud.keys_under("predictions/")
+    assert len(logged) == 2
+    assert all(re.match(r"predictions/\d{4}/\d\d/\d\d/\d\d/[^/]+$", key) for key in logged)
+    assert "firehose:PutRecordBatch" in cloud.actions("predict")
     assert len(cloud.keys_under("feedback/")) == 1
     assert cloud.keys_under("batch-results/") == [
         "batch-results/field-trip.csv",
