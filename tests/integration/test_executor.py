@@ -171,7 +171,10 @@ def log_messages(local_cloud, name: str, needle: str) -> list[str]:
     """The function's CloudWatch log lines, once one contains `needle` (or after ~10 s)."""
     logs, messages = local_cloud.client("logs"), []
     for _ in range(50):
-        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+        try:
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+        except logs.exceptions.ResourceNotFoundException:  # the group comes with the first logs
+            events = []
         messages = [e["message"] for e in events]
         if any(needle in m for m in messages):
             break
