@@ -60,17 +60,44 @@ def misconfigured(name: str, **broken: str):
         set_variables(lambda_, name, variables, fails=False)
 
 
+def queued_bodies(sqs, url: str) -> list[str]:
+    """Every message of the queue, each read once and then visible again. A plain receive with
+    VisibilityTimeout=0 returns the same first ten each time, so a record behind ten others
+    (earlier tests' failures) would never be seen."""
+    seen: dict[str, dict] = {}
+    while batch := sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=60
+    ).get("Messages", []):
+        seen.update((message["MessageId"], message) for message in batch)
+    handles = [message["ReceiptHandle"] for message in seen.values()]
+    for start in range(0, len(handles), 10):
+        entries = [
+            {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+            for i, handle in enumerate(handles[start : start + 10])
+        ]
+        sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
+    return [message["Body"] for message in seen.values()]
+
+
 def failure_records(outputs: dict, needle: str, timeout: float) -> list[dict]:
     """Records in failed-events whose original event mentions ``needle`` (left in the queue)."""
     sqs, url = localaws.client("sqs"), outputs["failed_events_queue_url"]
     deadline = time.monotonic() + timeout
     while True:
-        batch = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2, VisibilityTimeout=0
-        ).get("Messages", [])
-        found = [json.loads(m["Body"]) for m in batch if needle in m["Body"]]
+        found = [json.loads(body) for body in queued_bodies(sqs, url) if needle in body]
         if found or time.monotonic() > deadline:
             return found
+        time.sleep(5)
+
+
+def what_happened(outputs: dict, function: str, records: list[dict]) -> str:
+    """For a failed assertion: the records found, the queue's size and the function's last logs."""
+    queued = queued_bodies(localaws.client("sqs"), outputs["failed_events_queue_url"])
+    logs = localaws.client("logs").filter_log_events(
+        logGroupName=f"/aws/lambda/{function}", startTime=int((time.time() - 600) * 1000)
+    )["events"]
+    tail = "".join(event["message"] for event in logs[-40:])
+    return f"records {records}; {len(queued)} in failed-events; {function}'s last logs:\n{tail}"
 
 
 def manifest_of(outputs: dict, source: Source, timeout: float) -> dict | None:
@@ -116,7 +143,7 @@ def test_an_upload_ingest_failed_three_times_waits_in_failed_events_and_redrive_
         source = upload(outputs)
         records = failure_records(outputs, source.key, RETRIES_SECONDS)
     # Then after three attempts the S3 event waits in failed-events, naming the function and why
-    assert len(records) == 1, records
+    assert len(records) == 1, what_happened(outputs, ingest, records)
     context = records[0]["requestContext"]
     assert context["functionArn"].split(":")[6] == ingest
     assert (context["condition"], context["approximateInvokeCount"]) == ("RetriesExhausted", 3)

@@ -8,7 +8,6 @@ feedback are written straight into the prediction log (the API is not needed for
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from datetime import datetime, timezone
 
@@ -67,17 +66,6 @@ def retrain_state(stack) -> dict:
     return json.loads(body["Body"].read())
 
 
-def wait_for(condition, seconds: float, every: float = 3.0):
-    """Poll until condition() is truthy; returns its value (None on timeout)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    return None
-
-
 @pytest.fixture
 def degraded(stack):
     """A degraded window, the model alarms at rest, a retrain state outside any cooldown, and
@@ -99,21 +87,21 @@ def test_degraded_feedback_raises_alarm_notifies_and_enqueues_once(stack, degrad
     outcome = json.loads(result["Payload"].read())
     assert outcome["quality_status"] == "ok", outcome
     # Then the F1 alarm fires, operators are told, and one training job is enqueued
-    state = wait_for(
+    state = localaws.poll(
         lambda: cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"]
         == "ALARM",
         ALARM_WAIT_SECONDS,
     )
     assert state, f"{alarm} did not reach ALARM within {ALARM_WAIT_SECONDS} s"
     assert localaws.first_alert(stack, localaws.is_alarm(alarm, "ALARM"), 60), "no SNS alert"
-    first = wait_for(
+    first = localaws.poll(
         lambda: retrain_state(stack).get("last_enqueued_at") and retrain_state(stack), 60
     )
     assert first and first["last_reason"].startswith("alarm:"), first
     # When a second alarm transition comes inside the cooldown
     cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="integration test")
     cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="integration test")
-    second = wait_for(
+    second = localaws.poll(
         lambda: (s := retrain_state(stack))["transitions"] != first["transitions"] and s, 60
     )
     # Then it is remembered but enqueues nothing

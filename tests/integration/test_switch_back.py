@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 import urllib.request
 
 import pytest
@@ -21,7 +22,7 @@ from scripts import localaws
 from scripts.localaws import StackAccess, client
 from tests.integration.test_api import request
 from tests.integration.test_monitoring import stack  # noqa: F401 - the deployed stack
-from tests.integration.test_monitoring import wait_for, write_degraded_window
+from tests.integration.test_monitoring import write_degraded_window
 from tests.unit.test_training_register import candidate
 from training.pin import set_pin
 from training.publish import ChampionPublisher
@@ -29,6 +30,7 @@ from training.register import CHAMPION, MODEL_NAME, register
 
 pytestmark = pytest.mark.integration
 ALARM_WAIT_SECONDS = 300
+TRAINING_DRAIN_SECONDS = 1200  # a retraining queued by an earlier test runs to its end
 LIVE_QUALITY = ("served-false-edible-high", "f1-low")
 
 
@@ -56,6 +58,29 @@ def registry(stack, tmp_path_factory):  # noqa: F811
         yield MlflowClient(access.mlflow_url), publisher, *outcomes
 
 
+def quiet_trainer(stack) -> None:  # noqa: F811
+    """No training run queued or in flight, and no alarm or cooldown left to start one, so that
+    nothing but this test moves the champion (an earlier test's alarm queues a retraining)."""
+    localaws.rest_alarms(stack["model_alarm_names"].values(), "switch-back test starts")
+    s3, bucket = client("s3"), stack["data_bucket_name"]
+    s3.put_object(Bucket=bucket, Key=storage.RETRAIN_STATE, Body=json.dumps({"transitions": {}}))
+    sqs, queue = client("sqs"), stack["training_queue_url"]
+    counts = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
+
+    def idle() -> bool:
+        attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=counts)
+        return not any(int(attributes["Attributes"][name]) for name in counts)
+
+    # twice in a row, 5 s apart: a job between the worker's receive and its delete still counts
+    assert localaws.poll(
+        lambda: idle() and (time.sleep(5) or idle()), TRAINING_DRAIN_SECONDS, 5
+    ), f"training jobs still queued or running after {TRAINING_DRAIN_SECONDS} s"
+
+
 def promote_second(registry) -> tuple[str, str]:
     """Serve the second version, promoted now over the first (as a training run promotes)."""
     mlflow, publisher, first, second = registry
@@ -80,7 +105,7 @@ def raise_live_quality_alarm(stack) -> list[str]:  # noqa: F811
     client("lambda").invoke(FunctionName=stack["monitor_function_name"], Payload=b"{}")
     names = [stack["model_alarm_names"][key] for key in LIVE_QUALITY]
     cloudwatch = client("cloudwatch")
-    fired = wait_for(
+    fired = localaws.poll(
         lambda: any(
             a["StateValue"] == "ALARM"
             for a in cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]
@@ -109,22 +134,17 @@ def switch_back_alert(alert: dict) -> bool:
     return "switched back" in alert["subject"] or "champion stays" in alert["subject"]
 
 
-@pytest.mark.skip(
-    reason="races the suite's retraining: in the final full run a training run queued by an "
-    "earlier test's alarm promoted a newer version between this test's promotion and its "
-    "switch-back, so the worker rightly logged 'the registry moved on'. Needs the trainer quiet "
-    "first (issue 16 stays open); not yet seen passing as written."
-)
 def test_an_alarm_soon_after_a_promotion_switches_back(stack, registry, cleanup):  # noqa: F811
     mlflow = registry[0]
-    # Given version B promoted over version A a moment ago
+    # Given version B promoted over version A a moment ago, and no training run to move it
+    quiet_trainer(stack)
     first, second = promote_second(registry)
     assert serving(stack) == second
     # When its served traffic turns bad and a live-quality alarm fires
     cleanup += raise_live_quality_alarm(stack)
     # Then A serves again: the pointer, then the API within one refresh interval (30 s)
-    assert wait_for(lambda: serving(stack) == first, 60), "the pointer did not switch back"
-    assert wait_for(lambda: served_by_api(stack, first), 60), "the API still serves " + second
+    assert localaws.poll(lambda: serving(stack) == first, 60), "the pointer did not switch back"
+    assert localaws.poll(lambda: served_by_api(stack, first), 60), "the API still serves " + second
     # and operators hear which alarm, which versions and why
     alert = localaws.first_alert(stack, switch_back_alert, 60)
     assert alert and f"version {first} serves again" in alert["subject"], alert
@@ -136,7 +156,7 @@ def test_an_alarm_soon_after_a_promotion_switches_back(stack, registry, cleanup)
     with urllib.request.urlopen(alert["report_url"], timeout=30) as page:
         assert page.status == 200 and b"switch-back" in page.read()
     # and the worker moved the registry's alias and noted both versions
-    champion = wait_for(
+    champion = localaws.poll(
         lambda: str(mlflow.get_model_version_by_alias(MODEL_NAME, CHAMPION).version) == first, 300
     )
     assert champion, "the registry's champion alias did not follow"
@@ -148,6 +168,7 @@ def test_an_alarm_soon_after_a_promotion_switches_back(stack, registry, cleanup)
 def test_a_pinned_champion_is_not_switched(stack, registry, cleanup):  # noqa: F811
     mlflow, publisher = registry[0], registry[1]
     # Given version B promoted over version A, and pinned by an operator
+    quiet_trainer(stack)  # the switch-back test before queued a retraining
     first, second = promote_second(registry)
     set_pin(mlflow, publisher, True)
     try:
