@@ -29,6 +29,7 @@ from tests.unit.ingest_support import csv_bytes
 pytestmark = pytest.mark.integration
 RETRIES_SECONDS = 300  # three attempts: at 0, ~60 and ~180 s
 WORKER_POLL = WorkerSettings.wait_seconds  # the trainer's long poll
+OLD_POLLER_SECONDS = 6  # the stopping poller's last long poll (2 s) and its join (3 s)
 BROKEN = {"CHUNK_ROWS": "1"}  # outside 100..1,000,000: the function's init fails
 
 
@@ -38,14 +39,17 @@ def outputs(local_cloud):
 
 
 def set_variables(lambda_, name: str, variables: dict, fails: bool) -> None:
-    """Deploy the settings and wait until an invocation runs with them: an event sent while
-    LocalStack swaps the function's environment can be lost, which would not test anything."""
+    """Deploy the settings and wait until an invocation runs with them, and until LocalStack's
+    old event poller has stopped: for up to its long poll (2 s) after the update it can still
+    receive an event, which it then drops until the message's visibility timeout (the
+    function's timeout + 60 s, 6 minutes for ingest) has passed (docs/aws.md)."""
     lambda_.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
     lambda_.get_waiter("function_updated_v2").wait(FunctionName=name)
     deadline = time.monotonic() + 60
     while ("FunctionError" in lambda_.invoke(FunctionName=name, Payload=b"{}")) != fails:
         assert time.monotonic() < deadline, f"{name} does not run with its new settings"
         time.sleep(1)
+    time.sleep(OLD_POLLER_SECONDS)
 
 
 @contextmanager
