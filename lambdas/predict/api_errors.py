@@ -251,12 +251,15 @@ DESCRIPTIONS = {
 def refused_before_parsing(event: dict[str, Any], max_bytes: int) -> dict[str, Any] | None:
     """A proxy response for a body that must not reach the parser (too large, not JSON text)."""
     error = _unparseable(event, max_bytes)
-    if error is None:
-        return None
+    return None if error is None else proxy_response(int(error.status), response(error).body)
+
+
+def proxy_response(status: int, body: str) -> dict[str, Any]:
+    """A Lambda proxy response of JSON text, for answers given outside the resolver."""
     return {
-        "statusCode": int(error.status),
+        "statusCode": status,
         "headers": {"Content-Type": "application/json"},
-        "body": response(error).body,
+        "body": body,
         "isBase64Encoded": False,
     }
 

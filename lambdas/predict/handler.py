@@ -97,6 +97,27 @@ def openapi_document() -> dict[str, Any]:
     return json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))
 
 
+def predicted_directly(event: dict[str, Any]) -> dict[str, Any] | None:
+    """POST /predict with a body that meets the contract, answered without the resolver: its
+    routing and validation layers took half the in-handler time of one specimen (make bench).
+    The body is parsed and validated exactly as the route's are (api_errors.json_body, then
+    PredictRequest); a body that fails either goes to the resolver, which answers it as
+    documented, and so does every other route."""
+    if (event.get("httpMethod"), event.get("resource")) != ("POST", "/predict") or event.get(
+        "isBase64Encoded"
+    ):
+        return None
+    try:
+        request = PredictRequest.model_validate(api_errors.json_body(event.get("body") or ""))
+    except ValueError:  # not JSON, or not the shape of a request (pydantic's error is one)
+        return None
+    try:
+        answer = service().predict(request.specimens)
+    except api_errors.ApiError as error:
+        return api_errors.proxy_response(int(error.status), api_errors.response(error).body)
+    return api_errors.proxy_response(200, json.dumps(answer))
+
+
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -104,4 +125,4 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if batch_scoring.is_s3_event(event):
         return batch_scoring.handle(event, service(), CONFIG.max_batch_bytes)
     refused = api_errors.refused_before_parsing(event, CONFIG.max_body_bytes)
-    return refused or app.resolve(event, context)
+    return refused or predicted_directly(event) or app.resolve(event, context)

@@ -26,10 +26,10 @@ class IdIssuer:
         self._read_key, self.clock, self.max_age_days = read_key, clock, max_age_days
         self._ids: PredictionIds | None = None
 
-    def new_one(self) -> str:
-        """One fresh id issued now (its day and hour)."""
+    def new(self, count: int) -> list[str]:
+        """``count`` fresh ids issued now (their day and hour)."""
         now = self.clock()
-        return self.ids.new(now.date(), hour=now.hour)[0]
+        return self.ids.new(now.date(), count, now.hour)
 
     def derived(self, name: str, when: datetime) -> str:
         """The deterministic id of ``name`` (a batch row), issued on ``when``'s day."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from adapters.clients import fail_fast_clients
 from adapters.config import PredictConfig
@@ -28,7 +28,6 @@ class PredictionService:
 
     def __init__(self, champions: ChampionCache, log: PredictionLog, ids: IdIssuer):
         self.champions, self.log, self.ids = champions, log, ids
-        self.new_id: Callable[[], str] = ids.new_one
 
     @classmethod
     def from_config(cls, config: PredictConfig) -> "PredictionService":
@@ -47,7 +46,7 @@ class PredictionService:
         if problems:
             raise InvalidSpecimens(problems)
         champion = self.champions.current()
-        results = self.classify(champion, records, [self.new_id() for _ in records])
+        results = self.classify(champion, records, self.ids.new(len(records)))
         self.log.record_predictions(log_entries(records, results, utc_now().isoformat(), "api"))
         return {"model_version": champion.version, "results": results}
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from mushroom import prediction_ids
 from mushroom.prediction_ids import PredictionIds, UnknownPrediction
 from tests.events import LambdaContext, api_gateway_request, s3_object_created
 from tests.unit import predict_support as support
@@ -39,6 +40,21 @@ def test_a_derived_id_is_the_same_for_the_same_name_and_day():
     assert ids.derived("walk.csv#3", TODAY) == ids.derived("walk.csv#3", TODAY)
     assert ids.derived("walk.csv#3", TODAY) != ids.derived("walk.csv#4", TODAY)
     assert ids.verify(ids.derived("walk.csv#3", TODAY)).issued_on == TODAY
+
+
+def test_many_ids_laid_out_column_wise_are_the_ids_laid_out_one_at_a_time(monkeypatch):
+    # Given the rows of an upload and a request's worth of fresh ids (column-wise from 16 on)
+    ids = PredictionIds(b"k" * 32)
+    rows = ids.rows("s3://bucket/batch/walk.csv", range(40), TODAY, 7)
+    fresh = ids.new(TODAY, 1000, 7)
+    # Then each is a UUID that verifies, names its day and hour, and is unique
+    assert len(set(fresh)) == 1000 and len(set(rows)) == 40
+    for issued in (*rows, *fresh[::97]):
+        assert str(uuid.UUID(issued)) == issued and ids.verify(issued).issued_on == TODAY
+        assert prediction_ids.issue_hint(issued) == (TODAY, 7)
+    # And laid out one at a time they are the same ids
+    monkeypatch.setattr(prediction_ids, "COLUMN_WISE_FROM", 10**9)
+    assert ids.rows("s3://bucket/batch/walk.csv", range(40), TODAY, 7) == rows
 
 
 def feedback(handler, prediction_id: str) -> tuple[int, dict]:
