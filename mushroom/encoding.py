@@ -12,6 +12,7 @@ import json
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from operator import itemgetter
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -68,20 +69,27 @@ class Vocabulary:
             return self._encode_columns(records)
 
     def _encode_typed(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """Row by row, for records whose codes are known and numbers are numbers or None.
+        """Column by column, for records that name every feature, with known codes and numbers
+        as numbers or None (the contract's records: the serving path). Anything else (a
+        feature left out, unknown or padded codes, text) raises and takes the column path,
+        which applies every rule and raises the documented errors."""
+        if not records:
+            return np.empty((0, len(self._plan)))
+        columns = []
+        for (_, lookup), column in zip(self._plan, zip(*map(self._row_of, records))):
+            if lookup is not None:
+                columns.append([lookup[value] for value in column])
+            elif any(value.__class__ is str for value in column):
+                raise ValueError("text where a number belongs")
+            else:
+                columns.append(column)  # numbers, and None: NaN below
+        return np.array(columns, dtype=float).T
 
-        Anything else (unknown or padded codes, blank text) raises and takes the column path,
-        which applies every rule and raises the documented errors.
-        """
-        plan = self._plan
-        rows = [
-            [
-                lookup[record.get(name)] if lookup is not None else _number(record.get(name))
-                for name, lookup in plan
-            ]
-            for record in records
-        ]
-        return np.array(rows, dtype=float).reshape(len(records), len(plan))
+    @cached_property
+    def _row_of(self):
+        """A record's values in feature order (KeyError when one is left out)."""
+        names = [name for name, _ in self._plan]
+        return itemgetter(*names) if len(names) > 1 else (lambda record: (record[names[0]],))
 
     def _encode_columns(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Column by column with the contract's notion of missing (any input)."""
@@ -143,12 +151,3 @@ class Vocabulary:
         doc = json.loads(text)
         categories = {k: tuple(v) for k, v in doc["categories"].items()}
         return cls(tuple(doc["features"]), categories, doc["schema_version"])
-
-
-def _number(value: Any) -> float:
-    """A checked number as a float; ``None`` is NaN (text raises: the column path decides)."""
-    if value is None:
-        return math.nan
-    if type(value) is str:
-        raise ValueError(value)
-    return float(value)

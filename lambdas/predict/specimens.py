@@ -122,6 +122,7 @@ _PLAIN_RULES = tuple(
     )
     for c in contract.FEATURES
 )
+_JSON_NUMBERS = (float, int)  # exactly these types: bool is not a number here
 
 
 def _plain_fields(specimen: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -149,14 +150,17 @@ def _plain_record(specimen: Mapping[str, Any]) -> dict | None:
     record: dict[str, Any] = {}
     for name, codes, minimum, maximum, optional in _PLAIN_RULES:
         value = fields.get(name)
-        if codes is not None and type(value) is str and value in codes:
-            record[name] = value
-        elif codes is None and type(value) in (float, int) and minimum <= value <= maximum:
-            record[name] = float(value)
-        elif value is None and optional:
-            record[name] = None
+        if value is None:
+            if not optional:
+                return None
+        elif codes is not None:
+            if value.__class__ is not str or value not in codes:
+                return None
+        elif value.__class__ in _JSON_NUMBERS and minimum <= value <= maximum:
+            value = float(value)
         else:
             return None
+        record[name] = value
     return record
 
 
