@@ -19,3 +19,14 @@ def test_no_python_line_is_exempt_from_black():
         if SWITCHED_OFF.search(line)
     ]
     assert exempt == [], f"black is switched off on {len(exempt)} lines: {exempt[:5]}"
+
+
+def test_no_tracked_file_holds_merge_conflict_markers():
+    # A merge once committed bench/RESULTS.md with both sides and their markers in it
+    found = subprocess.run(
+        ["git", "grep", "-n", "-I", "-E", "^(<<<<<<<|>>>>>>>)( |$)|^=======$"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert found.returncode == 1, f"conflict markers left in:\n{found.stdout[:2000]}"
