@@ -34,3 +34,7 @@ class ConfigError(MushroomError):
 
 class SourceChangedError(MushroomError):
     """The uploaded object changed or vanished between its event and its reading."""
+
+
+class NotEnoughDataError(MushroomError, ValueError):
+    """Too few labelled specimens to train and judge a model on: retrying cannot help."""

@@ -9,8 +9,12 @@ from typing import Mapping
 import pandas as pd
 
 from mushroom import contract
+from mushroom.errors import NotEnoughDataError
 
 COLUMNS = (contract.LABEL, *contract.FEATURE_NAMES)
+# Below these the search's hold-out and the grouped cross-validation have too little to learn
+# from or to judge by (e.g. a retraining asked for when only a few feedback labels exist).
+MIN_SPECIMENS, MIN_PER_CLASS = 100, 20
 REPORTED = "reported"  # True for labels reported through /feedback, not the data set's own
 FEEDBACK_ID = "feedback"
 
@@ -26,7 +30,7 @@ class TrainingSet:
 def assemble(frames: Mapping[str, pd.DataFrame]) -> TrainingSet:
     """Concatenate validated frames keyed by data set id; exact duplicates are removed."""
     if not frames:
-        raise ValueError("no data sets to train on")
+        raise NotEnoughDataError("no data sets to train on: upload a CSV of specimens to raw/")
     parts = [_canonical(frame, dataset_id) for dataset_id, frame in frames.items()]
     combined = pd.concat(parts, ignore_index=True)
     duplicated = combined.duplicated(subset=list(COLUMNS), keep="first")
@@ -67,3 +71,18 @@ def content_hash(frame: pd.DataFrame) -> str:
     hashed = pd.util.hash_pandas_object(frame[list(COLUMNS)], index=False)
     digest.update(hashed.to_numpy().tobytes())
     return digest.hexdigest()
+
+
+def check_enough(training_set: TrainingSet) -> None:
+    """Refuse a training set too small to train and judge a model on."""
+    labels = training_set.frame[contract.LABEL]
+    poisonous, edible = int((labels == contract.POISONOUS).sum()), int(
+        (labels == contract.EDIBLE).sum()
+    )
+    if len(labels) < MIN_SPECIMENS or min(poisonous, edible) < MIN_PER_CLASS:
+        raise NotEnoughDataError(
+            f"only {len(labels):,} specimens to train on ({poisonous:,} poisonous, {edible:,} "
+            f"edible; data sets {', '.join(training_set.lineage['dataset_ids'])}): a model needs "
+            f"at least {MIN_SPECIMENS} with {MIN_PER_CLASS} of each class. Upload a data set to "
+            "raw/; retrying this request cannot help"
+        )

@@ -22,7 +22,7 @@ from mushroom import datafile
 from mushroom.encoding import Vocabulary
 from mushroom.records.bundle import REFERENCE_FILE, SAFETY_FILE, VOCABULARY_FILE
 from training import plots, policy, reference, review
-from training.assemble import assemble
+from training.assemble import assemble, check_enough
 from training.evaluate import FOLDS, evaluate
 from training.publish import Publisher, publish_champion
 from training.register import Candidate, register
@@ -57,6 +57,7 @@ def train_candidate(
     for the registry."""
     progress = progress or Progress()
     training_set = assemble(frames)
+    check_enough(training_set)
     progress.done(
         "assemble",
         f"{training_set.lineage['rows']:,} specimens, "

@@ -21,6 +21,7 @@ from typing import Any, Callable
 from adapters.clients import aws_client
 from adapters.config import NotDeployed, WorkerSettings
 from adapters.observability import log
+from mushroom.errors import NotEnoughDataError
 from training.request import Interrupted, TrainingRequest
 
 MAX_BATCH = 10
@@ -115,6 +116,10 @@ class Worker:
             heartbeat.stop(visible_in=0)  # hand the messages back for another worker right away
             log("stopped between steps; messages handed back", reasons=request.reasons)
             return {"status": "interrupted"}
+        except NotEnoughDataError as error:  # the same request would fail the same way
+            heartbeat.stop()
+            self.acknowledge(request)
+            return self.not_trained(request, error)
         except Exception as error:  # noqa: BLE001 - any failure must be reported, then retried
             heartbeat.stop(visible_in=self.settings.retry_backoff_seconds * request.attempt)
             return self.failed(request, error)
@@ -129,6 +134,12 @@ class Worker:
             self.sqs.delete_message_batch(
                 QueueUrl=self.settings.queue_url, Entries=entries[start : start + MAX_BATCH]
             )
+
+    def not_trained(self, request: TrainingRequest, error: NotEnoughDataError) -> dict[str, Any]:
+        """Tell operators why nothing was trained; the request is done (not retried)."""
+        log("training not run", level="warning", reason=str(error), reasons=request.reasons)
+        self.notify("Mushroom training not run: too little data", str(error), request)
+        return {"status": "not_trained", "reason": str(error)}
 
     def failed(self, request: TrainingRequest, error: Exception) -> dict[str, Any]:
         """Tell operators; leave the messages to reappear (and reach the DLQ when retries end)."""

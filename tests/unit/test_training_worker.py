@@ -10,7 +10,9 @@ from moto import mock_aws
 from adapters.config import WorkerSettings
 from mushroom.records.training_job import training_job
 from training.request import Interrupted, TrainingRequest, check_stop
+from training import pipeline
 from training.worker import Worker
+from tests.unit import training_support as support
 
 
 @pytest.fixture
@@ -110,6 +112,23 @@ def test_a_failed_run_keeps_the_message_and_tells_operators(aws):
     (alert,) = alerts(aws)
     assert "MLflow" in alert["message"] and "will be retried" in alert["message"]
     assert alert["dataset_ids"] == ["a"]
+
+
+def test_too_little_data_is_not_retried_and_operators_hear_why(aws):
+    # Given a retraining asked for when the only labels are one feedback report
+    send(aws, reason="alarm:mushroom-f1-low", dataset_ids=[], correlation_id="c1")
+
+    def trainer(request, stop):
+        return pipeline.train_candidate({"feedback@x": support.frame(per_species=1)[:1]}, None)
+
+    # When the worker runs it
+    outcome = make_worker(aws, trainer).poll_once()
+    # Then nothing is trained, the request is done (no retry, no DLQ), and operators know why
+    assert outcome["status"] == "not_trained" and "only 1 specimens" in outcome["reason"]
+    assert waiting(aws) == 0 and waiting(aws, "dlq") == 0
+    (alert,) = alerts(aws)
+    assert "Upload a data set to raw/" in alert["message"]
+    assert alert["reasons"] == ["alarm:mushroom-f1-low"]
 
 
 def test_the_last_attempt_says_the_request_goes_to_the_dead_letter_queue(aws):
