@@ -158,11 +158,13 @@ def test_an_alarm_soon_after_a_promotion_switches_back(stack, registry, cleanup)
     # with the link to the alarm's debugging report, which opens as a page
     with urllib.request.urlopen(alert["report_url"], timeout=30) as page:
         assert page.status == 200 and b"switch-back" in page.read()
-    # and the worker moved the registry's alias and noted both versions
+    # and the worker moved the registry's alias and noted both versions (the restored one last)
     champion = localaws.poll(
-        lambda: str(mlflow.get_model_version_by_alias(MODEL_NAME, CHAMPION).version) == first, 300
+        lambda: str(mlflow.get_model_version_by_alias(MODEL_NAME, CHAMPION).version) == first
+        and "switched_back" in mlflow.get_model_version(MODEL_NAME, first).tags,
+        300,
     )
-    assert champion, "the registry's champion alias did not follow"
+    assert champion, "the registry's champion alias did not follow, or the notes are missing"
     replaced = mlflow.get_model_version(MODEL_NAME, second)
     assert replaced.tags["switched_back"].startswith("switched back from:")
     assert mlflow.get_model_version(MODEL_NAME, first).tags["switched_back"] == alert["reason"]
