@@ -16,7 +16,7 @@ from scripts.localaws import client
 from tests.integration import test_monitoring as monitoring
 
 pytestmark = pytest.mark.integration
-stack, retrain_state, wait_for = monitoring.stack, monitoring.retrain_state, monitoring.wait_for
+stack, retrain_state = monitoring.stack, monitoring.retrain_state
 CHECK = {"check": "deferred"}
 
 
@@ -50,7 +50,7 @@ def test_an_alarm_inside_the_cooldown_retrains_once_the_cooldown_is_over(stack, 
         AlarmName=drift_alarm, StateValue="ALARM", StateReason="deferred retrain test"
     )
     # Then it is deferred, not dropped, and the periodic check waits for the cooldown
-    state = wait_for(
+    state = localaws.poll(
         lambda: drift_alarm in retrain_state(stack).get("deferred", {}) and retrain_state(stack), 90
     )
     assert state and state["last_enqueued_at"] == started, state
