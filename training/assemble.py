@@ -75,13 +75,12 @@ def content_hash(frame: pd.DataFrame) -> str:
 
 def check_enough(training_set: TrainingSet) -> None:
     """Refuse a training set too small to train and judge a model on."""
-    labels = training_set.frame[contract.LABEL]
-    poisonous, edible = int((labels == contract.POISONOUS).sum()), int(
-        (labels == contract.EDIBLE).sum()
-    )
-    if len(labels) < MIN_SPECIMENS or min(poisonous, edible) < MIN_PER_CLASS:
+    counts = training_set.frame[contract.LABEL].value_counts()
+    poisonous, edible = int(counts.get(contract.POISONOUS, 0)), int(counts.get(contract.EDIBLE, 0))
+    rows = len(training_set.frame)
+    if rows < MIN_SPECIMENS or min(poisonous, edible) < MIN_PER_CLASS:
         raise NotEnoughDataError(
-            f"only {len(labels):,} specimens to train on ({poisonous:,} poisonous, {edible:,} "
+            f"only {rows:,} specimens to train on ({poisonous:,} poisonous, {edible:,} "
             f"edible; data sets {', '.join(training_set.lineage['dataset_ids'])}): a model needs "
             f"at least {MIN_SPECIMENS} with {MIN_PER_CLASS} of each class. Upload a data set to "
             "raw/; retrying this request cannot help"

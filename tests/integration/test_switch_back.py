@@ -58,26 +58,39 @@ def registry(stack, tmp_path_factory):  # noqa: F811
         yield MlflowClient(access.mlflow_url), publisher, *outcomes
 
 
-def quiet_trainer(stack) -> None:  # noqa: F811
-    """No training run queued or in flight, and no alarm or cooldown left to start one, so that
-    nothing but this test moves the champion (an earlier test's alarm queues a retraining)."""
+def rest_alarms_and_cooldown(stack) -> None:  # noqa: F811
+    """The model alarms at rest and the retrain cooldown cleared (state.json emptied)."""
     localaws.rest_alarms(stack["model_alarm_names"].values(), "switch-back test starts")
     s3, bucket = client("s3"), stack["data_bucket_name"]
     s3.put_object(Bucket=bucket, Key=storage.RETRAIN_STATE, Body=json.dumps({"transitions": {}}))
-    sqs, queue = client("sqs"), stack["training_queue_url"]
+
+
+def trainer_idle(stack) -> bool:  # noqa: F811
+    """No training job waiting, delayed or being trained."""
     counts = [
         "ApproximateNumberOfMessages",
         "ApproximateNumberOfMessagesNotVisible",
         "ApproximateNumberOfMessagesDelayed",
     ]
+    found = client("sqs").get_queue_attributes(
+        QueueUrl=stack["training_queue_url"], AttributeNames=counts
+    )["Attributes"]
+    return not any(int(found[name]) for name in counts)
 
-    def idle() -> bool:
-        attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=counts)
-        return not any(int(attributes["Attributes"][name]) for name in counts)
 
-    # twice in a row, 5 s apart: a job between the worker's receive and its delete still counts
+def quiet_trainer(stack) -> None:  # noqa: F811
+    """No training run queued or in flight, and no alarm or cooldown left to start one, so that
+    nothing but this test moves the champion (an earlier test's alarm queues a retraining)."""
+    rest_alarms_and_cooldown(stack)
+
+    def idle_twice() -> bool:  # 5 s apart: a job between the worker's receive and delete counts
+        if not trainer_idle(stack):
+            return False
+        time.sleep(5)
+        return trainer_idle(stack)
+
     assert localaws.poll(
-        lambda: idle() and (time.sleep(5) or idle()), TRAINING_DRAIN_SECONDS, 5
+        idle_twice, TRAINING_DRAIN_SECONDS, 5
     ), f"training jobs still queued or running after {TRAINING_DRAIN_SECONDS} s"
 
 
@@ -98,9 +111,7 @@ def serving(stack) -> str:  # noqa: F811
 
 def raise_live_quality_alarm(stack) -> list[str]:  # noqa: F811
     """Degraded traffic for the serving version, the monitor over it, until an alarm fires."""
-    localaws.rest_alarms(stack["model_alarm_names"].values(), "switch-back test starts")
-    s3, bucket = client("s3"), stack["data_bucket_name"]
-    s3.put_object(Bucket=bucket, Key=storage.RETRAIN_STATE, Body=json.dumps({"transitions": {}}))
+    rest_alarms_and_cooldown(stack)
     keys = write_degraded_window(stack)
     client("lambda").invoke(FunctionName=stack["monitor_function_name"], Payload=b"{}")
     names = [stack["model_alarm_names"][key] for key in LIVE_QUALITY]
