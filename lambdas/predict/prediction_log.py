@@ -20,6 +20,7 @@ import os
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Sequence
 
+import orjson
 from aws_lambda_powertools.metrics import MetricUnit
 
 from adapters.observability import logger, metrics
@@ -53,8 +54,8 @@ def new_prediction_id() -> str:
 
 
 def as_lines(records: Iterable[PredictionRecord | FeedbackRecord]) -> list[bytes]:
-    """One compact JSON object per line, each with its newline."""
-    return [(json.dumps(r.to_dict(), separators=(",", ":")) + "\n").encode() for r in records]
+    """One compact JSON object per line (UTF-8), each with its newline."""
+    return [orjson.dumps(r.to_dict(), option=orjson.OPT_APPEND_NEWLINE) for r in records]
 
 
 def as_jsonl(records: Iterable[PredictionRecord | FeedbackRecord]) -> bytes:
@@ -108,9 +109,9 @@ class PredictionLog:
         self.s3, self.bucket, self.clock = s3, bucket, clock
         self.firehose, self.stream = firehose, stream
 
-    def record_predictions(self, entries: list[PredictionRecord]) -> bool:
-        """Log one request's predictions; ``False`` (logged, counted) when no store took them."""
-        lines = as_lines(entries)
+    def record_predictions(self, lines: Sequence[bytes]) -> bool:
+        """Log one request's predictions, a JSON line each (``service.log_lines``); ``False``
+        (logged, counted) when no store took them."""
         if not self.stream:
             return self._put(
                 storage.prediction_direct_key(self.clock(), new_prediction_id()), lines

@@ -71,6 +71,8 @@ def test_a_valid_request_is_answered_without_the_resolver_exactly_as_the_route_a
     [
         ('{"specimens": [', 400),  # not JSON
         ('{"specimens": [{"cap-diameter": NaN}]}', 400),  # not JSON this API accepts
+        ('{"specimens": [{"cap-diameter": 1' + "0" * 304 + "}]}", 400),  # a float to orjson
+        ('{"specimens": [{"cap-shape": "\\ud800"}]}', 400),  # a lone surrogate
         ({"specimen": [features()]}, 422),  # not the request's shape
         ({"specimens": []}, 422),
         ({"specimens": [features()] * 1001}, 413),

@@ -94,7 +94,7 @@ def test_a_request_goes_through_firehose_as_one_put_under_an_hour_partition(aws,
     s3, firehose = aws
     log = module.PredictionLog(s3, BUCKET, firehose, STREAM, clock=lambda: NOW)
     served = entries(1000)
-    assert log.record_predictions(served)
+    assert log.record_predictions(module.as_lines(served))
     # Then one Firehose object holds them all, in order, under an hour partition; no fallback
     ((key, lines),) = logged(s3).items()
     assert HOUR_KEY.match(key) and "/direct-" not in key
@@ -108,7 +108,7 @@ def test_when_firehose_refuses_the_records_go_to_s3_counted_and_logged(aws, modu
     log = module.PredictionLog(s3, BUCKET, firehose, "no-such-stream", clock=lambda: NOW)
     served = entries(3)
     # When a request is logged
-    assert log.record_predictions(served)
+    assert log.record_predictions(module.as_lines(served))
     # Then its records are in S3 under the hour partition of now, counted and logged
     ((key, lines),) = logged(s3).items()
     assert key.startswith("predictions/2026/11/24/05/direct-")
@@ -132,7 +132,7 @@ def test_records_firehose_refuses_one_by_one_are_kept_too(aws, module, counted, 
     log = module.PredictionLog(s3, BUCKET, firehose, STREAM, clock=lambda: NOW)
     served = entries(2)
     # When a request of two predictions is logged
-    assert log.record_predictions(served)
+    assert log.record_predictions(module.as_lines(served))
     # Then the refused one is in S3, and counted
     ((key, lines),) = logged(s3).items()
     assert [line["prediction_id"] for line in lines] == [served[1].prediction_id]
@@ -145,7 +145,7 @@ def test_when_s3_refuses_the_fallback_too_the_lines_go_to_the_function_log(aws, 
     log = module.PredictionLog(s3, "no-such-bucket", firehose, "no-such-stream")
     served = entries(2)
     # When a request is logged, Then it says so, counts both failures and logs every record
-    assert not log.record_predictions(served)
+    assert not log.record_predictions(module.as_lines(served))
     assert [name for name, _ in counted.metrics] == [
         "PredictionLogFirehoseFallback",
         "PredictionLogWriteFailed",
