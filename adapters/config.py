@@ -180,6 +180,16 @@ class WorkerSettings:
         "TRAINING_WAIT_SECONDS", 20, parse=int, minimum=0, maximum=20  # SQS long poll
     )
     coalesce_limit: int = 100
+    # A version that passes the gate while a champion serves is first a challenger in shadow
+    # for this long (0: promoted at once); the monitor then promotes or retires it.
+    shadow_period_seconds: int = variable(
+        "SHADOW_PERIOD_SECONDS",
+        0,
+        parse=int,
+        minimum=0,
+        maximum=30 * DAY_SECONDS,
+        output="shadow_period_seconds",
+    )
     max_receive_count: int = variable(
         "TRAINING_MAX_RECEIVE_COUNT",
         3,

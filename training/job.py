@@ -20,6 +20,12 @@ from training.datasets import training_frames
 from training.publish import ChampionPublisher
 from training.request import TrainingRequest, check_stop
 
+VERBS = {
+    "promoted": "promoted to champion",
+    "challenger": "in shadow as challenger",
+    "refused": "refused by the gate",
+}
+
 
 def announcement(outcome: dict[str, Any], request: TrainingRequest) -> tuple[str, str]:
     """The operators' subject and message for a finished run."""
@@ -35,7 +41,7 @@ def announcement(outcome: dict[str, Any], request: TrainingRequest) -> tuple[str
             "edible_confirmed_rate_known",
         )
     }
-    verb = "promoted to champion" if registration["promoted"] else "refused by the gate"
+    verb = VERBS[registration["decision"]]
     subject = f"mushroom-classifier v{registration['version']} {verb}"
     held = outcome.get("feedback_held") or []
     message = {
@@ -96,6 +102,7 @@ def run_job(
         publish=publisher,
         log=lambda line: log(line),
         checkpoint=lambda: check_stop(stop),
+        shadow=settings.shadow_period_seconds > 0,
     )
     held = hold_feedback(s3, settings.data_bucket, note, outcome["feedback_held"])
     subject, message = announcement(outcome, request)
@@ -105,7 +112,7 @@ def run_job(
         )
     registration = outcome["registration"]
     return {
-        "status": "promoted" if registration["promoted"] else "refused",
+        "status": registration["decision"],
         "version": registration["version"],
         "reason": registration["reason"],
         "training_seconds": outcome["training_seconds"],

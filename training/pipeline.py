@@ -24,7 +24,7 @@ from mushroom.records.bundle import REFERENCE_FILE, SAFETY_FILE, VOCABULARY_FILE
 from training import plots, policy, reference, review
 from training.assemble import assemble, check_enough
 from training.evaluate import FOLDS, evaluate
-from training.publish import Publisher, publish_champion
+from training.publish import CHALLENGER, CHAMPION, Publisher, publish_champion
 from training.register import Candidate, register
 from training.train import SEED, example_specimens, fit, search
 
@@ -165,20 +165,26 @@ def run(
     folds: int = FOLDS,
     log: Callable[[str], None] = print,
     checkpoint: Callable[[], None] | None = None,
+    shadow: bool = False,
 ) -> dict:
-    """Train on the frames (data set id → validated rows), register and gate; the outcome."""
+    """Train on the frames (data set id → validated rows), register and gate; the outcome.
+    With ``shadow`` a version that passes the gate while a champion serves is published as the
+    challenger instead of the champion."""
     progress = Progress(log, checkpoint)
     with tempfile.TemporaryDirectory() as tmp:
         candidate, _ = train_candidate(frames, Path(tmp), folds, progress)
         training_seconds = round(time.perf_counter() - progress.start, 3)
         registration = None
         if tracking_uri:
-            registration = register(candidate, tracking_uri, artifact_location)
+            registration = register(candidate, tracking_uri, artifact_location, shadow=shadow)
             progress.done(
                 "register", f"version {registration['version']}: {registration['reason']}"
             )
-    if registration and registration["promoted"]:
-        publish(registration["pointer"])
+    if registration and registration["pointer"] is not None:
+        publish(
+            registration["pointer"],
+            CHALLENGER if registration["decision"] == CHALLENGER else CHAMPION,
+        )
     return {
         "metrics": candidate.metrics,
         "params": candidate.params,

@@ -14,12 +14,14 @@ from adapters.observability import log
 from adapters.parameters import ChampionParameter
 from mushroom.records.champion import ChampionPointer
 
-Publisher = Callable[[ChampionPointer], None]
+CHAMPION, CHALLENGER = "champion", "challenger"  # a published pointer's role
+Publisher = Callable[..., None]  # (pointer, role=CHAMPION)
 
 
-def publish_champion(pointer: ChampionPointer) -> None:
-    """Announce the champion pointer (model name, version, run id, file URIs)."""
-    print("champion pointer: " + pointer.to_json())
+def publish_champion(pointer: ChampionPointer, role: str = CHAMPION) -> None:
+    """Announce the pointer of a new champion or challenger (model name, version, run id,
+    file URIs)."""
+    print(f"{role} pointer: " + pointer.to_json())
 
 
 class ChampionPublisher:
@@ -27,7 +29,9 @@ class ChampionPublisher:
 
     A newly promoted pointer (no ``promoted_at`` yet) is stamped with the time and keeps the
     pointer it replaces as ``previous``, which the retrain function switches back to when a
-    live-quality alarm fires soon after; a restored one (rollback) is written as given."""
+    live-quality alarm fires soon after; a restored one (rollback) is written as given. A
+    challenger is written beside the serving champion, which it does not replace (it becomes
+    champion when none serves)."""
 
     def __init__(self, ssm, parameter: str):
         self.parameter = ChampionParameter(ssm, parameter)
@@ -40,11 +44,21 @@ class ChampionPublisher:
         except ssm.exceptions.ParameterNotFound:  # Terraform creates it; a bare test may not
             return None
 
-    def __call__(self, pointer: ChampionPointer) -> None:
-        if pointer.promoted_at is None:
-            pointer = pointer.succeeding(self.current(), now_text())
-        self.write(pointer)
-        log("champion pointer published", parameter=self.parameter.name, version=pointer.version)
+    def __call__(self, pointer: ChampionPointer, role: str = CHAMPION) -> None:
+        current = self.current()
+        if role == CHALLENGER and current is not None:
+            written = current.challenged_by(pointer, now_text())
+        elif pointer.promoted_at is None:
+            written = pointer.succeeding(current, now_text())
+        else:
+            written = pointer
+        self.write(written)
+        log(
+            f"{role} pointer published",
+            parameter=self.parameter.name,
+            version=pointer.version,
+            champion=written.version,
+        )
 
     def write(self, pointer: ChampionPointer) -> None:
         self.parameter.publish(pointer)

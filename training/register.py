@@ -17,7 +17,7 @@ from training import gate, notes
 
 MODEL_NAME = "mushroom-classifier"
 EXPERIMENT = "mushroom-training"
-CHAMPION, PREVIOUS = "champion", "previous"
+CHAMPION, PREVIOUS, CHALLENGER = "champion", "previous", "challenger"
 PINNED = "pinned"  # the version tag an operator sets so that nothing replaces the champion
 TRAINING_DATASET = "mushroom-training-set"
 DIGEST_CHARS = 32  # MLflow keeps at most 36 characters of a dataset digest
@@ -59,8 +59,11 @@ def register(
     tracking_uri: str,
     artifact_location: str | None = None,
     model_name: str = MODEL_NAME,
+    shadow: bool = False,
 ) -> dict:
-    """Log, register, gate; returns version, decision, reason and the pointer if promoted."""
+    """Log, register, gate; returns version, decision, reason and the pointer if promoted. With
+    ``shadow``, a version that passes the gate while a champion serves becomes the challenger
+    (scored beside the champion on live traffic until the monitor decides) instead."""
     mlflow = _mlflow(tracking_uri)
     experiment_id = _experiment(mlflow, artifact_location)
     with mlflow.start_run(experiment_id=experiment_id) as run, tempfile.TemporaryDirectory() as tmp:
@@ -68,7 +71,7 @@ def register(
         info = _log_model(mlflow, candidate, Path(tmp))
         run_id = run.info.run_id
     version = mlflow.register_model(info.model_uri, model_name).version
-    return _promote(mlflow.MlflowClient(), model_name, version, run_id, candidate)
+    return _promote(mlflow.MlflowClient(), model_name, version, run_id, candidate, shadow)
 
 
 def _finite(metrics: dict) -> dict:
@@ -162,7 +165,9 @@ def _protocol(client, version) -> str | None:
     return client.get_run(version.run_id).data.tags.get("evaluation_protocol")
 
 
-def _promote(client, model_name: str, version: str, run_id: str, candidate: Candidate) -> dict:
+def _promote(
+    client, model_name: str, version: str, run_id: str, candidate: Candidate, shadow: bool = False
+) -> dict:
     metrics = candidate.metrics
     champion = champion_of(client, model_name)
     promote, reason = gate.decide(metrics, recorded_metrics(client, champion))
@@ -171,7 +176,13 @@ def _promote(client, model_name: str, version: str, run_id: str, candidate: Cand
         reason = f"champion version {champion.version} is pinned by an operator (passed: {reason})"
     if champion is not None and _protocol(client, champion) != EVALUATION_PROTOCOL:
         reason += " (champion was evaluated under another protocol)"
-    decision = "promoted" if promote else "refused"
+    decision = "refused"
+    if promote:
+        decision = CHALLENGER if shadow and champion is not None else "promoted"
+    if decision == CHALLENGER:
+        reason += (
+            f"; in shadow beside champion version {champion.version} until the monitor decides"
+        )
     client.set_model_version_tag(model_name, version, "promotion_decision", decision)
     client.set_model_version_tag(model_name, version, "promotion_reason", reason[:5000])
     text = notes.describe(decision, reason, metrics, candidate.lineage, run_id)
@@ -181,14 +192,18 @@ def _promote(client, model_name: str, version: str, run_id: str, candidate: Cand
         "model_name": model_name,
         "version": str(version),
         "run_id": run_id,
-        "promoted": promote,
+        "promoted": decision == "promoted",
+        "decision": decision,
         "reason": reason,
         "pointer": None,
     }
-    if promote:
+    if decision == CHALLENGER:
+        client.set_registered_model_alias(model_name, CHALLENGER, version)
+    elif decision == "promoted":
         client.set_registered_model_alias(model_name, CHAMPION, version)
         if champion is not None:
             client.set_registered_model_alias(model_name, PREVIOUS, champion.version)
+    if promote:
         outcome["pointer"] = pointer(client, model_name, version, run_id, metrics)
     return outcome
 

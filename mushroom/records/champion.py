@@ -58,16 +58,34 @@ class ChampionPointer:
     promoted_at: str | None = None
     previous: "ChampionPointer | None" = None
     pinned: bool = False
+    # A version that passed the offline gate and is scored beside the champion on live
+    # traffic (shadow) until the monitor promotes or retires it; its ``promoted_at`` is when
+    # its shadow period began.
+    challenger: "ChampionPointer | None" = None
 
     def succeeding(self, current: "ChampionPointer | None", when: str) -> "ChampionPointer":
         """This pointer as the new champion promoted at ``when``, ``current`` kept as previous."""
-        kept = None if current is None else replace(current, previous=None, pinned=False)
-        return replace(self, promoted_at=when, previous=kept, pinned=False)
+        kept = None if current is None else current.alone()
+        return replace(self, promoted_at=when, previous=kept, pinned=False, challenger=None)
+
+    def alone(self) -> "ChampionPointer":
+        """This version without what the serving pointer around it holds (predecessor, pin,
+        challenger): how a pointer is kept as another's previous or challenger."""
+        return replace(self, previous=None, pinned=False, challenger=None)
+
+    def challenged_by(self, challenger: "ChampionPointer", when: str) -> "ChampionPointer":
+        """This champion, still serving, with ``challenger`` in shadow from ``when`` (a
+        challenger already in shadow is replaced)."""
+        return replace(self, challenger=replace(challenger.alone(), promoted_at=when))
+
+    def unchallenged(self) -> "ChampionPointer":
+        """This champion with its challenger retired."""
+        return replace(self, challenger=None)
 
     def restored(self, when: str) -> "ChampionPointer":
         """This (earlier) champion serving again from ``when``: nothing behind it to switch to,
         so a second alarm cannot bounce serving back to the version just replaced."""
-        return replace(self, promoted_at=when, previous=None, pinned=False)
+        return replace(self.alone(), promoted_at=when)
 
     def with_pin(self, pinned: bool) -> "ChampionPointer":
         return replace(self, pinned=pinned)
@@ -125,6 +143,7 @@ class ChampionPointer:
             "promoted_at": self.promoted_at,
             "previous": None if self.previous is None else self.previous.to_dict(),
             "pinned": self.pinned,
+            "challenger": None if self.challenger is None else self.challenger.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -136,6 +155,7 @@ class ChampionPointer:
         check_format(doc, FORMAT_VERSION, RECORD)
         require(doc, REQUIRED, RECORD)
         threshold, previous = doc.get("threshold"), doc.get("previous")
+        challenger = doc.get("challenger")
         if not isinstance(doc.get("pinned", False), bool):
             raise ValueError(f"{RECORD}: pinned must be true or false")
         return cls(
@@ -145,6 +165,7 @@ class ChampionPointer:
             promoted_at=doc.get("promoted_at") and str(doc["promoted_at"]),
             previous=None if previous is None else cls.from_dict(previous),
             pinned=doc.get("pinned", False),
+            challenger=None if challenger is None else cls.from_dict(challenger),
         )
 
 

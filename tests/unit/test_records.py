@@ -249,12 +249,41 @@ def test_a_promotion_keeps_the_champion_it_replaces_as_previous():
 
 def test_a_pointer_without_the_new_fields_reads_as_unpinned_without_previous():
     doc = pointer().to_dict()
-    for name in ("promoted_at", "previous", "pinned"):
+    for name in ("promoted_at", "previous", "pinned", "challenger"):
         doc.pop(name)
     read = ChampionPointer.from_dict(doc)
     assert read.previous is None and read.pinned is False and read.promoted_at is None
+    assert read.challenger is None
 
 
 def test_a_pin_that_is_not_a_boolean_is_refused():
     with pytest.raises(ValueError, match="pinned must be true or false"):
         ChampionPointer.from_dict({**pointer().to_dict(), "pinned": "yes"})
+
+
+def test_a_challenger_is_written_beside_the_champion_and_a_promotion_clears_it():
+    # Given version 7 serving
+    ssm = Parameters()
+    publish = ChampionPublisher(ssm, PARAMETER)
+    publish(pointer())
+    # When version 8 passes the gate in shadow
+    publish(dataclasses.replace(pointer(), version="8"), "challenger")
+    # Then 7 still serves and 8 is its challenger since now, alone (no predecessor or pin)
+    written = read_pointer(ssm.value)
+    assert written.version == "7" and written.challenger.version == "8"
+    assert written.challenger.promoted_at and written.challenger.previous is None
+    assert ChampionPointer.from_dict(json.loads(written.to_json())) == written
+    # And when 8 is promoted, it serves with 7 as previous and no challenger left anywhere
+    publish(dataclasses.replace(written.challenger, promoted_at=None))
+    promoted = read_pointer(ssm.value)
+    assert (promoted.version, promoted.previous.version) == ("8", "7")
+    assert promoted.challenger is None and promoted.previous.challenger is None
+    # And retiring a challenger leaves the champion as it was
+    assert written.unchallenged() == dataclasses.replace(written, challenger=None)
+
+
+def test_a_challenger_with_no_champion_serving_becomes_the_champion():
+    ssm = Parameters()
+    ChampionPublisher(ssm, PARAMETER)(pointer(), "challenger")
+    written = read_pointer(ssm.value)
+    assert written.version == "7" and written.challenger is None and written.promoted_at

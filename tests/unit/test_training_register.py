@@ -109,3 +109,29 @@ def test_a_version_description_names_data_decision_and_every_gate_figure():
     assert "- edible confirmed, known species: 99.3% (gate ≥ 98.0%)" in text
     assert "- ROC-AUC, random CV: not measured (gate ≥ 0.9500)" in text
     assert "- unsure, unseen species: 45.1%" in text
+
+
+def test_with_shadow_a_version_that_passes_the_gate_becomes_the_challenger(
+    tmp_path_factory, tmp_path, monkeypatch
+):
+    import mlflow
+
+    folder = tmp_path_factory.mktemp("shadow")
+    uri, artifacts = f"sqlite:///{folder}/mlflow.db", (folder / "artifacts").as_uri()
+    # Given no champion yet: the first version that passes serves at once, shadow or not
+    first = register(candidate(tmp_path, monkeypatch), uri, artifacts, shadow=True)
+    assert first["decision"] == "promoted" and first["promoted"], first["reason"]
+    # When a second version passes the gate with shadow on
+    second = register(candidate(tmp_path, monkeypatch, seed=1), uri, artifacts, shadow=True)
+    # Then it is the challenger, with its pointer to publish as such; the champion stays
+    assert second["decision"] == "challenger" and not second["promoted"], second["reason"]
+    assert second["pointer"].version == second["version"]
+    assert f"in shadow beside champion version {first['version']}" in second["reason"]
+    client = mlflow.MlflowClient(uri)
+    aliases = {
+        alias: str(client.get_model_version_by_alias("mushroom-classifier", alias).version)
+        for alias in ("champion", "challenger")
+    }
+    assert aliases == {"champion": first["version"], "challenger": second["version"]}
+    tags = client.get_model_version("mushroom-classifier", second["version"]).tags
+    assert tags["promotion_decision"] == "challenger"
