@@ -64,6 +64,14 @@ class ModelBundle:
             for p, q, d, explanation in zip(*answers)
         ]
 
+    def shadow_answers(self, records: Sequence[Mapping[str, Any]]) -> list[tuple[float, str]]:
+        """(P(poisonous) rounded to 6 places, decision) per specimen, without explanations:
+        what a challenger in shadow logs beside the champion's answer."""
+        matrix = self.vocabulary.encode_records(records)
+        probability = self.probability_poisonous(matrix)
+        decisions = self.policy.decide(probability, matrix, self.vocabulary)
+        return [(round(p, 6), d) for p, d in zip(probability.tolist(), decisions)]
+
     def answers(self, matrix: np.ndarray, threads: int = 1) -> tuple[list, list, list, list]:
         """Column-wise for encoded specimens: predictions, P(poisonous) rounded to 6 places,
         decisions and explanations (batch scoring uses them without a dict per specimen)."""

@@ -93,8 +93,10 @@ NOTES = [
     "champion from S3 on LocalStack (the target's definition); `deployed_function` is the "
     "deployed function's first request on a fresh container through LocalStack's Lambda "
     "service (process start, imports, champion, answer) against the next, warm request.",
-    "prediction: `in_handler` is parse, validate, encode, predict, safety policy and response "
-    "in the handler (prediction log write measured apart as `log_write`); `mlflow.*` run the "
+    "prediction: `in_handler` is parse, validate, encode, predict, safety policy, the log's "
+    "lines and response in the handler (the Firehose call measured apart as `log_write`); "
+    "`*_with_challenger` the same with a challenger in shadow (scored on up to 100 specimens "
+    "of a request, evenly spread, and logged beside the champion's answer); `mlflow.*` run the "
     "same registered version; `pyfunc_in_process` is `predict` on an already encoded row only, "
     "so its ratio is not like for like; `serve_http` is a whole HTTP request.",
     "batch: the real file (61,069 valid rows) scored by the predict function's batch code "

@@ -105,7 +105,7 @@ def in_handler(bundle: dict) -> dict:
     import boto3
     from moto import mock_aws
 
-    from tests.events import LambdaContext, api_gateway_request
+    from tests.events import LambdaContext
     from tests.unit import predict_support as support
 
     os.environ.update(DATA_BUCKET=support.DATA_BUCKET, CHAMPION_REFRESH_SECONDS="30")
@@ -119,16 +119,28 @@ def in_handler(bundle: dict) -> dict:
         log = handler.service().log  # its lines are built as served; only the call is cut
         log.firehose, log.stream = AcceptingStream(), "mushroom-bench"
         context = LambdaContext("mushroom-predict")
-        result = {}
-        for count, repeats in ((1, 3000), (1000, 100)):
-            event = api_gateway_request(
-                "POST", "/predict", {"specimens": [specimen_json()] * count}
-            )
-            assert handler.lambda_handler(event, context)["statusCode"] == 200
-            result[f"specimens_{count}"] = timed(
-                lambda: handler.lambda_handler(event, context), repeats
-            )
+        result = handler_times(handler, context)
+        # The same with a challenger in shadow (the same bundle as version 2), loaded now
+        support.publish(s3, ssm, "1", bundle, challenger=support.upload(s3, "2", bundle))
+        champions = handler.service().champions
+        champions._checked_at = None  # re-read the pointer at the next request
+        result |= handler_times(handler, context, "_with_challenger")
+        assert champions.champion.versions == ("1", "2")
         return result
+
+
+def handler_times(handler, context, suffix: str = "") -> dict:
+    """p50/p99 of the handler for 1 and 1,000 specimens."""
+    from tests.events import api_gateway_request
+
+    result = {}
+    for count, repeats in ((1, 3000), (1000, 100)):
+        event = api_gateway_request("POST", "/predict", {"specimens": [specimen_json()] * count})
+        assert handler.lambda_handler(event, context)["statusCode"] == 200
+        result[f"specimens_{count}{suffix}"] = timed(
+            lambda: handler.lambda_handler(event, context), repeats
+        )
+    return result
 
 
 def log_write(repeats: int = 200) -> dict:

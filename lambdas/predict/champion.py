@@ -22,15 +22,26 @@ from mushroom.storage import split_s3_uri
 
 @dataclass(frozen=True)
 class Champion:
-    """A loaded model bundle and the pointer it came from."""
+    """A loaded model bundle and the pointer it came from, with the challenger in shadow
+    beside it when the pointer names one (loaded the same way)."""
 
     pointer: ChampionPointer
     bundle: Any
+    challenger: "Champion | None" = None
 
     @property
     def version(self) -> str:
         """The registered model version that serves."""
         return self.pointer.version
+
+    @property
+    def versions(self) -> tuple[str, str | None]:
+        """(champion, challenger) versions: what a new pointer must differ in to be loaded."""
+        return self.version, self.challenger and self.challenger.version
+
+
+def versions_of(pointer: ChampionPointer) -> tuple[str, str | None]:
+    return pointer.version, pointer.challenger and pointer.challenger.version
 
 
 def read_artifacts(s3, pointer: ChampionPointer) -> dict[str, bytes]:
@@ -81,24 +92,46 @@ class ChampionCache:
             if pointer is None:
                 self._unavailable = "no champion model has been promoted yet; try again later"
                 self._keep_or_clear("the champion pointer names no model")
-            elif self.champion is None or pointer.version != self.champion.version:
+            elif self.champion is None or versions_of(pointer) != self.champion.versions:
                 self._swap(pointer)
         except Exception as error:  # noqa: BLE001 (any SSM/S3/parse failure: keep serving)
             self._on_failure(error)
 
     def _swap(self, pointer: ChampionPointer) -> None:
-        started = self._clock()
-        bundle = self._load(read_artifacts(self._s3, pointer))
+        started, loaded = self._clock(), self._loaded()
+        bundle = loaded.get(pointer.version) or self._load(read_artifacts(self._s3, pointer))
         previous = self.champion.version if self.champion else None
-        self.champion = Champion(pointer, bundle)
+        self.champion = Champion(pointer, bundle, self._challenger(pointer.challenger, loaded))
         logger.info(
             "champion loaded",
             extra={
                 "model_version": pointer.version,
+                "challenger_version": self.champion.versions[1],
                 "previous_version": previous,
                 "seconds": round(self._clock() - started, 3),
             },
         )
+
+    def _loaded(self) -> dict[str, Any]:
+        """Bundles in memory by version (a promoted challenger is not loaded again)."""
+        held = [self.champion, self.champion and self.champion.challenger]
+        return {c.version: c.bundle for c in held if c is not None}
+
+    def _challenger(self, pointer: ChampionPointer | None, loaded: dict) -> Champion | None:
+        """The challenger loaded, or None: one that fails to load is not scored (counted,
+        logged, tried again at the next refresh), and never stops the champion serving."""
+        if pointer is None:
+            return None
+        try:
+            bundle = loaded.get(pointer.version) or self._load(read_artifacts(self._s3, pointer))
+        except Exception as error:  # noqa: BLE001 (any S3/parse failure: serve without it)
+            metrics.add_metric(name="ChallengerLoadFailed", unit=MetricUnit.Count, value=1)
+            logger.warning(
+                "challenger could not be loaded; serving without it",
+                extra={"challenger_version": pointer.version, "error": repr(error)},
+            )
+            return None
+        return Champion(pointer, bundle)
 
     def _keep_or_clear(self, why: str) -> None:
         if self.champion is not None:

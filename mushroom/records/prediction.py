@@ -28,6 +28,9 @@ class PredictionRecord:
     prediction: str
     probability_poisonous: float
     decision: str
+    # A challenger in shadow scored the same specimen: {"model_version", "probability_poisonous",
+    # "decision"} (not served; the monitor compares the two)
+    challenger: dict[str, Any] | None = None
 
     @property
     def served_at(self) -> datetime:
@@ -36,7 +39,7 @@ class PredictionRecord:
 
     def to_dict(self) -> dict[str, Any]:
         # written by hand, not dataclasses.asdict: a request logs up to 1,000 of them
-        return {
+        written = {
             "format_version": FORMAT_VERSION,
             "prediction_id": self.prediction_id,
             "time": self.time,
@@ -47,6 +50,9 @@ class PredictionRecord:
             "probability_poisonous": self.probability_poisonous,
             "decision": self.decision,
         }
+        if self.challenger is not None:
+            written["challenger"] = self.challenger
+        return written
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "PredictionRecord":
@@ -60,11 +66,13 @@ def served_together(
     ids: Sequence[str],
     features: Sequence[str],
     answers: Sequence[tuple[str, float, str]],
+    challenger: tuple[str, Sequence[tuple[float, str]]] | None = None,
 ) -> str:
     """JSON Lines of records served together (one time, model version and source): the text
     ``to_dict`` and a compact ``json.dumps`` give, built column-wise, since batch scoring logs
     millions. ``features`` are each record's features already as JSON, ``answers`` are
-    (prediction, probability_poisonous, decision)."""
+    (prediction, probability_poisonous, decision); ``challenger`` is a challenger's version and
+    its (probability_poisonous, decision) for each record (None where it did not score it)."""
     dumps = json.dumps
     head = f'{{"format_version":{FORMAT_VERSION},"prediction_id":'
     shared = (
@@ -74,6 +82,23 @@ def served_together(
     quoted = {text: dumps(text) for answer in set(a[::2] for a in answers) for text in answer}
     return "".join(
         f'{head}"{i}"{shared}{f},"prediction":{quoted[p]},"probability_poisonous":{q!r},'
-        f'"decision":{quoted[d]}}}\n'
-        for i, f, (p, q, d) in zip(ids, features, answers)
+        f'"decision":{quoted[d]}{tail}\n'
+        for i, f, (p, q, d), tail in zip(ids, features, answers, _tails(challenger, len(ids)))
     )
+
+
+def _tails(challenger: tuple[str, Sequence[tuple[float, str]]] | None, count: int) -> list[str]:
+    """Each line's end: the challenger's answer when one was scored, then the closing brace."""
+    if challenger is None:
+        return ["}"] * count
+    version, answers = challenger
+    dumps, start = json.dumps, f',"challenger":{{"model_version":{json.dumps(version)},'
+    return [
+        (
+            "}"
+            if answer is None
+            else f'{start}"probability_poisonous":{answer[0]!r},'
+            f'"decision":{dumps(answer[1])}}}}}'
+        )
+        for answer in answers
+    ]

@@ -81,15 +81,30 @@ def bundle_files(rounds: int = 20, seed: int = 7) -> dict[str, bytes]:
 
 
 def publish(
-    s3, ssm, version: str, files: dict[str, bytes] | None = None, parameter: str = PARAMETER
+    s3,
+    ssm,
+    version: str,
+    files: dict[str, bytes] | None = None,
+    parameter: str = PARAMETER,
+    challenger: ChampionPointer | None = None,
 ) -> dict:
-    """Upload a bundle and point the SSM champion parameter at it (as promotion does)."""
+    """Upload a bundle and point the SSM champion parameter at it (as promotion does), with
+    ``challenger`` (see :func:`upload`) in shadow beside it."""
+    pointer = upload(s3, version, files)
+    if challenger is not None:
+        pointer = pointer.challenged_by(challenger, "2026-01-02T00:00:00+00:00")
+    ssm.put_parameter(Name=parameter, Value=pointer.to_json(), Type="String", Overwrite=True)
+    return pointer.to_dict()
+
+
+def upload(s3, version: str, files: dict[str, bytes] | None = None) -> ChampionPointer:
+    """Upload a version's bundle where a registered version keeps its files; its pointer."""
     files = files or bundle_files()
     prefix = f"models/{version}"
-    for path in LAYOUT.model_files().values():  # where a registered version keeps its files
+    for path in LAYOUT.model_files().values():
         body = files[path.rsplit("/", 1)[-1]]
         s3.put_object(Bucket=ARTIFACT_BUCKET, Key=f"{prefix}/{path}", Body=body)
-    pointer = ChampionPointer.locate(
+    return ChampionPointer.locate(
         "mushroom-classifier",
         version,
         f"run-{version}",
@@ -99,8 +114,6 @@ def publish(
         threshold=0.2,
         metrics={"random_accuracy": 0.99, "species_accuracy": 0.8},
     )
-    ssm.put_parameter(Name=parameter, Value=pointer.to_json(), Type="String", Overwrite=True)
-    return pointer.to_dict()
 
 
 def reconfigure(handler, monkeypatch) -> None:
