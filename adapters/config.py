@@ -108,6 +108,17 @@ class MonitorConfig(FromEnviron):
     drift_threshold: float = variable("DRIFT_THRESHOLD", 0.2, parse=float, minimum=0)
     min_drift_specimens: int = variable("MIN_DRIFT_SPECIMENS", 20, parse=int, minimum=0)
     min_labelled: int = variable("MIN_LABELLED", 20, parse=int, minimum=0)
+    # A challenger in shadow (mushroom/shadow.py): how long before the monitor decides, on how
+    # many specimens at least, what agreement it needs; where the verdict goes.
+    shadow_period_seconds: int = variable(
+        "SHADOW_PERIOD_SECONDS", 0, parse=int, minimum=0, maximum=30 * DAY_SECONDS
+    )
+    shadow_min_scored: int = variable("SHADOW_MIN_SCORED", 100, parse=int, minimum=1)
+    shadow_min_agreement: float = variable(
+        "SHADOW_MIN_AGREEMENT", 0.9, parse=float, minimum=0, maximum=1
+    )
+    training_queue_url: str = variable("TRAINING_QUEUE_URL", "")
+    alerts_topic_arn: str = variable("ALERTS_TOPIC_ARN", "")
 
 
 # ------------------------------------------------------------ retrain (lambdas/retrain)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Mapping
 
+from mushroom import contract
 from mushroom.records.challenger import PROMOTE, RETIRE, ChallengerVerdict
 from mushroom.records.champion import ChampionPointer
 from mushroom.safety import EDIBLE, POISONOUS
@@ -62,7 +63,8 @@ def compare(
     predictions: Iterable[Mapping], labels: Mapping[str, str], challenger: str
 ) -> ShadowFigures:
     """Figures over the logged predictions the ``challenger`` version also scored; ``labels``
-    are observed classes by prediction id."""
+    are observed classes (``p``/``e``, :func:`mushroom.monitoring.latest_feedback`) by
+    prediction id."""
     counts = dict.fromkeys(ShadowFigures.__dataclass_fields__, 0)
     for line in predictions:
         shadow = line.get("challenger")
@@ -72,7 +74,7 @@ def compare(
         counts["scored"] += 1
         counts["agreed"] += served == other
         counts["edible_where_champion_poisonous"] += other == EDIBLE and served == POISONOUS
-        observed = labels.get(line["prediction_id"])
+        observed = contract.LABELS.get(labels.get(line["prediction_id"]))
         if observed is None:
             continue
         counts["labelled"] += 1

@@ -54,8 +54,10 @@ def prediction(
     when: datetime = WHEN,
     model_version: str = "1",
     probability_poisonous: float | None = None,
+    challenger: dict | None = None,
 ) -> PredictionRecord:
-    """One logged API prediction (the decision follows the prediction unless given)."""
+    """One logged API prediction (the decision follows the prediction unless given), with a
+    challenger's answer beside it when given."""
     if probability_poisonous is None:
         probability_poisonous = 0.9 if prediction == "poisonous" else 0.1
     return PredictionRecord(
@@ -67,6 +69,7 @@ def prediction(
         prediction=prediction,
         probability_poisonous=probability_poisonous,
         decision=decision or prediction,
+        challenger=challenger,
     )
 
 

@@ -85,8 +85,9 @@ def run_job(
     are recorded in the registry first, so the gate compares with the restored champion)."""
     check_tracking_server(settings.tracking_uri)
     recorded = record_switch_backs(request, settings)
+    verdicts = record_verdicts(request, settings)
     if not request.trains:
-        return {"status": "switch-back recorded", "switch_backs": recorded}
+        return {"status": "recorded", "switch_backs": recorded, "verdicts": verdicts}
     s3 = s3 or aws_client("s3", settings)
     frames, note = training_frames(s3, settings.data_bucket)
     log("training data gathered", **note)
@@ -162,6 +163,18 @@ def record_switch_backs(request: TrainingRequest, settings: WorkerSettings) -> l
 
     client = MlflowClient(settings.tracking_uri)
     return [record_switch_back(client, record) for record in request.switch_backs]
+
+
+def record_verdicts(request: TrainingRequest, settings: WorkerSettings) -> list[str]:
+    """The registry side of each challenger verdict the request carries (training/challenger.py)."""
+    if not request.verdicts:
+        return []
+    from mlflow import MlflowClient
+
+    from training.challenger import record_verdict
+
+    client = MlflowClient(settings.tracking_uri)
+    return [record_verdict(client, verdict) for verdict in request.verdicts]
 
 
 def train_for_request(request: TrainingRequest, stop: threading.Event) -> dict[str, Any]:

@@ -45,6 +45,14 @@ def describe(decision: str, reason: str, metrics: Mapping, lineage: Mapping, run
     return "\n".join(lines)[:LIMIT]
 
 
+def note(client, model_name: str, version: str, tag: str, line: str) -> None:
+    """``line`` as the version's tag ``tag`` and as the first line of its description."""
+    client.set_model_version_tag(model_name, version, tag, line[:LIMIT])
+    found = client.get_model_version(model_name, version)
+    text = f"{line}\n\n{found.description or ''}".strip()[:LIMIT]
+    client.update_model_version(model_name, version, description=text)
+
+
 def _data(lineage: Mapping) -> str:
     """The data sets, largest first, with their rows (the lineage names them all)."""
     rows_in = lineage.get("rows_in") or {name: 0 for name in lineage.get("dataset_ids", [])}

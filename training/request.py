@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass, field
 
 from adapters.observability import log
+from mushroom.records.challenger import ChallengerVerdict
 from mushroom.records.switch_back import SwitchBack
 from mushroom.records.training_job import UNREADABLE, TrainingJob
 
@@ -25,6 +26,8 @@ class TrainingRequest:
     receipts: list[str] = field(default_factory=list, repr=False)
     # switch-backs the registry is to record; a request made only of these trains nothing
     switch_backs: list[SwitchBack] = field(default_factory=list)
+    # challenger verdicts the registry is to record (the monitor's; no training either)
+    verdicts: list[ChallengerVerdict] = field(default_factory=list)
     trains: bool = True
 
     @classmethod
@@ -43,7 +46,8 @@ class TrainingRequest:
             attempt=max(attempts),
             receipts=[m["ReceiptHandle"] for m in messages],
             switch_backs=[job.switch_back for job in jobs if job.switch_back],
-            trains=any(job.switch_back is None for job in jobs),
+            verdicts=[job.challenger_verdict for job in jobs if job.challenger_verdict],
+            trains=any(job.trains for job in jobs),
         )
 
 

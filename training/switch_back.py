@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from adapters.observability import log
 from mushroom.records.switch_back import SwitchBack
-from training.notes import LIMIT
+from training.notes import note
 from training.register import MODEL_NAME, champion_of, is_pinned
 from training.rollback import rollback
 
@@ -27,15 +27,8 @@ def record_switch_back(client, record: SwitchBack, model_name: str = MODEL_NAME)
         # the SSM pointer is already the restored one: nothing to publish again
         rollback(client, lambda pointer: None, record.restored_version, model_name, record.reason)
         done = "aliases moved"
-    _note(client, model_name, record.replaced_version, f"switched back from: {record.reason}")
+    line = f"switched back from: {record.reason}"
+    note(client, model_name, record.replaced_version, SWITCHED_BACK, line)
     client.set_model_version_tag(model_name, record.restored_version, SWITCHED_BACK, record.reason)
     log("switch-back recorded in the registry", done=done, **record.to_dict())
     return done
-
-
-def _note(client, model_name: str, version: str, line: str) -> None:
-    """The reason as a tag and as the first line of the version's description."""
-    client.set_model_version_tag(model_name, version, SWITCHED_BACK, line[:5000])
-    found = client.get_model_version(model_name, version)
-    text = f"{line}\n\n{found.description or ''}".strip()[:LIMIT]
-    client.update_model_version(model_name, version, description=text)

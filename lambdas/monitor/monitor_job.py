@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from adapters.config import MonitorConfig
 from monitor_metrics import metric_data, publish
 from monitor_store import MonitorStore, parse_time
+from shadow_job import Act, rules_of, settle_challenger
 from mushroom import monitoring
 from mushroom.monitoring_report import render_html
 from mushroom.records.champion import ChampionPointer
@@ -29,21 +30,29 @@ def serving(predictions: list[dict], version: str | None) -> list[dict]:
     return [p for p in predictions if str(p.get("model_version")) == version]
 
 
+def _unsettled(verdict, pointer) -> None:
+    raise RuntimeError("a challenger verdict is due but the monitor was given no way to act")
+
+
 def reference_of(store: MonitorStore, pointer: ChampionPointer | None) -> ReferenceProfile | None:
     """The champion's reference profile (None without champion or profile)."""
     return store.reference_profile(pointer) if pointer else None
 
 
-def run_monitor(config: MonitorConfig, store: MonitorStore, cloudwatch, end: datetime) -> dict:
-    """Compute, publish and store the report of the window ending at ``end``."""
+def run_monitor(
+    config: MonitorConfig, store: MonitorStore, cloudwatch, end: datetime, act: Act | None = None
+) -> dict:
+    """Compute, publish and store the report of the window ending at ``end``; settle the
+    challenger in shadow, if any, with ``act`` (shadow_job.py)."""
     start = end - timedelta(minutes=config.window_minutes)
     pointer = store.champion()
     version = pointer.version if pointer else None
     logged = store.predictions(start, end)
     predictions = serving(logged, version)
+    feedback = store.feedback(start, end)
     summary = monitoring.summarise_window(
         predictions,
-        store.feedback(start, end),
+        feedback,
         reference_of(store, pointer),
         config.drift_threshold,
         config.min_drift_specimens,
@@ -59,6 +68,9 @@ def run_monitor(config: MonitorConfig, store: MonitorStore, cloudwatch, end: dat
         },
         "champion": {"champion_version": version, "run_id": pointer.run_id if pointer else None},
         **summary,
+        "shadow": settle_challenger(
+            pointer, predictions, feedback, rules_of(config), end, act or _unsettled
+        ),
     }
     report["metrics_sent"] = publish(
         cloudwatch, config.metrics_namespace, metric_data(summary, version or "none", end)

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from mushroom.records.challenger import ChallengerVerdict
 from mushroom.records.switch_back import SwitchBack
 from mushroom.records.versioning import FORMAT_FIELD, check_format, require
 
@@ -28,6 +29,14 @@ class TrainingJob:
     # Set on the retrain function's note of a switch-back: the worker records it in the
     # registry (aliases, tags) and does not train for it (the alarm's own retraining does).
     switch_back: SwitchBack | None = None
+    # Set on the monitor's note of a challenger promoted or retired: recorded in the registry
+    # by the worker, which does not train for it.
+    challenger_verdict: ChallengerVerdict | None = None
+
+    @property
+    def trains(self) -> bool:
+        """Whether this job asks for a training run (a note to record asks for none)."""
+        return self.switch_back is None and self.challenger_verdict is None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +46,9 @@ class TrainingJob:
             "dataset_ids": list(self.dataset_ids),
             "manifests": list(self.manifests),
             "switch_back": None if self.switch_back is None else self.switch_back.to_dict(),
+            "challenger_verdict": (
+                None if self.challenger_verdict is None else self.challenger_verdict.to_dict()
+            ),
         }
 
     def to_json(self) -> str:
@@ -48,12 +60,14 @@ class TrainingJob:
         check_format(doc, FORMAT_VERSION, RECORD)
         require(doc, ("reason",), RECORD)
         correlation, switch = doc.get("correlation_id"), doc.get("switch_back")
+        verdict = doc.get("challenger_verdict")
         return cls(
             str(doc["reason"]),
             None if correlation is None else str(correlation),
             _strings(doc.get("dataset_ids"), "dataset_ids"),
             _strings(doc.get("manifests"), "manifests"),
             None if switch is None else SwitchBack.from_dict(switch),
+            None if verdict is None else ChallengerVerdict.from_dict(verdict),
         )
 
     @classmethod

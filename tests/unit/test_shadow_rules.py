@@ -46,7 +46,7 @@ def test_figures_count_only_specimens_this_challenger_scored():
         line(3, EDIBLE, None),  # not in the sample
         line(4, EDIBLE, EDIBLE, version="6"),  # an earlier challenger
     ]
-    labels = {"p0": EDIBLE, "p1": POISONOUS, "p3": POISONOUS}
+    labels = {"p0": "e", "p1": "p", "p3": "p"}
     figures = shadow.compare(lines, labels, "8")
     assert (figures.scored, figures.agreed, figures.edible_where_champion_poisonous) == (3, 1, 1)
     assert (figures.labelled, figures.observed_edible) == (2, 1)
@@ -67,7 +67,7 @@ def test_no_decision_before_the_period_or_without_enough_specimens():
 
 
 def test_a_challenger_as_safe_as_the_champion_is_promoted():
-    figures = shadow.compare(agreeing(), {"p0": EDIBLE, "p1": POISONOUS}, "8")
+    figures = shadow.compare(agreeing(), {"p0": "e", "p1": "p"}, "8")
     reason, verdict = shadow.decide(serving(), figures, RULES, NOW)
     assert verdict.promotes and verdict.challenger_version == "8"
     assert verdict.champion_version == "7" and "promoted" in reason
@@ -84,11 +84,11 @@ def test_a_challenger_as_safe_as_the_champion_is_promoted():
     "lines, labels, why",
     [
         (agreeing() + [line(99, POISONOUS, EDIBLE)], {}, "version 7 calls poisonous"),
-        (agreeing() + [line(99, UNSURE, EDIBLE)], {"p99": POISONOUS}, "feedback says"),
+        (agreeing() + [line(99, UNSURE, EDIBLE)], {"p99": "p"}, "feedback says"),
         (agreeing(10) + [line(90 + i, EDIBLE, UNSURE) for i in range(3)], {}, "agreed with"),
         (
             agreeing(200) + [line(900 + i, EDIBLE, UNSURE) for i in range(10)],
-            {f"p{900 + i}": EDIBLE for i in range(10)} | {"p0": EDIBLE},
+            {f"p{900 + i}": "e" for i in range(10)} | {"p0": "e"},
             "confirmed 9.1% of edible specimens, the champion 100.0%",
         ),
     ],
