@@ -64,6 +64,11 @@ locals {
       { sid = "WriteReports", actions = ["s3:PutObject"], resources = [local.data_objects.monitoring] },
       { sid = "ReadChampionPointer", actions = ["ssm:GetParameter"], resources = [local.champion_parameter_arn] },
       { sid = "ReadReferenceProfile", actions = ["s3:GetObject"], resources = ["${local.mlflow_bucket_arn}/*"] },
+      # The challenger verdict (lambdas/monitor/shadow_job.py): the pointer written, the worker
+      # told to move the registry's aliases, operators alerted.
+      { sid = "SettleChallenger", actions = ["ssm:PutParameter"], resources = [local.champion_parameter_arn] },
+      { sid = "NoteVerdictForRegistry", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.training_jobs.arn] },
+      { sid = "AlertOnVerdict", actions = ["sns:Publish"], resources = [aws_sns_topic.alerts.arn] },
       local.metrics_statement,
     ]
     retrain = [

@@ -188,3 +188,8 @@ output "prediction_stream_name" {
   description = "Firehose delivery stream of the prediction log (predictions/YYYY/MM/DD/HH/ in the data bucket)."
   value       = aws_kinesis_firehose_delivery_stream.predictions.name
 }
+
+output "shadow_period_seconds" {
+  description = "How long a version that passes the gate is a challenger in shadow before the monitor decides (0: promoted at once); the local training worker reads it."
+  value       = var.shadow_period_seconds
+}

@@ -19,6 +19,7 @@ module "trainer_ecs" {
   mlflow_tracking_uri     = try(coalesce(var.trainer_mlflow_tracking_uri, one(module.mlflow_ecs[*].tracking_uri)), null)
   visibility_seconds      = var.training_queue_visibility_timeout_seconds
   max_receive_count       = var.training_max_receive_count
+  shadow_period_seconds   = var.shadow_period_seconds
 
   training_worker_policy_arn = aws_iam_policy.training_worker.arn
   log_retention_days         = var.log_retention_days

@@ -658,3 +658,36 @@ variable "prediction_log_compression" {
     error_message = "GZIP or UNCOMPRESSED."
   }
 }
+
+variable "shadow_period_seconds" {
+  description = "A version that passes the offline gate while a champion serves is first a challenger in shadow this long: scored beside the champion on live traffic and logged, never served; then the monitor promotes or retires it (docs/operations.md). 0 promotes at once."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.shadow_period_seconds >= 0 && var.shadow_period_seconds <= 2592000 && floor(var.shadow_period_seconds) == var.shadow_period_seconds
+    error_message = "A whole number of seconds from 0 (promote at once) to 2592000 (30 days)."
+  }
+}
+
+variable "shadow_min_scored" {
+  description = "Specimens both the champion and the challenger must have scored in the monitor's window before it decides."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.shadow_min_scored >= 1 && floor(var.shadow_min_scored) == var.shadow_min_scored
+    error_message = "A whole number, 1 or more."
+  }
+}
+
+variable "shadow_min_agreement" {
+  description = "Share of those specimens on which the challenger must give the champion's decision to be promoted."
+  type        = number
+  default     = 0.9
+
+  validation {
+    condition     = var.shadow_min_agreement >= 0 && var.shadow_min_agreement <= 1
+    error_message = "A share from 0 to 1."
+  }
+}

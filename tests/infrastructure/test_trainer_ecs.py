@@ -172,7 +172,7 @@ run "worker_task" {
       ]) == toset([
       "TRAINING_QUEUE_URL", "ALERTS_TOPIC_ARN", "DATA_BUCKET", "CHAMPION_PARAMETER",
       "MLFLOW_TRACKING_URI", "AWS_REGION", "AWS_DEFAULT_REGION",
-      "TRAINING_VISIBILITY_SECONDS", "TRAINING_MAX_RECEIVE_COUNT",
+      "TRAINING_VISIBILITY_SECONDS", "TRAINING_MAX_RECEIVE_COUNT", "SHADOW_PERIOD_SECONDS",
     ])
     error_message = "The worker's settings (adapters/config.py WorkerSettings) must all be set."
   }

@@ -13,7 +13,7 @@ import io
 import json
 import re
 import shutil
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
@@ -294,6 +294,35 @@ def test_monitor_runs_with_its_role(cloud, monkeypatch):
         outcome["report"] + "report.html",
         outcome["report"] + "report.json",
     ]
+
+
+def test_the_monitor_settles_a_challenger_with_its_role(cloud, monkeypatch):
+    # Given version 3 serving and version 4 in shadow past its period, agreeing on 4 specimens
+    from tests.unit import test_monitor_shadow as shadow_support
+
+    since = (monitor_support.NOW - timedelta(hours=2)).isoformat()
+    pointer = monitor_support.POINTER.succeeding(None, since)
+    pointer = pointer.challenged_by(shadow_support.CHALLENGER, since)
+    cloud.ssm.put_parameter(
+        Name=names.CHAMPION_PARAMETER, Overwrite=True, Type="String", Value=pointer.to_json()
+    )
+    shadow_support.log_shadowed(cloud.s3, [(str(i), "edible", "edible") for i in range(4)])
+    for name, value in {"SHADOW_PERIOD_SECONDS": "3600", "SHADOW_MIN_SCORED": "4"}.items():
+        monkeypatch.setenv(name, value)
+    # When the schedule fires, as monitor
+    with cloud.role("monitor"):
+        handler = load_handler("monitor", monkeypatch)
+        event = {"source": "aws.events", "time": monitor_support.NOW.isoformat()}
+        outcome = handler.lambda_handler(event, FakeContext())
+    # Then version 4 serves, the worker is told, and operators are alerted
+    assert outcome["shadow"].startswith("challenger version 4 promoted")
+    value = cloud.ssm.get_parameter(Name=names.CHAMPION_PARAMETER)["Parameter"]["Value"]
+    assert json.loads(value)["version"] == "4"
+    (job,) = cloud.messages(cloud.queue_url)
+    assert job["challenger_verdict"]["decision"] == "promote"
+    (alert,) = cloud.alerts()
+    assert alert["challenger_version"] == "4" and alert["decision"] == "promote"
+    assert {"ssm:PutParameter", "sqs:SendMessage", "sns:Publish"} <= cloud.actions("monitor")
 
 
 def test_retrain_runs_with_its_role(cloud, monkeypatch):

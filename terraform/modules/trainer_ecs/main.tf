@@ -38,6 +38,7 @@ locals {
       AWS_DEFAULT_REGION          = local.region
       TRAINING_VISIBILITY_SECONDS = tostring(var.visibility_seconds)
       TRAINING_MAX_RECEIVE_COUNT  = tostring(var.max_receive_count)
+      SHADOW_PERIOD_SECONDS       = tostring(var.shadow_period_seconds)
     },
     var.extra_environment,
   )

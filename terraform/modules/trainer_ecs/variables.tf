@@ -124,6 +124,12 @@ variable "max_receive_count" {
   default     = 3
 }
 
+variable "shadow_period_seconds" {
+  description = "A version that passes the gate while a champion serves becomes a challenger in shadow for this long (SHADOW_PERIOD_SECONDS; 0: promoted at once)."
+  type        = number
+  default     = 0
+}
+
 variable "extra_environment" {
   description = "More (non-secret) environment variables of the worker, e.g. TRAINING_WAIT_SECONDS; they override the ones above."
   type        = map(string)
