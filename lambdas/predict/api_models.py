@@ -117,6 +117,13 @@ class FeedbackResponse(BaseModel):
     stored: bool
 
 
+class Challenger(BaseModel):
+    """A version in shadow: scored beside the champion and logged, never served."""
+
+    model_version: str
+    in_shadow_since: str | None = None
+
+
 class ModelInfo(BaseModel):
     """The serving champion, from the SSM pointer."""
 
@@ -126,6 +133,11 @@ class ModelInfo(BaseModel):
     threshold: float | None = None
     decision_rule: str = Field(description="How the served decision is made.")
     metrics: dict[str, Any] = Field(default_factory=dict)
+    challenger: Challenger | None = Field(
+        None,
+        description="The version in shadow, if any, until the monitor promotes or retires it "
+        "(docs/operations.md).",
+    )
 
 
 class Health(BaseModel):

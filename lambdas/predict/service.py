@@ -80,6 +80,7 @@ class PredictionService:
     def model_info(self) -> dict[str, Any]:
         """The serving champion's description from its pointer."""
         pointer = self.champions.current().pointer
+        challenger = pointer.challenger
         return {
             "model_version": pointer.version,
             "run_id": pointer.run_id,
@@ -87,6 +88,8 @@ class PredictionService:
             "threshold": pointer.threshold,
             "decision_rule": RULE,
             "metrics": pointer.metrics,
+            "challenger": challenger
+            and {"model_version": challenger.version, "in_shadow_since": challenger.promoted_at},
         }
 
     def health(self) -> dict[str, Any]:

@@ -108,3 +108,16 @@ def test_a_large_request_is_shadow_scored_on_an_even_sample(aws, handler, bundle
     lines = sorted(logged(s3), key=lambda line: order[line["prediction_id"]])
     scored = [i for i, line in enumerate(lines) if "challenger" in line]
     assert module.SHADOW_SAMPLE == 100 and scored == list(range(0, 1000, 10))
+
+
+def test_get_model_names_the_challenger_in_shadow(aws, handler, bundle):
+    s3, ssm = aws
+    support.publish(s3, ssm, "1", bundle, challenger=support.upload(s3, "2", bundle))
+    status, model = call(handler, "GET", "/model")
+    assert status == 200 and model["model_version"] == "1"
+    assert model["challenger"] == {
+        "model_version": "2",
+        "in_shadow_since": "2026-01-02T00:00:00+00:00",
+    }
+    support.publish(s3, ssm, "1", bundle)
+    assert call(handler, "GET", "/model")[1]["challenger"] is None
