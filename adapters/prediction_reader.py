@@ -3,9 +3,10 @@
 * A window (the monitor): only the hour partitions that can hold it (one hour more for
   Firehose's buffering), plus the old layout's day partitions of its days.
 * The predictions feedback names (training): each id carries its issue day and hour
-  (:func:`mushroom.prediction_ids.issue_hint`), so only those hours are read first; ids not
-  found there are looked for in their whole issue day, and ids without a hint (issued before
-  the hint, as random UUIDs) in the old layout's day partitions, which no longer grow.
+  (:func:`mushroom.prediction_ids.issue_hint`), so only those hours are read first, then the
+  next hour for the ids still missing (arrival); ids not found there are looked for in their
+  whole issue day, and ids without a hint (issued before the hint, as random UUIDs) in the old
+  layout's day partitions, which no longer grow. No partition is read twice.
 
 Objects are read line by line (Firehose's GZIP objects, ``.gz``, as well), so memory holds one
 line and what is kept.
@@ -18,6 +19,7 @@ import json
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Iterator
 
+from adapters.s3 import list_keys
 from mushroom import storage
 from mushroom.prediction_ids import issue_hint
 from mushroom.records.prediction import PredictionRecord
@@ -30,13 +32,23 @@ def _hour(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=timezone.utc)
 
 
-def hinted_hours(prediction_id: str) -> list[str]:
-    """The hour partitions of the id's issue hour and the next (arrival); none without one."""
+def _issue_hour(prediction_id: str) -> datetime | None:
     hint = issue_hint(prediction_id)
-    if hint is None or hint[1] is None:
+    return None if hint is None or hint[1] is None else _hour(*hint)
+
+
+def issue_hour(prediction_id: str) -> list[str]:
+    """The hour partition of the id's issue hour; none without one."""
+    issued = _issue_hour(prediction_id)
+    return [] if issued is None else [storage.prediction_hour_partition(issued)]
+
+
+def arrival_hour(prediction_id: str) -> list[str]:
+    """The next hour's partition (Firehose names an object by arrival, up to a buffer later)."""
+    issued = _issue_hour(prediction_id)
+    if issued is None:
         return []
-    issued = _hour(*hint)
-    return [storage.prediction_hour_partition(issued + timedelta(hours=n)) for n in (0, 1)]
+    return [storage.prediction_hour_partition(issued + storage.ARRIVAL_SLACK)]
 
 
 def issue_day(prediction_id: str) -> list[str]:
@@ -57,11 +69,6 @@ class PredictionLogReader:
         self.s3, self.bucket = s3, bucket
         self._days: list[str] | None = None
 
-    def keys(self, prefix: str) -> Iterator[str]:
-        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
-        for page in pages:
-            yield from (item["Key"] for item in page.get("Contents", []))
-
     def lines(self, key: str) -> Iterator[bytes]:
         """The object's non-blank lines, read as a stream."""
         body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
@@ -76,7 +83,7 @@ class PredictionLogReader:
             storage.PREDICTIONS, start, end
         )
         for prefix in prefixes:
-            for key in self.keys(prefix):
+            for key in list_keys(self.s3, self.bucket, prefix):
                 for line in self.lines(key):
                     record = PredictionRecord.from_dict(json.loads(line))
                     if start <= record.served_at < end:
@@ -84,17 +91,18 @@ class PredictionLogReader:
 
     def labelled(self, ids: Iterable[str]) -> dict[str, PredictionRecord]:
         """The logged prediction of each id found (the first line of an id read wins)."""
-        wanted, found = set(ids), {}
-        for partitions in (hinted_hours, issue_day, self._old_days):
+        wanted, found, read = set(ids), {}, set()
+        for partitions in (issue_hour, arrival_hour, issue_day, self._old_days):
             missing = wanted - found.keys()
-            prefixes = sorted({prefix for i in missing for prefix in partitions(i)})
+            prefixes = sorted({prefix for i in missing for prefix in partitions(i)} - read)
             for prefix in prefixes:
                 found.update(self._find(prefix, wanted - found.keys()))
+            read.update(prefixes)
         return found
 
     def _find(self, prefix: str, ids: set[str]) -> dict[str, PredictionRecord]:
         found = {}
-        for key in self.keys(prefix):
+        for key in list_keys(self.s3, self.bucket, prefix):
             for line in self.lines(key):
                 if _id_of(line) in ids:
                     record = PredictionRecord.from_dict(json.loads(line))

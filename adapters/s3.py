@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Iterator
 
 from botocore.exceptions import ClientError
 
 from mushroom.errors import SourceChangedError
 from mushroom.storage import JSON_TYPE, Source, dumps
+
+
+def list_keys(client: Any, bucket: str, prefix: str, start_after: str = "") -> Iterator[str]:
+    """The keys under ``prefix`` (after ``start_after`` when given), page by page."""
+    after = {"StartAfter": start_after} if start_after else {}
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, **after)
+    for page in pages:
+        yield from (item["Key"] for item in page.get("Contents", []))
 
 
 def _error_code(error: Exception) -> str:

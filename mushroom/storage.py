@@ -133,9 +133,30 @@ def is_day_partition(prefix: str) -> bool:
     return re.fullmatch(r"[^/]+/\d{4}-\d{2}-\d{2}/", prefix) is not None
 
 
+@dataclass(frozen=True)
+class KeyRange:
+    """The keys under ``prefix`` that sort after ``start_after`` (one ListObjectsV2 listing)."""
+
+    prefix: str
+    start_after: str = ""
+
+
 def feedback_key(when: datetime, prediction_id: str) -> str:
     """``feedback/YYYY-MM-DD/<HHMMSSffffff>-<prediction-id>.jsonl``: one label per object."""
-    return f"{date_partition(FEEDBACK, when)}{when:%H%M%S%f}-{prediction_id}.jsonl"
+    return f"{feedback_received_from(when)}-{prediction_id}.jsonl"
+
+
+def feedback_received_from(when: datetime) -> str:
+    """The key every label received at or after ``when`` on its day sorts after: keys of a day
+    sort by receive time."""
+    return f"{date_partition(FEEDBACK, when)}{when:%H%M%S%f}"
+
+
+def feedback_received(start: datetime, end: datetime) -> list[KeyRange]:
+    """The labels received from ``start`` to the end of ``end``'s day, listed from ``start``
+    on its day (not from midnight: a day's earlier labels are not read)."""
+    first, *later = date_partitions(FEEDBACK, start, end)
+    return [KeyRange(first, feedback_received_from(start))] + [KeyRange(day) for day in later]
 
 
 def _batch_name(key: str) -> str:

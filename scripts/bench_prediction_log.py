@@ -1,10 +1,18 @@
 """Prediction-log benchmarks: the monitor's cost with 10 k and with 1 M predictions logged (the
-window holding the same 10 k), and the training-data assembly with 1 M logged and 1 k labels.
+window holding the same 10 k and the same labels), and the training-data assembly with 1 M
+logged and 1 k labels.
 
 The log lives in moto's in-process S3 (a real botocore client), read through the same code as
 the functions: the monitor's ``MonitorStore`` + ``run_monitor`` and training's
 ``labelled_feedback``. It is written as Firehose writes it on AWS: one large object per hour
-partition (10 k predictions each), so 1 M predictions are 100 objects, made in seconds.
+partition (10 k predictions each), so 1 M predictions are 100 objects, made in seconds. The
+1 M bucket also holds the labels received earlier on the window's day (1,100, one object each,
+as the API writes them): history the monitor must not read.
+
+Each run's S3 traffic is counted as AWS serves and bills it (requests, keys listed, bytes read):
+the function's own cost, free of moto's (moto's ListObjectsV2 walks every key of the bucket on
+each page, where S3 returns only the prefix's). Times are the fastest of runs taken in turn
+with the other case's, so load that comes and goes on a shared machine falls on both.
 
     python scripts/bench_prediction_log.py      (prints a dict; `make bench` collects it)
 """
@@ -17,6 +25,7 @@ import random
 import sys
 import time
 import tracemalloc
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -24,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 for path in (ROOT, ROOT / "lambdas" / "monitor"):
     sys.path.insert(0, str(path))
 
-BUCKET, PARAMETER = "bench-data", "/bench/champion"
-PER_HOUR, LABELS = 10_000, 1_000
+SMALL, LARGE, PARAMETER = "bench-10k", "bench-1m", "/bench/champion"
+PER_HOUR, LABELS, WINDOW_LABELS, RUNS = 10_000, 1_000, 100, 5
 END = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)  # the monitor window is the hour before
 FEATURES = {
     "cap-diameter": 6.1,
@@ -72,7 +81,7 @@ def hour_object(ids: list[str], hour: datetime) -> bytes:
     return "".join(lines).encode()
 
 
-def log_predictions(s3, ids_maker, hours: int) -> dict[datetime, list[str]]:
+def log_predictions(s3, bucket: str, ids_maker, hours: int) -> dict[datetime, list[str]]:
     """``hours`` hours of 10 k predictions each, ending with the window's hour."""
     from mushroom import storage
 
@@ -81,75 +90,139 @@ def log_predictions(s3, ids_maker, hours: int) -> dict[datetime, list[str]]:
         hour = END - timedelta(hours=back)
         ids = ids_maker.new(hour.date(), PER_HOUR, hour=hour.hour)
         key = f"{storage.prediction_hour_partition(hour)}mushroom-predictions-1-bench"
-        s3.put_object(Bucket=BUCKET, Key=key, Body=hour_object(ids, hour))
+        s3.put_object(Bucket=bucket, Key=key, Body=hour_object(ids, hour))
         logged[hour] = ids
     return logged
 
 
-def monitor_run(s3, ssm, cloudwatch) -> dict:
-    """One monitor run over the window: wall time, then peak traced memory of a second run."""
+def copy_prefix(s3, source: str, target: str, prefix: str) -> None:
+    """The source bucket's objects under ``prefix``, the same in the target bucket."""
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=source, Prefix=prefix):
+        for item in page.get("Contents", []):
+            copied = {"Bucket": source, "Key": item["Key"]}
+            s3.copy_object(Bucket=target, Key=item["Key"], CopySource=copied)
+
+
+def label(s3, bucket: str, ids: list[str], when: datetime) -> None:
+    """One feedback object per label received at ``when``, as the API writes them."""
+    from mushroom import storage
+    from mushroom.records.feedback import FeedbackRecord
+
+    for prediction_id in ids:
+        record = FeedbackRecord(prediction_id, "e", when.isoformat())
+        body = json.dumps(record.to_dict()).encode() + b"\n"
+        s3.put_object(Bucket=bucket, Key=storage.feedback_key(when, prediction_id), Body=body)
+
+
+def label_window(s3, buckets: list[str], logged: dict[datetime, list[str]]) -> None:
+    """The window's first predictions labelled half an hour into it, in every bucket; and in
+    the last bucket as many labels for each earlier hour of the window's day (its history)."""
+    window = END - timedelta(hours=1)
+    for bucket in buckets:
+        label(s3, bucket, logged[window][:WINDOW_LABELS], window + timedelta(minutes=30))
+    for hour in sorted(logged):
+        if hour.date() == END.date() and hour < window:
+            label(s3, buckets[-1], logged[hour][:WINDOW_LABELS], hour + timedelta(minutes=30))
+
+
+class S3Traffic:
+    """What a client asks of S3, as AWS serves and bills it: requests, keys listed, bytes read
+    (moto's own time, such as its listings' walk over every key of the bucket, is not in it)."""
+
+    def __init__(self, s3):
+        self.reset()
+        s3.meta.events.register("after-call.s3", self._count)
+
+    def reset(self) -> None:
+        self.requests, self.keys_listed, self.bytes_read = Counter(), 0, 0
+
+    def _count(self, model, parsed, **_) -> None:
+        self.requests[model.name] += 1
+        if model.name == "ListObjectsV2":
+            self.keys_listed += parsed.get("KeyCount", 0)
+        if model.name == "GetObject":
+            self.bytes_read += parsed.get("ContentLength", 0)
+
+    def figures(self) -> dict:
+        return {
+            "s3_requests": sum(self.requests.values()),
+            "keys_listed": self.keys_listed,
+            "mb_read": round(self.bytes_read / 2**20, 2),
+        }
+
+
+def monitor_runs(s3, ssm, cloudwatch, buckets: list[str]) -> dict[str, dict]:
+    """Each bucket's monitor run over the window: its S3 traffic, the fastest wall time of RUNS
+    runs taken in turn with the other buckets', then tracemalloc's peak of one more run."""
     from adapters.config import MonitorConfig
     from monitor_job import run_monitor
     from monitor_store import MonitorStore
 
-    config = MonitorConfig(data_bucket=BUCKET, champion_parameter=PARAMETER)
-    store = MonitorStore(s3, ssm, BUCKET, PARAMETER)
-    seconds = []
-    for _ in range(3):  # the fastest of three: the machine is shared
-        started = time.perf_counter()
-        report = run_monitor(config, store, cloudwatch, END)
-        seconds.append(time.perf_counter() - started)
-    tracemalloc.start()
-    run_monitor(config, store, cloudwatch, END)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert report["volume"]["prediction_count"] == PER_HOUR, report["volume"]
-    return {"seconds": round(min(seconds), 3), "peak_mb": round(peak / 2**20, 1)}
+    def monitor(bucket: str) -> dict:
+        config = MonitorConfig(data_bucket=bucket, champion_parameter=PARAMETER)
+        report = run_monitor(config, MonitorStore(s3, ssm, bucket, PARAMETER), cloudwatch, END)
+        assert report["volume"]["prediction_count"] == PER_HOUR, report["volume"]
+        assert report["volume"]["labelled_count"] == WINDOW_LABELS, report["volume"]
+        return report
 
-
-def label(s3, ids: list[str]) -> None:
-    """One feedback object per label, as the API writes them."""
-    from mushroom import storage
-    from mushroom.records.feedback import FeedbackRecord
-
-    when = END + timedelta(hours=1)
-    for prediction_id in ids:
-        record = FeedbackRecord(prediction_id, "e", when.isoformat())
-        body = json.dumps(record.to_dict()).encode() + b"\n"
-        s3.put_object(Bucket=BUCKET, Key=storage.feedback_key(when, prediction_id), Body=body)
+    traffic, seconds, figures = S3Traffic(s3), {bucket: [] for bucket in buckets}, {}
+    for _ in range(RUNS):
+        for bucket in buckets:
+            traffic.reset()
+            started = time.perf_counter()
+            monitor(bucket)
+            seconds[bucket].append(time.perf_counter() - started)
+            figures[bucket] = traffic.figures()
+    for bucket in buckets:
+        tracemalloc.start()
+        monitor(bucket)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        figures[bucket] = {
+            "seconds": round(min(seconds[bucket]), 3),
+            "peak_mb": round(peak / 2**20, 1),
+            **figures[bucket],
+        }
+    return figures
 
 
 def assembly(s3, ids: list[str]) -> dict:
     """Training's join of the labelled predictions: wall time and rows joined; and of it, the
-    look-up of the labelled predictions alone (the rest reads one object per label)."""
+    look-up of the labelled predictions alone (the rest reads one object per label), with the
+    prediction objects it read."""
     from adapters.prediction_reader import PredictionLogReader
     from training.datasets import labelled_feedback
 
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="feedback/"):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=LARGE, Prefix="feedback/"):
         old = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-        if old:  # the other case's labels
-            s3.delete_objects(Bucket=BUCKET, Delete={"Objects": old})
-    label(s3, ids)
+        if old:  # the monitor's or the other case's labels
+            s3.delete_objects(Bucket=LARGE, Delete={"Objects": old})
+    label(s3, LARGE, ids, END + timedelta(hours=1))
     started = time.perf_counter()
-    frame, refused = labelled_feedback(s3, BUCKET)
+    frame, refused = labelled_feedback(s3, LARGE)
     seconds = time.perf_counter() - started
     assert frame is not None and len(frame) + refused == len(ids), (len(frame), refused)
+    traffic = S3Traffic(s3)
     started = time.perf_counter()
-    found = PredictionLogReader(s3, BUCKET).labelled(ids)
+    found = PredictionLogReader(s3, LARGE).labelled(ids)
     lookup = time.perf_counter() - started
     assert len(found) == len(ids)
     return {
         "seconds": round(seconds, 3),
         "prediction_lookup_s": round(lookup, 3),
+        "prediction_lookup_objects_read": traffic.requests["GetObject"],
+        "prediction_lookup_mb_read": traffic.figures()["mb_read"],
         "rows": len(frame),
     }
 
 
 def run() -> dict:
-    """The monitor at 10 k and 1 M logged; training's assembly at 1 M logged, 1 k labels."""
+    """The monitor at 10 k and 1 M logged; training's assembly at 1 M logged, 1 k labels (from
+    the last day, from any hour, from four hours)."""
     import boto3
     from moto import mock_aws
 
+    from mushroom import storage
     from mushroom.prediction_ids import PredictionIds
 
     for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}.items():
@@ -161,23 +234,28 @@ def run() -> dict:
         s3, ssm, cloudwatch = (
             boto3.client(n, region_name="us-east-1") for n in ("s3", "ssm", "cloudwatch")
         )
-        s3.create_bucket(Bucket=BUCKET)
+        for bucket in (SMALL, LARGE):
+            s3.create_bucket(Bucket=bucket)
         ssm.put_parameter(Name=PARAMETER, Value='{"status": "none"}', Type="String")
-        log_predictions(s3, ids_maker, 1)
-        figures["monitor_10k"] = monitor_run(s3, ssm, cloudwatch)
-        print(figures, flush=True)
         started = time.perf_counter()
-        logged = log_predictions(s3, ids_maker, 100)  # the window's hour again, and 99 before
+        logged = log_predictions(s3, LARGE, ids_maker, 100)  # the window's hour and 99 before
         figures["generate_1m_s"] = round(time.perf_counter() - started, 1)
-        figures["monitor_1m"] = monitor_run(s3, ssm, cloudwatch)
+        window = storage.prediction_hour_partition(END - timedelta(hours=1))
+        copy_prefix(s3, LARGE, SMALL, window)  # the same 10 k, alone
+        label_window(s3, [SMALL, LARGE], logged)
+        runs = monitor_runs(s3, ssm, cloudwatch, [SMALL, LARGE])
+        figures["monitor_10k"], figures["monitor_1m"] = runs[SMALL], runs[LARGE]
         figures["monitor_1m_to_10k"] = {
-            key: round(figures["monitor_1m"][key] / figures["monitor_10k"][key], 2)
-            for key in ("seconds", "peak_mb")
+            key: round(runs[LARGE][key] / runs[SMALL][key], 2) for key in runs[SMALL]
         }
+        print(figures, flush=True)
         recent = [i for hour in sorted(logged)[-24:] for i in logged[hour]]
         everything = [i for ids in logged.values() for i in ids]
         figures["training_1m_1k_labels_last_day"] = assembly(s3, pick.sample(recent, LABELS))
         figures["training_1m_1k_labels_any_hour"] = assembly(s3, pick.sample(everything, LABELS))
+        apart = sorted(logged)[-24::6]  # four hours of the last day, six hours apart
+        few = [i for hour in apart for i in pick.sample(logged[hour], LABELS // len(apart))]
+        figures["training_1m_1k_labels_four_hours"] = assembly(s3, few)
     return figures
 
 

@@ -10,23 +10,18 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pandas as pd
 
+from adapters.feedback_reader import FeedbackReader
 from adapters.prediction_reader import PredictionLogReader
+from adapters.s3 import list_keys
 from mushroom import contract, storage
 from mushroom.monitoring import join_feedback
-from mushroom.records.feedback import FeedbackRecord
 from mushroom.records.manifest import Manifest
 from mushroom.validation import validate
 from training.assemble import FEEDBACK_ID
-
-
-def _keys(s3, bucket: str, prefix: str) -> Iterator[str]:
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            yield item["Key"]
 
 
 def _read(s3, bucket: str, key: str) -> bytes:
@@ -35,7 +30,7 @@ def _read(s3, bucket: str, key: str) -> bytes:
 
 def manifests(s3, bucket: str) -> list[Manifest]:
     """Every ingest manifest in the bucket, oldest key first."""
-    keys = sorted(_keys(s3, bucket, storage.MANIFESTS))
+    keys = sorted(list_keys(s3, bucket, storage.MANIFESTS))
     return [Manifest.from_dict(json.loads(_read(s3, bucket, key))) for key in keys]
 
 
@@ -49,21 +44,12 @@ def processed_datasets(s3, bucket: str) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def _jsonl(s3, bucket: str, prefix: str, kind: Callable[[dict], Any]) -> list[dict[str, Any]]:
-    """Every line under ``prefix`` read as the record ``kind``, back as plain data."""
-    lines = []
-    for key in _keys(s3, bucket, prefix):
-        text = _read(s3, bucket, key).decode("utf-8")
-        lines += [kind(json.loads(line)).to_dict() for line in text.splitlines() if line.strip()]
-    return lines
-
-
 def labelled_feedback(s3, bucket: str) -> tuple[pd.DataFrame | None, int]:
     """Logged specimens whose class was reported, as validated rows; and how many were refused.
 
     Only the predictions that feedback names are read: each id leads to its hour partitions
     (:class:`adapters.prediction_reader.PredictionLogReader`), not a scan of the whole log."""
-    feedback = _jsonl(s3, bucket, storage.FEEDBACK, FeedbackRecord.from_dict)
+    feedback = [record.to_dict() for record in FeedbackReader(s3, bucket).every()]
     found = PredictionLogReader(s3, bucket).labelled(f["prediction_id"] for f in feedback)
     predictions = [record.to_dict() for record in found.values()]
     joined = [row for row in join_feedback(predictions, feedback) if row.get("observed_class")]

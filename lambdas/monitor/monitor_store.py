@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Iterator
 
 from botocore.exceptions import ClientError
 
+from adapters.feedback_reader import FeedbackReader
 from adapters.parameters import ChampionParameter
 from adapters.prediction_reader import PredictionLogReader
 from mushroom import storage
 from mushroom.records.champion import ChampionPointer
-from mushroom.records.feedback import FeedbackRecord
 from mushroom.records.reference import ReferenceProfile
 
 MISSING_CODES = {"NoSuchKey", "404", "NoSuchBucket", "AccessDenied"}  # AccessDenied: no ListBucket
@@ -33,29 +31,15 @@ class MonitorStore:
         self.s3, self.bucket = s3, bucket
         self.champion_parameter = ChampionParameter(ssm, champion_parameter)
 
-    def _keys(self, prefix: str) -> Iterator[str]:
-        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
-        for page in pages:
-            yield from (item["Key"] for item in page.get("Contents", []))
-
-    def _records(self, key: str) -> Iterator[dict]:
-        body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read().decode("utf-8")
-        yield from (json.loads(line) for line in body.splitlines() if line.strip())
-
-    def _read(self, prefix: str, start: datetime, end: datetime) -> Iterator[dict]:
-        for partition in storage.date_partitions(prefix, start, end):
-            for key in self._keys(partition):
-                yield from self._records(key)
-
     def predictions(self, start: datetime, end: datetime) -> list[dict]:
         """Prediction records served in [start, end), as plain data for the monitoring rules
         (only the window's hour partitions are listed and read)."""
         return [r.to_dict() for r in PredictionLogReader(self.s3, self.bucket).window(start, end)]
 
     def feedback(self, start: datetime, end: datetime) -> list[dict]:
-        """Feedback received from the window's start until now (labels come after predictions)."""
-        records = map(FeedbackRecord.from_dict, self._read(storage.FEEDBACK, start, end))
-        return [r.to_dict() for r in records]
+        """Feedback received from the window's start until now (labels come after predictions;
+        only the labels received since the start are listed and read)."""
+        return [r.to_dict() for r in FeedbackReader(self.s3, self.bucket).received(start, end)]
 
     def champion(self) -> ChampionPointer | None:
         """The champion pointer (None while no model has been promoted)."""

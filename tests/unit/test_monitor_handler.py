@@ -177,3 +177,34 @@ def test_missing_configuration_fails_at_cold_start(aws, monkeypatch):
     monkeypatch.delenv("DATA_BUCKET")
     with pytest.raises(Exception, match="DATA_BUCKET is required"):
         load_handler("monitor", monkeypatch)
+
+
+def test_labels_received_before_the_window_change_nothing_and_are_not_read(aws, monkeypatch):
+    # Given the window's predictions and their labels, and the report of that window
+    log_predictions(aws, [(p, "poisonous", "poisonous", "x", 15) for p in "abcd"])
+    give_feedback(aws, {"a": "p", "b": "p", "c": "e", "d": "p"})
+    handler = load_handler("monitor", monkeypatch)
+    event = {"source": "aws.events", "time": NOW.isoformat()}
+    handler.lambda_handler(event, FakeContext())
+    alone = report_of(aws)
+    # And labels received earlier that day, for the predictions of earlier hours
+    earlier = NOW - timedelta(hours=3)
+    for n in range(20):
+        entry = records.jsonl([records.feedback(f"earlier-{n}", "e", earlier)])
+        aws.put_object(Bucket=BUCKET, Key=storage.feedback_key(earlier, f"earlier-{n}"), Body=entry)
+    read = []
+    handler.clients()[0].meta.events.register(
+        "provide-client-params.s3.GetObject", lambda params, **_: read.append(params["Key"])
+    )
+    # When the schedule fires again
+    handler.lambda_handler(event, FakeContext())
+    # Then the report is the same, and of the labels only the window's four were read
+    assert report_of(aws) == alone
+    when = NOW - timedelta(minutes=5)
+    labels = sorted(k for k in read if k.startswith(storage.FEEDBACK))
+    assert labels == sorted(storage.feedback_key(when, p) for p in "abcd")
+
+
+def report_of(s3) -> dict:
+    key = f"{storage.monitoring_report_prefix(NOW)}report.json"
+    return json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())

@@ -15,6 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from adapters.feedback_reader import FeedbackReader
 from adapters.prediction_reader import PredictionLogReader
 from mushroom import storage
 from mushroom.prediction_ids import PredictionIds, issue_hint
@@ -255,16 +256,81 @@ def test_training_reads_only_the_hours_feedback_names(aws):
     spy = Listing(s3)
     # When the labelled predictions are looked up
     found = PredictionLogReader(spy, BUCKET).labelled(wanted + ["never-logged"])
-    # Then all three are found, reading the two labelled hours (and the next for arrival),
-    # and the old layout's days for the id without an hour
+    # Then all three are found, reading the two labelled hours only (their ids are there: the
+    # next hours, where late arrivals go, are not read), and the old layout's days for the id
+    # without an hour
     assert sorted(found) == sorted(wanted)
     assert spy.read == [
         storage.prediction_direct_key(day + timedelta(hours=7), "test"),
-        storage.prediction_direct_key(day + timedelta(hours=8), "test"),
         storage.prediction_direct_key(day + timedelta(hours=30), "test"),
-        storage.prediction_direct_key(day + timedelta(hours=31), "test"),
         storage.prediction_log_key(NOW, "r"),
     ]
+
+
+def test_an_id_that_arrived_the_hour_after_its_issue_is_found_there_reading_nothing_twice(aws):
+    # Given an id issued at 05:59 whose record Firehose delivered under 06, and an id of the
+    # same hour that was never logged
+    s3, _ = aws
+    late, lost = entries(2, NOW.replace(minute=59))
+    put_hour(s3, NOW.replace(minute=0), entries(1, NOW))
+    put_hour(s3, NOW.replace(hour=6, minute=5), [late])
+    spy = Listing(s3)
+    # When both are looked up
+    found = PredictionLogReader(spy, BUCKET).labelled([late.prediction_id, lost.prediction_id])
+    # Then the late one is found in the next hour; the lost one's day is searched without
+    # reading its issue and arrival hours again
+    assert list(found) == [late.prediction_id]
+    hours = [storage.prediction_hour_partition(NOW.replace(hour=h)) for h in (5, 6)]
+    assert spy.listed[:2] == hours and len(spy.listed) == len(set(spy.listed))
+    assert sorted(spy.listed[2:]) == sorted(set(issue_day_partitions(NOW)) - set(hours))
+    assert len(spy.read) == 2
+
+
+def issue_day_partitions(when: datetime) -> list[str]:
+    start = when.replace(hour=0, minute=0)
+    return storage.prediction_hour_partitions(start, start + timedelta(days=1)) + [
+        storage.date_partition(storage.PREDICTIONS, start)
+    ]
+
+
+def give_feedback(s3, received: list[datetime]) -> list[str]:
+    """One label received at each time, one object each as the API writes them; their keys."""
+    keys = []
+    for n, when in enumerate(received):
+        keys.append(storage.feedback_key(when, f"id-{n}"))
+        body = records.jsonl([records.feedback(f"id-{n}", "p", when)])
+        s3.put_object(Bucket=BUCKET, Key=keys[-1], Body=body)
+    return keys
+
+
+def test_the_monitor_reads_only_the_labels_received_since_its_window_began(aws):
+    # Given a label received at half past every hour of the day, and one at the window's start
+    s3, _ = aws
+    day = NOW.replace(hour=0, minute=0)
+    keys = give_feedback(s3, [day + timedelta(hours=h, minutes=30) for h in range(24)])
+    start = NOW.replace(minute=0)
+    (at_start,) = give_feedback(s3, [start])
+    spy = Listing(s3)
+    # When the window [05:00, 06:00) reads its labels
+    found = FeedbackReader(spy, BUCKET).received(start, start + timedelta(hours=1))
+    # Then only the labels received since 05:00 are read (the day's earlier five are not),
+    # those after the window's end too (a late run still sees its labels)
+    assert spy.read == [at_start] + keys[5:]
+    assert [f.time for f in found] == [start.isoformat()] + [
+        (day + timedelta(hours=h, minutes=30)).isoformat() for h in range(5, 24)
+    ]
+
+
+def test_a_window_across_midnight_reads_its_first_day_from_its_start_and_the_next_whole(aws):
+    s3, _ = aws
+    start = datetime(2026, 11, 24, 23, 30, tzinfo=timezone.utc)
+    before, during, after = give_feedback(
+        s3, [start - timedelta(minutes=1), start + timedelta(minutes=1), start + timedelta(hours=1)]
+    )
+    spy = Listing(s3)
+    FeedbackReader(spy, BUCKET).received(start, start + timedelta(hours=1))
+    assert spy.listed == ["feedback/2026-11-24/", "feedback/2026-11-25/"]
+    assert spy.read == [during, after]
 
 
 def test_an_id_logged_outside_its_hint_hour_is_found_in_its_day(aws):
