@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Mapping, Sequence
 
 from mushroom.records import format
+from mushroom.textcolumns import joined
 
 FORMAT_VERSION = 1
 
@@ -59,21 +60,27 @@ def served_together(
     source: str,
     ids: Sequence[str],
     features: Sequence[str],
-    answers: Sequence[tuple[str, float, str]],
+    answers: tuple[Sequence[str], Sequence[float], Sequence[str]],
 ) -> str:
     """JSON Lines of records served together (one time, model version and source): the text
     ``to_dict`` and a compact ``json.dumps`` give, built column-wise, since batch scoring logs
-    millions. ``features`` are each record's features already as JSON, ``answers`` are
-    (prediction, probability_poisonous, decision)."""
+    millions. ``features`` are each record's features already as JSON, ``answers`` are the
+    columns prediction, probability_poisonous and decision."""
     dumps = json.dumps
-    head = f'{{"format_version":{FORMAT_VERSION},"prediction_id":'
+    predictions, probabilities, decisions = answers
     shared = (
-        f',"time":{dumps(time)},"model_version":{dumps(model_version)},'
+        f'","time":{dumps(time)},"model_version":{dumps(model_version)},'
         f'"source":{dumps(source)},"features":'
     )
-    quoted = {text: dumps(text) for answer in set(a[::2] for a in answers) for text in answer}
-    return "".join(
-        f'{head}"{i}"{shared}{f},"prediction":{quoted[p]},"probability_poisonous":{q!r},'
-        f'"decision":{quoted[d]}}}\n'
-        for i, f, (p, q, d) in zip(ids, features, answers)
-    )
+    prediction = {p: f',"prediction":{dumps(p)},"probability_poisonous":' for p in set(predictions)}
+    decision = {d: f',"decision":{dumps(d)}}}\n' for d in set(decisions)}
+    columns = [
+        f'{{"format_version":{FORMAT_VERSION},"prediction_id":"',
+        ids,
+        shared,
+        features,
+        list(map(prediction.__getitem__, predictions)),
+        list(map(repr, probabilities)),
+        list(map(decision.__getitem__, decisions)),
+    ]
+    return joined(columns, len(ids))

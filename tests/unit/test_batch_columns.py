@@ -151,6 +151,6 @@ def test_log_lines_written_together_equal_the_records_one_by_one(source):
     ]
     # When they are written column-wise
     texts = [json.dumps(f, separators=(",", ":")) for f in features_of]
-    together = served_together(time, "7", source, ids, texts, answers)
+    together = served_together(time, "7", source, ids, texts, tuple(zip(*answers)))
     # Then the bytes are those of the records written one by one
     assert together.encode() == as_jsonl(records)
