@@ -20,6 +20,8 @@ from mushroom.records.bundle import LAYOUT, BundleLayout
 from mushroom.safety import SafetyPolicy
 
 ROLES = ("model", "vocabulary", "safety")  # the order of from_bytes' arguments
+PLACES = 6  # P(poisonous) is served rounded to this many decimal places
+COLUMN_WISE_FROM = 64  # rounded column-wise from this many on (below, numpy's overhead wins)
 
 
 def _text(data: bytes | str) -> str:
@@ -70,14 +72,30 @@ class ModelBundle:
         matrix = self.vocabulary.encode_records(records)
         probability = self.probability_poisonous(matrix)
         decisions = self.policy.decide(probability, matrix, self.vocabulary)
-        return [(round(p, 6), d) for p, d in zip(probability.tolist(), decisions)]
+        return list(zip(rounded(probability), decisions))
 
     def answers(self, matrix: np.ndarray, threads: int = 1) -> tuple[list, list, list, list]:
         """Column-wise for encoded specimens: predictions, P(poisonous) rounded to 6 places,
         decisions and explanations (batch scoring uses them without a dict per specimen)."""
-        probability = self.probability_poisonous(matrix, threads)
+        return self.answers_to(self.probability_poisonous(matrix, threads), matrix)
+
+    def answers_to(self, probability: np.ndarray, matrix: np.ndarray) -> tuple:
+        """:meth:`answers`, given the booster's P(poisonous) of ``matrix``."""
         decisions, explanations = self.policy.assess(probability, matrix, self.vocabulary)
         poisonous = probability >= self.policy.poisonous_from
         predictions = np.where(poisonous, "poisonous", "edible").tolist()
-        rounded = [round(p, 6) for p in probability.tolist()]  # as the API always rounded
-        return predictions, rounded, decisions, explanations
+        return predictions, rounded(probability), decisions, explanations
+
+
+def rounded(probability: np.ndarray) -> list[float]:
+    """``round(p, 6)`` of each probability, as the API always served it. ``round`` costs
+    ~0.4 us a value (a twentieth of a batch's main thread). Column-wise, the nearest integer to
+    p x 10**6 (below 10**6, computed within 6e-11) is ``round``'s unless p x 10**6 lies within
+    1e-9 of a half: those few take ``round`` itself; k / 10**6 is then the same double."""
+    if len(probability) < COLUMN_WISE_FROM:
+        return [round(p, PLACES) for p in probability.tolist()]
+    scaled = probability * 10.0**PLACES
+    result = np.rint(scaled) / 10.0**PLACES
+    near_half = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-9)
+    result[near_half] = [round(p, PLACES) for p in probability[near_half].tolist()]
+    return result.tolist()

@@ -39,6 +39,7 @@ RANDOM_BITS = NONCE_BITS - HOUR_BITS
 TAG_BYTES = TAG_BITS // 8
 VERSION = 8
 COLUMN_WISE_FROM = 16  # ids laid out with numpy from this many on (below, numpy's overhead wins)
+TEXT_COLUMN_WISE_FROM = 64  # and written out with numpy from this many on
 PERSON = b"mushroom-pred-id"  # BLAKE2 personalisation: these tags apart from any other use
 
 
@@ -78,8 +79,9 @@ class PredictionIds:
     def rows(self, source: str, indices: Sequence[int], today: date, hour: int = 0) -> list[str]:
         """Deterministic ids of an upload's rows (by index among its data rows): nonces
         counted on from a hash of ``source`` (a repeated notification rewrites the same ids)."""
-        start, top = _nonce(source), _hour_bits(hour)
-        return self._issue(_day(today), [top | (start + i) % (1 << RANDOM_BITS) for i in indices])
+        start, top = np.uint64(_nonce(source)), np.uint64(_hour_bits(hour))
+        counted = (np.asarray(indices, dtype=np.uint64) + start) % np.uint64(1 << RANDOM_BITS)
+        return self._issue(_day(today), (counted | top).tolist())
 
     def _issue(self, day: int, nonces: list[int]) -> list[str]:
         """The ids of ``nonces``: one MAC each; a few laid out one at a time, more column-wise
@@ -96,7 +98,10 @@ class PredictionIds:
             | ((nonce >> np.uint64(14)) & np.uint64(0xFFF))
         )
         low = np.uint64(0b10 << 62) | ((nonce & np.uint64(0x3FFF)) << np.uint64(48)) | tag
-        text = np.stack([high, low], axis=1).astype(">u8").tobytes().hex()
+        words = np.stack([high, low], axis=1)
+        if len(nonces) >= TEXT_COLUMN_WISE_FROM:
+            return _dashed_column(words)
+        text = words.astype(">u8").tobytes().hex()
         return [_dashed(text[i : i + 32]) for i in range(0, len(text), 32)]
 
     def verify(self, prediction_id: str) -> IssuedId:
@@ -129,6 +134,20 @@ def _nonce(name: str) -> int:
     """The random part of a name's nonce (below the hour bits)."""
     digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest[:8], "big") >> (64 - RANDOM_BITS)
+
+
+def _dashed_column(words: np.ndarray) -> list[str]:
+    """Each row's two 64-bit words as :func:`_dashed` writes their 32 hex digits (laid out
+    with numpy: a string slice and format per id cost more than its MAC)."""
+    raw = np.frombuffer(words.astype(">u8").tobytes(), np.uint8).reshape(-1, 16)
+    text = np.full((len(raw), 37), ord("-"), dtype=np.uint8)
+    text[:, _DIGIT_PLACES] = _HEX_DIGITS[np.stack([raw >> 4, raw & 15], axis=2).reshape(-1, 32)]
+    text[:, -1] = ord("\n")
+    return text.tobytes().decode("ascii").split("\n")[:-1]
+
+
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_DIGIT_PLACES = [i for i in range(36) if i not in (8, 13, 18, 23)]  # the rest are dashes
 
 
 def _dashed(text: str) -> str:

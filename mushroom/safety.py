@@ -223,7 +223,8 @@ class ProfileIndex:
 
     def _categorical_bits(self, matrix: np.ndarray) -> np.ndarray:
         """Every given code is allowed by the profile."""
-        return np.bitwise_and.reduce(self._code_table[self._table_rows(matrix)], axis=1)
+        rows = self._table_rows(matrix).T  # categoricals x specimens: AND-ed along rows
+        return np.bitwise_and.reduce(self._code_table[rows], axis=0)
 
     def _numeric_bits(self, matrix: np.ndarray) -> np.ndarray:
         """Every given number is inside the profile's range: each number's profiles are looked
@@ -312,19 +313,27 @@ class ProfileIndex:
     def _settling_fields(self, row: np.ndarray, bits: np.ndarray) -> list[str]:
         """Left-out fields whose value would separate the edible from the poisonous candidates."""
         edible, poisonous = bits & self._edible_bits, bits & self._poisonous_bits
-        found = []
-        for index, name in enumerate(self.categoricals):
-            if not np.isnan(row[self._categorical_positions[index]]):
-                continue
-            table = self._code_table[self._offsets[index] : self._unsaid_rows[index]]
-            if not ((table & edible).any(axis=1) & (table & poisonous).any(axis=1)).any():
-                found.append(name)
+        found = [
+            self.categoricals[i]
+            for i in np.flatnonzero(self._separating_codes(edible, poisonous)).tolist()
+            if np.isnan(row[self._categorical_positions[i]])
+        ]
         for index, name in enumerate(self.numerics):
             if np.isnan(row[self._numeric_positions[index]]) and self._separates(
                 index, edible, poisonous
             ):
                 found.append(name)
         return found
+
+    def _separating_codes(self, edible: np.ndarray, poisonous: np.ndarray) -> np.ndarray:
+        """Per categorical: no code of it is allowed by both an edible and a poisonous
+        candidate (all categoricals at once: a loop over them took most of an explanation)."""
+        if not self.categoricals:
+            return np.zeros(0, dtype=bool)
+        table = self._code_table  # each categorical's codes, then its 'not said' row
+        shared = (table & edible).any(axis=1) & (table & poisonous).any(axis=1)
+        shared[self._unsaid_rows] = False
+        return ~np.logical_or.reduceat(shared, self._offsets)
 
     def _separates(self, index: int, edible: np.ndarray, poisonous: np.ndarray) -> bool:
         """No edible candidate's range overlaps a poisonous candidate's range."""

@@ -3,11 +3,12 @@
 Batch scoring spent most of its time building a dict per row and checking each value in
 Python (17 k rows/s). Here a block of lines is decoded and split once, sliced into columns,
 and each column is looked up or converted in one pass: a known code becomes its vocabulary
-index, a number in its range a float. Only rows with a value outside that plain subset (an
-unknown code, a blank required field, text in a number, a padded code) or a line the plain
-split cannot read (a quote, bytes that are not UTF-8, another field count, a blank last field)
-go through the row-by-row reader and rules, so their reasons and messages, and the records of
-rows the full rules accept, are exactly the API's. Standard library and numpy.
+index (looked up by byte: the contract's codes are one ASCII character each), a number in its
+range a float. Only rows with a value outside that plain subset (an unknown code, a blank
+required field, text in a number, a padded code) or a line the plain split cannot read (a
+quote, bytes that are not UTF-8, another field count, a blank last field) go through the
+row-by-row reader and rules, so their reasons and messages, and the records of rows the full
+rules accept, are exactly the API's. Standard library and numpy.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 from mushroom import contract
 from mushroom.encoding import Vocabulary
+from mushroom.feature_json import FeatureJson
 
 NOT_PLAIN = -1.0  # a looked-up value outside the plain subset (codes are >= 0, missing NaN)
 
@@ -32,6 +34,29 @@ class PlainBlock:
     texts: list[str]  # every line's text ('' where it is not UTF-8)
     columns: list[list[str]]  # fields by position in the header (filler in odd rows)
     odd: list[int]  # positions of the lines the plain split cannot read
+    fields: "FieldBytes"  # where each field lies in the block's UTF-8 bytes
+
+
+@dataclass
+class FieldBytes:
+    """A block's lines (filler in odd rows) as UTF-8 bytes joined by the separator, and where
+    its fields lie: a field of one byte is one ASCII character, so a code column is looked up
+    byte-wise, with no string per field."""
+
+    data: np.ndarray  # uint8: a separator, the lines joined by it, a separator
+    bounds: np.ndarray  # the separators' places: field k lies between bounds k and k + 1
+    width: int  # fields per row
+
+    @classmethod
+    def of(cls, text: str, separator: str, width: int) -> "FieldBytes":
+        data = np.frombuffer(f"{separator}{text}{separator}".encode("utf-8"), dtype=np.uint8)
+        return cls(data, np.flatnonzero(data == ord(separator)), width)
+
+    def column(self, position: int) -> tuple[np.ndarray, np.ndarray]:
+        """The first byte and the length in bytes of each row's field at ``position``."""
+        left = self.bounds[position : -1 : self.width]
+        right = self.bounds[position + 1 :: self.width]
+        return self.data[left + 1], right - left - 1
 
 
 def read_plain(lines: Sequence[bytes], separator: str, width: int) -> PlainBlock:
@@ -46,10 +71,12 @@ def read_plain(lines: Sequence[bytes], separator: str, width: int) -> PlainBlock
         kept = list(texts)
         for position in odd:
             kept[position] = filler
-    flat = separator.join(kept).split(separator)
+    joined = separator.join(kept)
+    flat = joined.split(separator)
     columns = [flat[i::width] for i in range(width)]
     blank_ends = [i for i, value in enumerate(columns[-1]) if not value.strip()]
-    return PlainBlock(texts, columns, sorted(set(odd) | set(blank_ends)))
+    fields = FieldBytes.of(joined, separator, width)
+    return PlainBlock(texts, columns, sorted(set(odd) | set(blank_ends)), fields)
 
 
 def _decoded(lines: Sequence[bytes]) -> list[str]:
@@ -81,9 +108,9 @@ class ColumnChecker:
 
     def __init__(self, vocabulary: Vocabulary, positions: dict[str, int]):
         self.vocabulary, self.positions = vocabulary, positions
-        self.lookups = {
-            name: _code_lookup(name, codes) for name, codes in vocabulary.categories.items()
-        }
+        categories = vocabulary.categories.items()
+        self.lookups = {name: CodeLookup(name, codes) for name, codes in categories}
+        self.features = FeatureJson(vocabulary)
 
     def check(self, block: PlainBlock) -> CheckedBlock:
         """Encode a block's columns; its odd rows are never plain."""
@@ -97,43 +124,45 @@ class ColumnChecker:
             if position is None:  # a feature the file does not have: not observed
                 plain &= not contract.COLUMNS[name].required
                 continue
-            texts = block.columns[position]
             if name in self.lookups:
-                values = _codes(self.lookups[name], texts)
+                values = self.lookups[name].values(block, position)
                 plain &= values != NOT_PLAIN
             else:
-                values = numbers[name] = _numbers(texts)
+                values = numbers[name] = _numbers(block.columns[position])
                 plain &= _inside(contract.COLUMNS[name], values)
             matrix[:, index] = values
         return CheckedBlock(matrix, plain, numbers)
 
-    def feature_texts(self, block: PlainBlock, checked: CheckedBlock) -> list[str]:
+    def feature_texts(self, checked: CheckedBlock) -> list[str]:
         """Per row, its record's features as ``json.dumps`` writes them compactly (contract
         order and names, codes as text, numbers as floats, missing as null); plain rows only."""
-        parts = []
-        for name in contract.FEATURE_NAMES:
-            position = self.positions.get(name)
-            if name in checked.numbers:
-                parts.append([f'"{name}":{v!r}' for v in checked.numbers[name].tolist()])
-            elif position is None:
-                parts.append([f'"{name}":null'] * len(block.texts))
-            else:
-                texts = {code: f'"{name}":"{code}"' for code in self.lookups[name]}
-                texts[""] = f'"{name}":null'
-                parts.append(list(map(texts.get, block.columns[position], [""] * len(block.texts))))
-        return ["{" + ",".join(row) + "}" for row in zip(*parts)]
+        return self.features.texts(checked.matrix, checked.numbers)
 
 
-def _code_lookup(name: str, codes: Sequence[str]) -> dict[str, float]:
-    """Code as written -> vocabulary index; an empty field is NaN where the field is optional."""
-    lookup = {code: float(i) for i, code in enumerate(codes)}
-    if not contract.COLUMNS[name].required:
-        lookup[""] = math.nan
-    return lookup
+class CodeLookup:
+    """A code column's plain values: code as written -> vocabulary index, an empty field NaN
+    where the field is optional, anything else NOT_PLAIN. Codes of one ASCII character (the
+    contract's) are looked up by byte, a column at once; others field by field."""
 
+    def __init__(self, name: str, codes: Sequence[str]):
+        self.indices = {code: float(i) for i, code in enumerate(codes)}
+        if not contract.COLUMNS[name].required:
+            self.indices[""] = math.nan
+        self.by_byte = None
+        if all(len(code) == 1 and code.isascii() for code in codes):
+            self.by_byte = np.full(256, NOT_PLAIN)
+            for code in codes:
+                self.by_byte[ord(code)] = self.indices[code]
 
-def _codes(lookup: dict[str, float], texts: list[str]) -> np.ndarray:
-    return np.fromiter(map(lookup.get, texts, [NOT_PLAIN] * len(texts)), float, len(texts))
+    def values(self, block: PlainBlock, position: int) -> np.ndarray:
+        """The column at ``position`` of the block, looked up."""
+        if self.by_byte is None:
+            texts = block.columns[position]
+            return np.fromiter(map(self.indices.get, texts, [NOT_PLAIN] * len(texts)), float)
+        first, lengths = block.fields.column(position)
+        values = np.where(lengths == 1, self.by_byte[first], NOT_PLAIN)
+        values[lengths == 0] = self.indices.get("", NOT_PLAIN)
+        return values
 
 
 def _numbers(texts: list[str]) -> np.ndarray:

@@ -107,6 +107,7 @@ class PredictionService:
 # to a 1,000-specimen request instead of the ~10 ms of scoring them all (make bench:
 # in_handler.*_with_challenger).
 SHADOW_SAMPLE = 100
+ANSWER_FIELDS = ("prediction", "probability_poisonous", "decision")  # served_together's columns
 
 
 def shadow_answers(challenger: Champion | None, records) -> tuple[str, list] | None:
@@ -130,7 +131,7 @@ def log_lines(records, results, ids, version: str, time: str, shadow=None) -> li
         "api",
         ids,
         [orjson.dumps(record).decode() for record in records],
-        [(r["prediction"], r["probability_poisonous"], r["decision"]) for r in results],
+        tuple([r[name] for r in results] for name in ANSWER_FIELDS),
         shadow,
     )
     return text.encode().splitlines(keepends=True)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Mapping, Sequence
 
 from mushroom.records import format
+from mushroom.textcolumns import joined
 
 FORMAT_VERSION = 1
 
@@ -65,40 +66,44 @@ def served_together(
     source: str,
     ids: Sequence[str],
     features: Sequence[str],
-    answers: Sequence[tuple[str, float, str]],
-    challenger: tuple[str, Sequence[tuple[float, str]]] | None = None,
+    answers: tuple[Sequence[str], Sequence[float], Sequence[str]],
+    challenger: tuple[str, Sequence[tuple[float, str] | None]] | None = None,
 ) -> str:
     """JSON Lines of records served together (one time, model version and source): the text
     ``to_dict`` and a compact ``json.dumps`` give, built column-wise, since batch scoring logs
-    millions. ``features`` are each record's features already as JSON, ``answers`` are
-    (prediction, probability_poisonous, decision); ``challenger`` is a challenger's version and
-    its (probability_poisonous, decision) for each record (None where it did not score it)."""
+    millions. ``features`` are each record's features already as JSON, ``answers`` are the
+    columns prediction, probability_poisonous and decision; ``challenger`` is a challenger's
+    version and its (probability_poisonous, decision) for each record (None where it did not
+    score it)."""
     dumps = json.dumps
-    head = f'{{"format_version":{FORMAT_VERSION},"prediction_id":'
+    predictions, probabilities, decisions = answers
     shared = (
-        f',"time":{dumps(time)},"model_version":{dumps(model_version)},'
+        f'","time":{dumps(time)},"model_version":{dumps(model_version)},'
         f'"source":{dumps(source)},"features":'
     )
-    quoted = {text: dumps(text) for answer in set(a[::2] for a in answers) for text in answer}
-    return "".join(
-        f'{head}"{i}"{shared}{f},"prediction":{quoted[p]},"probability_poisonous":{q!r},'
-        f'"decision":{quoted[d]}{tail}\n'
-        for i, f, (p, q, d), tail in zip(ids, features, answers, _tails(challenger, len(ids)))
-    )
+    prediction = {p: f',"prediction":{dumps(p)},"probability_poisonous":' for p in set(predictions)}
+    decision = {d: f',"decision":{dumps(d)}' for d in set(decisions)}
+    columns = [
+        f'{{"format_version":{FORMAT_VERSION},"prediction_id":"',
+        ids,
+        shared,
+        features,
+        list(map(prediction.__getitem__, predictions)),
+        list(map(repr, probabilities)),
+        list(map(decision.__getitem__, decisions)),
+        "}\n" if challenger is None else _challenger_ends(*challenger),
+    ]
+    return joined(columns, len(ids))
 
 
-def _tails(challenger: tuple[str, Sequence[tuple[float, str]]] | None, count: int) -> list[str]:
-    """Each line's end: the challenger's answer when one was scored, then the closing brace."""
-    if challenger is None:
-        return ["}"] * count
-    version, answers = challenger
-    dumps, start = json.dumps, f',"challenger":{{"model_version":{json.dumps(version)},'
+def _challenger_ends(version: str, answers: Sequence[tuple[float, str] | None]) -> list[str]:
+    """Each line's end: the challenger's answer where it scored the record, the closing brace."""
+    start = f',"challenger":{{"model_version":{json.dumps(version)},"probability_poisonous":'
     return [
         (
-            "}"
+            "}\n"
             if answer is None
-            else f'{start}"probability_poisonous":{answer[0]!r},'
-            f'"decision":{dumps(answer[1])}}}}}'
+            else f'{start}{answer[0]!r},"decision":{json.dumps(answer[1])}}}}}\n'
         )
         for answer in answers
     ]

@@ -10,6 +10,7 @@ with the csv module as the API's answers for the same specimens.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from datetime import datetime, timezone
@@ -151,11 +152,29 @@ def test_log_lines_written_together_read_back_as_the_records_one_by_one(source):
     ]
     # When they are written column-wise
     texts = [json.dumps(f, separators=(",", ":")) for f in features_of]
-    together = served_together(time, "7", source, ids, texts, answers)
+    together = served_together(time, "7", source, ids, texts, tuple(zip(*answers)))
     # Then they read back line for line as the records written one by one (the API's writer,
     # orjson, writes floats in their shortest form and text as UTF-8: 1e-6, ké)
-    one_by_one = as_jsonl(records).decode()
-    assert together.count("\n") == one_by_one.count("\n") == len(records)
-    assert [json.loads(line) for line in together.splitlines()] == [
-        json.loads(line) for line in one_by_one.splitlines()
+    assert read_back(together) == read_back(as_jsonl(records).decode())
+    # And so do they with a challenger's answers beside them (one record outside its sample)
+    shadow = [(0.5, "poisonous"), None]
+    beside = served_together(time, "7", source, ids, texts, tuple(zip(*answers)), ("8", shadow))
+    challenged = [
+        dataclasses.replace(
+            records[0],
+            challenger={
+                "model_version": "8",
+                "probability_poisonous": 0.5,
+                "decision": "poisonous",
+            },
+        ),
+        records[1],
     ]
+    assert read_back(beside) == read_back(as_jsonl(challenged).decode())
+
+
+def read_back(text: str) -> list[dict]:
+    """Each line parsed, after checking there is one per newline."""
+    lines = text.splitlines()
+    assert text.count("\n") == len(lines)
+    return [json.loads(line) for line in lines]

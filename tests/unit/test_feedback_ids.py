@@ -20,6 +20,7 @@ from tests.unit.predict_support import features
 bundle, aws, handler, champion = api.bundle, api.aws, api.handler, api.champion
 call, logged = api.call, api.logged
 TODAY = date(2026, 11, 30)
+DAY = (TODAY - prediction_ids.EPOCH).days
 
 
 def test_an_id_names_its_issue_day_and_only_its_key_verifies_it():
@@ -52,9 +53,21 @@ def test_many_ids_laid_out_column_wise_are_the_ids_laid_out_one_at_a_time(monkey
     for issued in (*rows, *fresh[::97]):
         assert str(uuid.UUID(issued)) == issued and ids.verify(issued).issued_on == TODAY
         assert prediction_ids.issue_hint(issued) == (TODAY, 7)
-    # And laid out one at a time they are the same ids
+    # And laid out one at a time they are the same ids, counted on from the source's nonce
+    many = ids.rows("s3://bucket/batch/walk.csv", range(3, 700), TODAY, 7)  # text column-wise
     monkeypatch.setattr(prediction_ids, "COLUMN_WISE_FROM", 10**9)
     assert ids.rows("s3://bucket/batch/walk.csv", range(40), TODAY, 7) == rows
+    assert ids.rows("s3://bucket/batch/walk.csv", range(3, 700), TODAY, 7) == many
+    assert many == [ids._id(DAY, nonce) for nonce in counted_nonces(range(3, 700), hour=7)]
+
+
+def counted_nonces(indices, hour: int) -> list[int]:
+    """Rows' nonces as the layout names them: the hour, then the source's nonce plus the row."""
+    start, wrap = (
+        prediction_ids._nonce("s3://bucket/batch/walk.csv"),
+        1 << prediction_ids.RANDOM_BITS,
+    )
+    return [hour << prediction_ids.RANDOM_BITS | (start + i) % wrap for i in indices]
 
 
 def feedback(handler, prediction_id: str) -> tuple[int, dict]:

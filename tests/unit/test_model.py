@@ -4,9 +4,11 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mushroom.encoding import Vocabulary
-from mushroom.model import ModelBundle
+from mushroom.model import COLUMN_WISE_FROM, ModelBundle, rounded
 from mushroom.safety import EDIBLE, POISONOUS, UNSURE, SafetyPolicy, build_profiles
 from tests.unit import training_support as support
 from training.train import fit
@@ -85,3 +87,20 @@ def test_one_specimen_is_predicted_well_under_a_millisecond(bundle):
         bundle.predict(record)
         durations.append(time.perf_counter() - start)
     assert np.median(durations) < 0.001
+
+
+def halves_and_neighbours(count: int) -> np.ndarray:
+    """Probabilities at and next to k + 0.5 millionths, where rounding could go either way."""
+    halves = (np.arange(count) * 7919 % 1_000_000 + 0.5) / 1e6
+    return np.concatenate([halves, np.nextafter(halves, 0.0), np.nextafter(halves, 1.0)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0.0, 1.0), min_size=COLUMN_WISE_FROM, max_size=300))
+def test_probabilities_rounded_column_wise_are_those_round_gives(values):
+    # Given probabilities of every kind, halves of a millionth and their neighbours among them
+    probability = np.concatenate([values, halves_and_neighbours(100), [0.0078125, 5e-7, 1e-300]])
+    # When rounded column-wise / Then each is round(p, 6), the same double (repr, sign and all)
+    expected = [repr(round(p, 6)) for p in probability.tolist()]
+    assert list(map(repr, rounded(probability))) == expected
+    assert list(map(repr, rounded(probability[: COLUMN_WISE_FROM - 1]))) == expected[:63]

@@ -121,3 +121,58 @@ def test_a_policy_round_trip_through_json_decides_the_same():
     assert again.decide(probability, matrix, vocabulary) == policy.decide(
         probability, matrix, vocabulary
     )
+
+
+def reference_settle(profiles, row: np.ndarray, vocabulary: Vocabulary) -> list[str]:
+    """The left-out fields whose value would separate a specimen's edible candidates from its
+    poisonous ones, in plain Python: no code of it allowed by an edible and a poisonous
+    candidate both; no edible candidate's range overlapping a poisonous one's."""
+    candidates = [p for p in profiles if reference_match(p, row, vocabulary)]
+    edible = [p for p in candidates if p.label != "p"]
+    poisonous = [p for p in candidates if p.label == "p"]
+    if not edible or not poisonous:
+        return []
+
+    def allows(profile, name, code):
+        return code in profile.codes.get(name, (None,))
+
+    found = []
+    for kind in ("categorical", "numeric"):
+        for position, name in enumerate(vocabulary.features):
+            if not math.isnan(row[position]) or (name in vocabulary.categories) != (
+                kind == "categorical"
+            ):
+                continue
+            if kind == "categorical":
+                shared = any(
+                    any(allows(e, name, code) for e in edible)
+                    and any(allows(p, name, code) for p in poisonous)
+                    for code in vocabulary.categories[name]
+                )
+            else:
+                ranges = [(p.ranges.get(name), p.label == "p") for p in candidates]
+                shared = any(
+                    a and b and a[0] <= b[1] and b[0] <= a[1]
+                    for a, a_poisonous in ranges
+                    for b, b_poisonous in ranges
+                    if not a_poisonous and b_poisonous
+                )
+            if not shared:
+                found.append(name)
+    return found
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_the_fields_that_would_settle_a_doubt_equal_the_reference(seed):
+    # Given specimens, many with fields left out, among candidates of both kinds
+    vocabulary = Vocabulary.from_contract()
+    rng = np.random.default_rng(seed)
+    profiles = [random_profile(rng, i, vocabulary) for i in range(100)]
+    matrix = random_specimens(rng, 400, profiles, vocabulary)
+    matrix[rng.random(matrix.shape) < 0.7] = np.nan
+    # When their answers are explained
+    _, explanations = SafetyPolicy(0.2, profiles).assess(np.zeros(len(matrix)), matrix, vocabulary)
+    # Then each names the fields the reference names
+    expected = [reference_settle(profiles, row, vocabulary) for row in matrix]
+    assert [e["settle"] for e in explanations] == expected
+    assert sum(map(bool, expected)) > 10  # the random data name fields to settle often
