@@ -36,15 +36,62 @@ import batch_scoring  # noqa: E402  (the predict function's folder is on the pat
 
 VOCABULARY = Vocabulary.from_contract()
 NUMBERS = [
-    "15.26", "0", "0.0", "-0.0", "100", "100.0", "100.01", "0.01", "0.00999", " 7.5 ", "7.",
-    ".5", "+3", "1e1", "1E-2", "1e-400", "5e-324", "1e999", "abc", "", " ", "nan", "inf",
-    "-inf", "1_0", "0x10", "1.2.3", "12,5", "007", "\u0661\u0662", "\u00a05", "5\u200b",
-    "3.14159265358979323846", "99.999999999999999", '"7.5"', "7.5\"",
-]  # fmt: skip
+    "15.26",
+    "0",
+    "0.0",
+    "-0.0",
+    "100",
+    "100.0",
+    "100.01",
+    "0.01",
+    "0.00999",
+    " 7.5 ",
+    "7.",
+    ".5",
+    "+3",
+    "1e1",
+    "1E-2",
+    "1e-400",
+    "5e-324",
+    "1e999",
+    "abc",
+    "",
+    " ",
+    "nan",
+    "inf",
+    "-inf",
+    "1_0",
+    "0x10",
+    "1.2.3",
+    "12,5",
+    "007",
+    "\u0661\u0662",
+    "\u00a05",
+    "5\u200b",
+    "3.14159265358979323846",
+    "99.999999999999999",
+    '"7.5"',
+    '7.5"',
+]
 CODES = [
-    "", " ", "  ", "zz", "X", " x", "x ", "\tx", "?", "\u00e9", "\uff58", "xx", '"x"', '"',
-    "a;b", "a,b", "None",
-]  # fmt: skip
+    "",
+    " ",
+    "  ",
+    "zz",
+    "X",
+    " x",
+    "x ",
+    "\tx",
+    "?",
+    "\u00e9",
+    "\uff58",
+    "xx",
+    '"x"',
+    '"',
+    "a;b",
+    "a,b",
+    "None",
+]
 OPTIONAL = [c.name for c in contract.FEATURES if not c.required]
 
 
@@ -197,9 +244,7 @@ def test_codes_looked_up_by_byte_are_the_codes_looked_up_by_text(texts):
 )
 def test_rows_laid_out_column_wise_are_the_rows_written_one_by_one(columns):
     # Given columns of five rows, some a text that every row repeats
-    rows = [
-        "".join(c if isinstance(c, str) else c[i] for c in columns) for i in range(5)
-    ]  # fmt: skip
+    rows = ["".join(c if isinstance(c, str) else c[i] for c in columns) for i in range(5)]
     # Then each row's text, and all rows joined, are the columns side by side
     assert row_texts(columns, 5) == rows
     assert joined(columns, 5) == "".join(rows)
