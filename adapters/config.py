@@ -109,13 +109,17 @@ class MonitorConfig(FromEnviron):
     min_drift_specimens: int = variable("MIN_DRIFT_SPECIMENS", 20, parse=int, minimum=0)
     min_labelled: int = variable("MIN_LABELLED", 20, parse=int, minimum=0)
     # A challenger in shadow (mushroom/shadow.py): how long before the monitor decides, on how
-    # many specimens at least, what agreement it needs; where the verdict goes.
+    # many specimens at least, what agreement it needs, how much slower its booster may be;
+    # where the verdict goes.
     shadow_period_seconds: int = variable(
         "SHADOW_PERIOD_SECONDS", 0, parse=int, minimum=0, maximum=30 * DAY_SECONDS
     )
     shadow_min_scored: int = variable("SHADOW_MIN_SCORED", 100, parse=int, minimum=1)
     shadow_min_agreement: float = variable(
         "SHADOW_MIN_AGREEMENT", 0.9, parse=float, minimum=0, maximum=1
+    )
+    shadow_max_latency_ratio: float = variable(
+        "SHADOW_MAX_LATENCY_RATIO", 2.0, parse=float, minimum=1
     )
     training_queue_url: str = variable("TRAINING_QUEUE_URL", "")
     alerts_topic_arn: str = variable("ALERTS_TOPIC_ARN", "")

@@ -8,8 +8,9 @@ bytes or from a model version's folder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from time import perf_counter
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -35,6 +36,9 @@ class ModelBundle:
     booster: NativeBooster
     vocabulary: Vocabulary
     policy: SafetyPolicy
+    # Seconds the booster took on its last call: a challenger in shadow is compared with the
+    # champion on it (the only cost that differs between two versions of the same code)
+    booster_seconds: float = field(default=0.0, compare=False, repr=False)
 
     @classmethod
     def from_bytes(cls, model: bytes | str, vocabulary: bytes | str, safety: bytes | str):
@@ -55,7 +59,10 @@ class ModelBundle:
 
     def probability_poisonous(self, matrix: np.ndarray, threads: int = 1) -> np.ndarray:
         """P(poisonous) for encoded specimens (one thread is fastest for small batches)."""
-        return np.asarray(self.booster.predict(matrix, num_threads=threads), dtype=float)
+        start = perf_counter()
+        probability = self.booster.predict(matrix, num_threads=threads)
+        self.booster_seconds = perf_counter() - start
+        return np.asarray(probability, dtype=float)
 
     def predict(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Prediction, P(poisonous), the served decision and its explanation (the candidate

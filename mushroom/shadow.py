@@ -8,7 +8,8 @@ for the shadow period, the monitor compares the two on its window:
 - it retires the challenger if it said "edible" where feedback says poisonous, or where the
   champion said "poisonous" (no feedback can vouch for that change), if the two agree on fewer
   than ``min_agreement`` of the specimens, or if it confirms edible specimens (by feedback)
-  less often than the champion, beyond ``EDIBLE_TOLERANCE``;
+  less often than the champion, beyond ``EDIBLE_TOLERANCE``, or if its booster takes more than
+  ``max_latency_ratio`` times the champion's time per specimen on the same requests;
 - otherwise it promotes it. A pinned champion is never replaced: its challenger is retired.
 """
 
@@ -41,10 +42,20 @@ class ShadowFigures:
     challenger_false_edible: int = 0
     champion_edible_confirmed: int = 0
     challenger_edible_confirmed: int = 0
+    # the boosters' microseconds per specimen, summed over the scored specimens' requests
+    champion_booster_us: float = 0.0
+    challenger_booster_us: float = 0.0
 
     @property
     def agreement(self) -> float | None:
         return self.agreed / self.scored if self.scored else None
+
+    @property
+    def latency_ratio(self) -> float | None:
+        """The challenger's booster time per specimen over the champion's (None untimed)."""
+        if not self.champion_booster_us:
+            return None
+        return self.challenger_booster_us / self.champion_booster_us
 
     def edible_confirmed_rates(self) -> tuple[float, float] | None:
         """(champion, challenger) share of specimens observed edible answered "edible"."""
@@ -56,7 +67,7 @@ class ShadowFigures:
         )
 
     def as_dict(self) -> dict[str, float | int | None]:
-        return {**asdict(self), "agreement": self.agreement}
+        return {**asdict(self), "agreement": self.agreement, "latency_ratio": self.latency_ratio}
 
 
 def compare(
@@ -74,6 +85,9 @@ def compare(
         counts["scored"] += 1
         counts["agreed"] += served == other
         counts["edible_where_champion_poisonous"] += other == EDIBLE and served == POISONOUS
+        timing = shadow.get("booster_us") or {}
+        counts["champion_booster_us"] += timing.get("champion", 0.0)
+        counts["challenger_booster_us"] += timing.get("challenger", 0.0)
         observed = contract.LABELS.get(labels.get(line["prediction_id"]))
         if observed is None:
             continue
@@ -95,6 +109,7 @@ class ShadowRules:
     period: timedelta
     min_scored: int = 100
     min_agreement: float = 0.9
+    max_latency_ratio: float = 2.0
 
 
 def _age(pointer: ChampionPointer, now: datetime) -> timedelta | None:
@@ -145,6 +160,12 @@ def _retire_reason(pointer: ChampionPointer, figures: ShadowFigures, rules: Shad
     rates = figures.edible_confirmed_rates()
     if rates and rates[1] < rates[0] - EDIBLE_TOLERANCE:
         return f"it confirmed {rates[1]:.1%} of edible specimens, the champion {rates[0]:.1%}"
+    slower = figures.latency_ratio
+    if slower is not None and slower > rules.max_latency_ratio:
+        return (
+            f"its booster took {slower:.1f}x the champion's time per specimen "
+            f"(> {rules.max_latency_ratio:g}x)"
+        )
     return None
 
 
@@ -162,8 +183,9 @@ def decide(
     else:
         reason = (
             f"challenger version {challenger} promoted: on {figures.scored} live specimens it "
-            f"agreed with version {pointer.version} on {figures.agreement:.1%} and served no "
+            f"agreed with version {pointer.version} on {figures.agreement:.1%}, served no "
             f'"edible" that feedback ({figures.labelled} labelled) or the champion contradicts'
+            f"{_speed(figures)}"
         )
     verdict = ChallengerVerdict(
         RETIRE if why_not else PROMOTE,
@@ -174,6 +196,11 @@ def decide(
         figures.as_dict(),
     )
     return reason, verdict
+
+
+def _speed(figures: ShadowFigures) -> str:
+    ratio = figures.latency_ratio
+    return "" if ratio is None else f", and its booster took {ratio:.2f}x the champion's time"
 
 
 def serving_after(pointer: ChampionPointer, verdict: ChallengerVerdict) -> ChampionPointer:

@@ -60,11 +60,12 @@ locals {
         MIN_LABELLED        = tostring(var.monitor_min_labelled)
         MIN_DRIFT_SPECIMENS = tostring(var.monitor_min_drift_specimens)
         # The challenger in shadow: when and how the monitor settles it, where the verdict goes.
-        SHADOW_PERIOD_SECONDS = tostring(var.shadow_period_seconds)
-        SHADOW_MIN_SCORED     = tostring(var.shadow_min_scored)
-        SHADOW_MIN_AGREEMENT  = tostring(var.shadow_min_agreement)
-        TRAINING_QUEUE_URL    = aws_sqs_queue.training_jobs.url
-        ALERTS_TOPIC_ARN      = aws_sns_topic.alerts.arn
+        SHADOW_PERIOD_SECONDS    = tostring(var.shadow_period_seconds)
+        SHADOW_MIN_SCORED        = tostring(var.shadow_min_scored)
+        SHADOW_MIN_AGREEMENT     = tostring(var.shadow_min_agreement)
+        SHADOW_MAX_LATENCY_RATIO = tostring(var.shadow_max_latency_ratio)
+        TRAINING_QUEUE_URL       = aws_sqs_queue.training_jobs.url
+        ALERTS_TOPIC_ARN         = aws_sns_topic.alerts.arn
       }
     }
     # Alarm action, schedule (deferred alarms) or manual invoke: one training job, with a cooldown.

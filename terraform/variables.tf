@@ -691,3 +691,14 @@ variable "shadow_min_agreement" {
     error_message = "A share from 0 to 1."
   }
 }
+
+variable "shadow_max_latency_ratio" {
+  description = "How many times the champion's booster time per specimen, measured on the same requests, the challenger's may take and still be promoted."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.shadow_max_latency_ratio >= 1
+    error_message = "A ratio of at least 1."
+  }
+}

@@ -25,6 +25,7 @@ def rules_of(config: MonitorConfig) -> shadow.ShadowRules:
         timedelta(seconds=config.shadow_period_seconds),
         config.shadow_min_scored,
         config.shadow_min_agreement,
+        config.shadow_max_latency_ratio,
     )
 
 

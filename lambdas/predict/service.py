@@ -50,7 +50,7 @@ class PredictionService:
         champion = self.champions.current()
         ids = self.ids.new(len(records))
         results = self.classify(champion, records, ids)
-        shadow = shadow_answers(champion.challenger, records)
+        shadow = shadow_answers(champion, records)
         time = utc_now().isoformat()
         self.log.record_predictions(
             log_lines(records, results, ids, champion.version, time, shadow)
@@ -110,15 +110,26 @@ SHADOW_SAMPLE = 100
 ANSWER_FIELDS = ("prediction", "probability_poisonous", "decision")  # served_together's columns
 
 
-def shadow_answers(challenger: Champion | None, records) -> tuple[str, list] | None:
-    """The challenger's version and (P(poisonous), decision) per record (None for a record
-    outside the sample); None without a challenger."""
+def shadow_answers(champion: Champion, records) -> tuple[str, list, tuple] | None:
+    """The challenger's version, its (P(poisonous), decision) per record (None for a record
+    outside the sample) and the booster's microseconds per specimen (champion's, on the whole
+    request just scored; challenger's, on its sample); None without a challenger."""
+    challenger = champion.challenger
     if challenger is None:
         return None
     step = -(-len(records) // SHADOW_SAMPLE)  # ceiling
+    sample = records[::step]
     answers: list = [None] * len(records)
-    answers[::step] = challenger.bundle.shadow_answers(records[::step])
-    return challenger.version, answers
+    answers[::step] = challenger.bundle.shadow_answers(sample)
+    booster_us = (
+        micros_per(champion.bundle.booster_seconds, len(records)),
+        micros_per(challenger.bundle.booster_seconds, len(sample)),
+    )
+    return challenger.version, answers, booster_us
+
+
+def micros_per(seconds: float, count: int) -> float:
+    return round(seconds * 1e6 / max(count, 1), 2)
 
 
 def log_lines(records, results, ids, version: str, time: str, shadow=None) -> list[bytes]:

@@ -30,7 +30,8 @@ class PredictionRecord:
     probability_poisonous: float
     decision: str
     # A challenger in shadow scored the same specimen: {"model_version", "probability_poisonous",
-    # "decision"} (not served; the monitor compares the two)
+    # "decision", "booster_us": {"champion", "challenger"}} (not served; the monitor compares
+    # the two; booster_us is each booster's microseconds per specimen in that request)
     challenger: dict[str, Any] | None = None
 
     @property
@@ -67,14 +68,14 @@ def served_together(
     ids: Sequence[str],
     features: Sequence[str],
     answers: tuple[Sequence[str], Sequence[float], Sequence[str]],
-    challenger: tuple[str, Sequence[tuple[float, str] | None]] | None = None,
+    challenger: tuple[str, Sequence[tuple[float, str] | None], tuple[float, float]] | None = None,
 ) -> str:
     """JSON Lines of records served together (one time, model version and source): the text
     ``to_dict`` and a compact ``json.dumps`` give, built column-wise, since batch scoring logs
     millions. ``features`` are each record's features already as JSON, ``answers`` are the
     columns prediction, probability_poisonous and decision; ``challenger`` is a challenger's
-    version and its (probability_poisonous, decision) for each record (None where it did not
-    score it)."""
+    version, its (probability_poisonous, decision) for each record (None where it did not
+    score it) and the (champion's, challenger's) booster microseconds per specimen."""
     dumps = json.dumps
     predictions, probabilities, decisions = answers
     shared = (
@@ -96,14 +97,13 @@ def served_together(
     return joined(columns, len(ids))
 
 
-def _challenger_ends(version: str, answers: Sequence[tuple[float, str] | None]) -> list[str]:
+def _challenger_ends(
+    version: str, answers: Sequence[tuple[float, str] | None], booster_us: tuple[float, float]
+) -> list[str]:
     """Each line's end: the challenger's answer where it scored the record, the closing brace."""
     start = f',"challenger":{{"model_version":{json.dumps(version)},"probability_poisonous":'
+    end = ',"booster_us":{{"champion":{!r},"challenger":{!r}}}}}}}\n'.format(*booster_us)
     return [
-        (
-            "}\n"
-            if answer is None
-            else f'{start}{answer[0]!r},"decision":{json.dumps(answer[1])}}}}}\n'
-        )
+        "}\n" if answer is None else f'{start}{answer[0]!r},"decision":{json.dumps(answer[1])}{end}'
         for answer in answers
     ]

@@ -158,7 +158,7 @@ def test_log_lines_written_together_read_back_as_the_records_one_by_one(source):
     assert read_back(together) == read_back(as_jsonl(records).decode())
     # And so do they with a challenger's answers beside them (one record outside its sample)
     shadow = [(0.5, "poisonous"), None]
-    beside = served_together(time, "7", source, ids, texts, tuple(zip(*answers)), ("8", shadow))
+    beside = served_together(time, "7", source, ids, texts, tuple(zip(*answers)), ("8", shadow, (4.5, 6.25)))
     challenged = [
         dataclasses.replace(
             records[0],
@@ -166,6 +166,7 @@ def test_log_lines_written_together_read_back_as_the_records_one_by_one(source):
                 "model_version": "8",
                 "probability_poisonous": 0.5,
                 "decision": "poisonous",
+                "booster_us": {"champion": 4.5, "challenger": 6.25},
             },
         ),
         records[1],

@@ -44,11 +44,16 @@ def test_the_champion_answers_and_the_challengers_answers_are_logged_beside_it(
     for result in answer["results"]:
         line = lines[result["prediction_id"]]
         assert line["decision"] == result["decision"] and line["model_version"] == "1"
-        assert line["challenger"] == {
+        shadow = dict(line["challenger"])
+        booster_us = shadow.pop("booster_us")
+        assert shadow == {
             "model_version": "2",
             "probability_poisonous": result["probability_poisonous"],
             "decision": "poisonous",
         }
+        # with both boosters' time per specimen in that request, for the monitor to compare
+        assert set(booster_us) == {"champion", "challenger"}
+        assert all(0 < us < 1e6 for us in booster_us.values()), booster_us
 
 
 def test_without_a_challenger_the_log_lines_have_none(aws, handler, bundle):

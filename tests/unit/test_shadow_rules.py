@@ -29,8 +29,14 @@ def serving(shadow_since: datetime = NOW - timedelta(hours=2), pinned=False):
     return champion.challenged_by(pointer("8"), shadow_since.isoformat())
 
 
-def line(i: int, served: str, other: str | None, version: str = "8") -> dict:
-    shadow_answer = other and {"model_version": version, "decision": other}
+def line(i: int, served: str, other: str | None, version: str = "8", us=(5.0, 6.0)) -> dict:
+    """A logged prediction: the champion's decision and the challenger's, with each booster's
+    microseconds per specimen in ``us``."""
+    shadow_answer = other and {
+        "model_version": version,
+        "decision": other,
+        "booster_us": dict(zip(("champion", "challenger"), us)),
+    }
     return {"prediction_id": f"p{i}", "decision": served, "challenger": shadow_answer}
 
 
@@ -53,6 +59,7 @@ def test_figures_count_only_specimens_this_challenger_scored():
     assert (figures.champion_false_edible, figures.challenger_false_edible) == (0, 1)
     assert figures.edible_confirmed_rates() == (1.0, 1.0)
     assert figures.as_dict()["agreement"] == pytest.approx(1 / 3)
+    assert figures.latency_ratio == pytest.approx(6 / 5)
 
 
 def test_no_decision_before_the_period_or_without_enough_specimens():
@@ -90,6 +97,11 @@ def test_a_challenger_as_safe_as_the_champion_is_promoted():
             agreeing(200) + [line(900 + i, EDIBLE, UNSURE) for i in range(10)],
             {f"p{900 + i}": "e" for i in range(10)} | {"p0": "e"},
             "confirmed 9.1% of edible specimens, the champion 100.0%",
+        ),
+        (
+            [line(i, EDIBLE, EDIBLE, us=(5.0, 11.0)) for i in range(20)],
+            {},
+            "its booster took 2.2x the champion's time per specimen (> 2x)",
         ),
     ],
 )
