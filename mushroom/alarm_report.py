@@ -4,7 +4,7 @@ vendored under resources/vendor, MIT) from the monitor's recent reports.
 Sections: what fired and since when (and the switch-back's decision); per-feature drift against
 the training reference; served decisions and volume over time; quality over time; the confusion
 on feedback; the feature values where errors concentrate; champion and challenger side by side
-(the challenger column stays empty until a challenger is scored in shadow).
+on the live specimens both scored (the monitor's newest shadow comparison in the history).
 """
 
 from __future__ import annotations
@@ -130,14 +130,60 @@ def _text(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
-def _side_by_side(champion: str, quality: Mapping, challenger: Mapping | None) -> str:
-    """Champion and challenger on the same figures; an empty column without a challenger."""
-    other = challenger or {}
-    head = ["figure", f"champion (version {champion})", other.get("version", "challenger")]
-    rows = [
-        (key, quality.get(key), other.get(key, "no challenger in shadow")) for key in SIDE_BY_SIDE
+def _shadow(history: Sequence[Mapping]) -> tuple[str, Mapping[str, Any]]:
+    """The newest comparison of a challenger with the champion: (its time, the report's
+    ``shadow`` section); empty when no report in the history has one."""
+    for report in reversed(history):
+        found = report.get("shadow") or {}
+        if found.get("figures") and found.get("challenger_version"):
+            return str(report.get("generated_at", "")), found
+    return "", {}
+
+
+def _per_specimen(total: Any, scored: Any) -> float | None:
+    return total / scored if total and scored else None
+
+
+def _side_by_side(champion: str, quality: Mapping, history: Sequence[Mapping]) -> str:
+    """Champion and challenger on the same live specimens (the monitor's shadow figures), then
+    the champion's quality; says so when no challenger was scored in the history."""
+    when, shadow = _shadow(history)
+    served = _table(
+        [(key, quality.get(key)) for key in SIDE_BY_SIDE],
+        ["served figure", f"champion (version {champion})"],
+    )
+    if not shadow:
+        return "<p>No challenger in shadow in these reports.</p>" + served
+    f, n = shadow["figures"], shadow["figures"].get("scored")
+    compared = [
+        ("specimens both scored", n, n),
+        ("agreement with the champion", "", f.get("agreement")),
+        ("of them labelled by feedback", f.get("labelled"), f.get("labelled")),
+        (
+            '"edible" where feedback says poisonous',
+            f.get("champion_false_edible"),
+            f.get("challenger_false_edible"),
+        ),
+        (
+            "observed edible answered edible",
+            f.get("champion_edible_confirmed"),
+            f.get("challenger_edible_confirmed"),
+        ),
+        (
+            '"edible" where the champion said poisonous',
+            "",
+            f.get("edible_where_champion_poisonous"),
+        ),
+        (
+            "booster µs per specimen",
+            _per_specimen(f.get("champion_booster_us"), n),
+            _per_specimen(f.get("challenger_booster_us"), n),
+        ),
     ]
-    return _table(rows, head)
+    versions = (shadow.get("champion_version"), shadow.get("challenger_version"))
+    head = ["figure", f"champion (version {versions[0]})", f"challenger (version {versions[1]})"]
+    status = f"<p>Monitor at {html.escape(when)}: {html.escape(str(shadow.get('status')))}</p>"
+    return status + _table(compared, head) + served
 
 
 def _confusion(quality: Mapping) -> str:
@@ -155,7 +201,6 @@ def render(
     alarm: AlarmFacts,
     history: Sequence[Mapping],
     champion: str,
-    challenger: Mapping | None = None,
 ) -> str:
     """The page: ``history`` is the monitor's report.json documents, oldest first."""
     quality = _latest(history, "quality")
@@ -177,7 +222,7 @@ def render(
         facts=_table(facts),
         sections=sections,
         confusion=_confusion(quality),
-        side_by_side=_side_by_side(champion, quality, challenger),
+        side_by_side=_side_by_side(champion, quality, history),
         windows=len(history),
         library=chart_library(),
         specs=specs,

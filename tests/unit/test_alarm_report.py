@@ -41,7 +41,31 @@ def report(minute: int, edible: int, f1: float) -> dict:
     }
 
 
-def page() -> str:
+def shadow(minute: int) -> dict:
+    """A monitor report's shadow section: version 3 scored beside champion 2, then retired."""
+    figures = {
+        "scored": 120,
+        "agreed": 111,
+        "agreement": 0.925,
+        "edible_where_champion_poisonous": 4,
+        "labelled": 40,
+        "champion_false_edible": 0,
+        "challenger_false_edible": 2,
+        "champion_edible_confirmed": 17,
+        "challenger_edible_confirmed": 18,
+        "champion_booster_us": 120 * 5.0,
+        "challenger_booster_us": 120 * 7.5,
+    }
+    status = 'challenger version 3 retired: it answered "edible" for 2 specimen(s) that feedback'
+    return {
+        "status": status,
+        "challenger_version": "3",
+        "champion_version": "2",
+        "figures": figures,
+    }
+
+
+def page(with_challenger: bool = True) -> str:
     alarm = AlarmFacts(
         "mushroom-served-false-edible-high",
         "Threshold Crossed: 1 datapoint [0.3] was greater than the threshold (0.01)",
@@ -49,14 +73,31 @@ def page() -> str:
         {"switch-back": "version 1 serves again in place of version 2"},
     )
     history = [report(m, 20 + 5 * m, 0.95 - 0.05 * m) for m in range(6)]
+    if with_challenger:
+        history[3]["shadow"] = shadow(3)
+        history[4]["shadow"] = {"status": "no challenger in shadow"}
     return render(alarm, history, champion="2")
 
 
-def test_the_page_says_what_fired_and_leaves_the_challenger_slot():
+def test_the_page_says_what_fired():
     text = page()
     assert "mushroom-served-false-edible-high" in text and "2026-11-30T19:05:00" in text
-    assert "version 1 serves again" in text and "no challenger in shadow" in text
+    assert "version 1 serves again" in text
     assert "cap-color=w" in text and "Chart.js v4" in text
+
+
+def test_champion_and_challenger_side_by_side_from_the_newest_comparison():
+    text = page()
+    # The newest report that compared them (later ones may have no challenger left)
+    assert "Monitor at 2026-11-30T19:03:00+00:00: challenger version 3 retired" in text
+    assert "champion (version 2)</th><th>challenger (version 3)" in text
+    row = "<tr><td>&quot;edible&quot; where feedback says poisonous</td><td>0</td><td>2</td></tr>"
+    assert row in text
+    assert "<tr><td>booster µs per specimen</td><td>5</td><td>7.5</td></tr>" in text
+    # Without any comparison in the history, the page says so and shows the champion alone
+    alone = page(with_challenger=False)
+    assert "No challenger in shadow in these reports." in alone
+    assert "challenger (version" not in alone and "champion (version 2)" in alone
 
 
 def colour_pixels(pixels, rgb: tuple[int, int, int], tolerance: int = 24) -> int:
