@@ -257,6 +257,16 @@ class StackAccess(FromEnviron):
         """MLFLOW_TRACKING_URI, else the local server at 127.0.0.1:MLFLOW_PORT."""
         return self.tracking_uri or self.mlflow_url
 
+    @property
+    def registry_environment(self) -> dict[str, str]:
+        """What an MLflow client in a script or test needs to store artifacts in LocalStack."""
+        return {
+            "MLFLOW_S3_ENDPOINT_URL": self.localstack_url,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": self.region,
+        }
+
 
 @dataclass(frozen=True)
 class BenchSettings(FromEnviron):

@@ -16,6 +16,8 @@
 #   PYTHON=<python>           interpreter for layers/build.py and tflocal (default .venv)
 #   SKIP_BUILD=1              apply without rebuilding the artifacts
 #   DEPLOY_STATE_ROOT=<dir>   where state, CLI config and outputs.json go (default .state/)
+#   TF_VAR_shadow_period_seconds   60 by default for the local target (the variable's default,
+#                             a day, elsewhere): how long a challenger stays in shadow
 #   TF_VAR_force_destroy_buckets   true by default for the local target only: destroy empties
 #                             the buckets there; on AWS it stays false unless you set it
 set -euo pipefail
@@ -110,6 +112,8 @@ setup_tool() {
     export TF_VAR_region=us-east-1 TF_VAR_local_endpoint_url="$AWS_ENDPOINT_URL"
     # LocalStack's data is throwaway: `make destroy` may empty the buckets (never on AWS).
     export TF_VAR_force_destroy_buckets="${TF_VAR_force_destroy_buckets:-true}"
+    # A challenger stays in shadow a minute here (a day on AWS), so tests and demos see it settled.
+    export TF_VAR_shadow_period_seconds="${TF_VAR_shadow_period_seconds:-60}"
     curl -fsS -m 5 "$AWS_ENDPOINT_URL/_localstack/health" >/dev/null \
       || die "LocalStack is not answering on $AWS_ENDPOINT_URL (make up / python -m localcloud up)"
     TF=("$BIN_DIR/tflocal")

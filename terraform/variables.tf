@@ -660,9 +660,9 @@ variable "prediction_log_compression" {
 }
 
 variable "shadow_period_seconds" {
-  description = "A version that passes the offline gate while a champion serves is first a challenger in shadow this long: scored beside the champion on live traffic and logged, never served; then the monitor promotes or retires it (docs/operations.md). 0 promotes at once."
+  description = "A version that passes the offline gate while a champion serves is first a challenger in shadow this long: scored beside the champion on live traffic and logged, never served; then the monitor promotes or retires it (docs/operations.md). 0 promotes at once, without shadow. A day by default; scripts/deploy.sh makes it 60 s on LocalStack."
   type        = number
-  default     = 0
+  default     = 86400
 
   validation {
     condition     = var.shadow_period_seconds >= 0 && var.shadow_period_seconds <= 2592000 && floor(var.shadow_period_seconds) == var.shadow_period_seconds

@@ -43,12 +43,7 @@ def registry(stack, tmp_path_factory):  # noqa: F811
     access = StackAccess.from_env()
     tmp = tmp_path_factory.mktemp("switch-back")
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {
-            "MLFLOW_S3_ENDPOINT_URL": access.localstack_url,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_DEFAULT_REGION": access.region,
-        }.items():
+        for name, value in access.registry_environment.items():
             patch.setenv(name, value)
         outcomes = [
             register(candidate(tmp, patch, seed=seed), access.mlflow_url) for seed in (0, 1)
