@@ -103,7 +103,9 @@ def run_job(
         publish=publisher,
         log=lambda line: log(line),
         checkpoint=lambda: check_stop(stop),
-        shadow=settings.shadow_period_seconds > 0,
+        # shadow needs a champion serving beside it: after a reset of the local cloud the
+        # registry may still name one whose pointer is gone, and the new version serves alone
+        shadow=settings.shadow_period_seconds > 0 and publisher.current() is not None,
     )
     held = hold_feedback(s3, settings.data_bucket, note, outcome["feedback_held"])
     subject, message = announcement(outcome, request)

@@ -106,6 +106,41 @@ def test_a_job_registers_promotes_publishes_the_pointer_and_tells_operators(
     assert "new-data" in json.loads(notification["Message"])["reasons"]
 
 
+def test_with_a_shadow_period_a_second_version_is_a_challenger_unless_nothing_serves(
+    aws, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(pipeline, "search", _small_search)
+    support.relax_gate_for_tiny_data(monkeypatch)
+    put_dataset(aws["s3"], "good", support.frame())
+    settings = WorkerSettings(
+        queue_url="unused",
+        data_bucket=BUCKET,
+        champion_parameter="/mushroom/champion",
+        tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
+        shadow_period_seconds=60,
+    )
+
+    def train() -> dict:
+        request = TrainingRequest(["new-data"], ["good"], ["c1"])
+        return job.run_job(request, threading.Event(), settings, s3=aws["s3"], ssm=aws["ssm"])
+
+    def pointer() -> dict:
+        value = aws["ssm"].get_parameter(Name="/mushroom/champion")["Parameter"]["Value"]
+        return json.loads(value)
+
+    # Given a shadow period: the first version serves at once (nothing to compare it with)
+    assert train()["status"] == "promoted"
+    # When another passes the gate, Then it is a challenger beside version 1, not the champion
+    assert train()["status"] == "challenger"
+    assert (pointer()["version"], pointer()["challenger"]["version"]) == ("1", "2")
+    # And when the pointer is gone (a reset local cloud; the registry still names a champion),
+    # the next version serves alone instead of shadowing a champion nobody serves
+    aws["ssm"].put_parameter(
+        Name="/mushroom/champion", Value=json.dumps({"status": "none"}), Overwrite=True
+    )
+    assert train()["status"] == "promoted" and pointer()["version"] == "3"
+
+
 def test_a_refused_model_leaves_the_pointer_alone_and_says_why(aws, tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "search", _small_search)
     monkeypatch.setitem(gate.ABSOLUTE, "random_accuracy", ("min", 1.01))  # unreachable
