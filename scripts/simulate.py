@@ -1,11 +1,15 @@
-"""Simulate a degrading model on the deployed stack, printing each step as it happens.
+"""Simulate a safe rollout and a degrading model on the deployed stack, printing each step.
 
 1. healthy specimens (data/secondary_data.csv) through POST /predict, true labels via /feedback
-2. drifted specimens (six features moved, see DRIFT) with wrong-looking labels (every label flipped)
-3. invoke the monitor, wait for a quality/drift alarm, show the SNS alert from alerts-inbox,
-   the retrain function's state (training job enqueued) and the training queue / gate outcome.
+2. a worse challenger (trained on a copy whose classes are swapped) held in shadow beside the
+   champion on live traffic, then retired by the monitor with its reason
+3. a good challenger (trained on a sample of the real data) in shadow, then promoted
+4. drifted specimens (six features moved, see DRIFT) with wrong-looking labels (every label
+   flipped): a live-quality alarm fires soon after the promotion, the previous champion serves
+   again on its own (switch-back), operators get the debugging report's link, a retraining
+   is requested and the gate decides on it.
 
-Usage: python scripts/simulate.py [--healthy 200] [--drifted 200] [--wait SECONDS]
+Usage: python scripts/simulate.py [--healthy 200] [--drifted 200] [--wait SECONDS] [--no-rollout]
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mushroom import storage  # noqa: E402
-from scripts.localaws import client, first_alert, outputs, rest_alarms  # noqa: E402
+from scripts import rollout_demo  # noqa: E402
+from scripts.localaws import client, collect_alerts, first_alert, outputs, rest_alarms  # noqa: E402
 
 BATCH = 50
 
@@ -41,6 +46,18 @@ def parse_args(argv=None) -> argparse.Namespace:
         "since CloudWatch evaluates them once a period)",
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--no-rollout",
+        dest="rollout",
+        action="store_false",
+        help="skip the two challengers in shadow (steps 2 and 3)",
+    )
+    parser.add_argument(
+        "--train-rows",
+        type=int,
+        default=20_000,
+        help="rows of the data set each challenger is trained on (the whole file takes ~70 s)",
+    )
     parser.add_argument(
         "--keep-cooldown",
         action="store_true",
@@ -86,9 +103,15 @@ class Api:
         self.url, self.key = str(out["api_local_url"]).rstrip("/"), out["api_key"]
 
     def post(self, path: str, body: dict) -> dict:
+        return self.call(path, json.dumps(body).encode())
+
+    def get(self, path: str) -> dict:
+        return self.call(path)
+
+    def call(self, path: str, data: bytes | None = None) -> dict:
         request = urllib.request.Request(
             f"{self.url}/{path}",
-            json.dumps(body).encode(),
+            data,
             {"x-api-key": self.key, "content-type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -151,15 +174,33 @@ def inbox(out: dict, wanted, seconds: float) -> dict | None:
     )
 
 
+def is_alarm_message(alert: dict) -> bool:
+    """The retrain function's message about an alarm: switch-back or not, and the report."""
+    return alert["subject"].startswith(("Mushroom model switched back", "Mushroom alarm "))
+
+
 def show_alert(out: dict, firing: list[str]) -> None:
-    """The operators' notification of the alarm that fired."""
-    alert = inbox(
-        out, lambda a: a.get("AlarmName") in firing and a.get("NewStateValue") == "ALARM", 90
+    """The alarm's notification, then the retrain function's: the switch-back and the link to
+    the debugging report."""
+    alerts = collect_alerts(
+        out,
+        lambda a: is_alarm_message(a)
+        or (a.get("AlarmName") in firing and a.get("NewStateValue") == "ALARM"),
+        is_alarm_message,
+        120,
+        on_other=lambda alert: print(f"   (other notification: {alert['subject']})"),
     )
-    if alert:
-        print(f"   SNS → operators: {alert['subject']}\n   reason: {alert.get('NewStateReason')}")
-    else:
-        print("   no ALARM notification arrived within 90 s (see `make alerts`)")
+    for alert in alerts:
+        if "AlarmName" in alert:
+            print(
+                f"   SNS → operators: {alert['subject']}\n   reason: {alert.get('NewStateReason')}"
+            )
+        else:
+            print(f"   SNS → operators: {alert['subject']}")
+            print(f"   switch-back: {alert.get('detail', '(not a live-quality alarm)')}")
+            print(f"   debugging report: {alert.get('report_url')}")
+    if not any(is_alarm_message(a) for a in alerts):
+        print("   no message from the retrain function within 120 s (see `make alerts`)")
 
 
 def retrain_state(out: dict) -> dict:
@@ -222,18 +263,53 @@ def reset_demo(out: dict) -> None:
     )
 
 
+def shadow_stage(out: dict, api: Api, rng: random.Random, args, swapped: bool) -> bool:
+    """Train a challenger, put it in shadow, send live traffic, let the monitor settle it;
+    whether the monitor gave a verdict."""
+    kind = "worse (classes swapped)" if swapped else "good (real labels)"
+    step(f"training a {kind} challenger on {args.train_rows} rows, as the worker trains")
+    outcome = rollout_demo.train_challenger(
+        out, ROOT / "data" / "secondary_data.csv", args.train_rows, args.seed, swapped, print
+    )
+    print(f"   gate: version {outcome['version']} {outcome['decision']}: {outcome['reason']}")
+    if outcome["decision"] != "challenger":
+        return False
+    version = outcome["version"]
+    wait_for_model(api, lambda model: (model.get("challenger") or {}).get("model_version"), version)
+    step(f"live traffic: the champion answers, version {version} is scored beside it (shadow)")
+    print(f"   {send(api, load_specimens(args.healthy, rng))}")
+    period = int(out.get("shadow_period_seconds") or 0)
+    step(f"the monitor compares them once version {version} has been in shadow {period} s")
+    status = rollout_demo.wait_for_verdict(out, version, period + 240, print)
+    print(f"   {status or 'no verdict in time (see make logs SERVICE=monitor)'}")
+    return status is not None
+
+
+def wait_for_model(api: Api, field, expected: str, seconds: float = 90) -> None:
+    """Until GET /model's ``field(model)`` is ``expected`` (the function refreshes its pointer
+    every champion_refresh_seconds)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and field(api.get("model")) != expected:
+        time.sleep(3)
+    print(f"   GET /model: {json.dumps(api.get('model'))[:300]}")
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     out, rng = outputs(), random.Random(args.seed)
     api = Api(out)
     started = datetime.now(timezone.utc).isoformat()
-    pointer = client("ssm").get_parameter(Name=out["champion_parameter_name"])["Parameter"]["Value"]
-    step(f"champion serving: version {json.loads(pointer).get('version')}")
+    step(f"champion serving: version {rollout_demo.serving(out).get('version')}")
     if not args.keep_cooldown:
         reset_demo(out)
     step(f"sending {args.healthy} healthy specimens with their true labels")
     print(f"   {send(api, load_specimens(args.healthy, rng))}")
     step(f"monitor on healthy traffic: {json.dumps(run_monitor(out))}")
+    if args.rollout:
+        shadow_stage(out, api, rng, args, swapped=True)
+        if shadow_stage(out, api, rng, args, swapped=False):
+            serving = rollout_demo.serving(out)["version"]
+            wait_for_model(api, lambda model: model.get("model_version"), serving)
     step(f"sending {args.drifted} drifted specimens with flipped labels")
     print(f"   {send(api, [drifted(s) for s in load_specimens(args.drifted, rng)])}")
     step(f"monitor on degraded traffic: {json.dumps(run_monitor(out))}")
@@ -243,8 +319,11 @@ def main(argv=None) -> int:
     print(f"   in ALARM: {firing or 'none (see the report under monitoring/)'}")
     if not firing:
         return 1
-    step("operators notified (SNS alerts → alerts-inbox)")
+    step("operators notified (SNS alerts → alerts-inbox): the alarm, the switch-back, the report")
     show_alert(out, firing)
+    wait_for_model(
+        api, lambda model: model.get("model_version"), rollout_demo.serving(out)["version"]
+    )
     step("retraining requested by the alarm (retrain Lambda)")
     show_retrain(out, started)
     step("the gate's decision on the retrained model (training worker)")
