@@ -114,7 +114,7 @@ redrive: $(STAMP) ## Failed events back to their function, training jobs to thei
 alerts: $(STAMP) ## Print the operators' alerts received on the local alerts-inbox queue
 	$(PY) scripts/alerts.py --wait 10
 
-simulate: $(STAMP) data ## Healthy, then drifted traffic: metrics move, an alarm fires, retraining runs
+simulate: $(STAMP) data ## Rollout and alarms: challengers in shadow (one retired, one promoted), then an alarm, the switch-back, the report
 	$(PY) scripts/simulate.py
 
 clean: ## Remove build outputs (not the data, the environments or the state)
