@@ -180,7 +180,7 @@ def _promote(
     if promote:
         decision = CHALLENGER if shadow and champion is not None else "promoted"
     if decision == CHALLENGER:
-        reason += (
+        reason = reason.replace("promoted: ", "passed the gate: ", 1) + (
             f"; in shadow beside champion version {champion.version} until the monitor decides"
         )
     client.set_model_version_tag(model_name, version, "promotion_decision", decision)

@@ -126,6 +126,7 @@ def test_with_shadow_a_version_that_passes_the_gate_becomes_the_challenger(
     # Then it is the challenger, with its pointer to publish as such; the champion stays
     assert second["decision"] == "challenger" and not second["promoted"], second["reason"]
     assert second["pointer"].version == second["version"]
+    assert second["reason"].startswith("passed the gate: ")
     assert f"in shadow beside champion version {first['version']}" in second["reason"]
     client = mlflow.MlflowClient(uri)
     aliases = {
