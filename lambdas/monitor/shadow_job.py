@@ -37,7 +37,9 @@ class ChallengerActions:
         self.sns, self.topic_arn = sns, topic_arn
 
     def __call__(self, verdict: ChallengerVerdict, pointer: ChampionPointer) -> None:
-        self.parameter.publish(pointer)
+        """The registry's note first: if the pointer cannot be written after it, the run fails
+        and the next one decides again (the worker records a verdict twice alike); the other
+        way round, a lost note would leave the registry behind the pointer for good."""
         job = TrainingJob(
             f"challenger-{verdict.decision}",
             correlation_id=f"challenger-{verdict.challenger_version}",
@@ -45,6 +47,7 @@ class ChallengerActions:
         )
         if self.queue_url:
             self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=job.to_json())
+        self.parameter.publish(pointer)
         if self.topic_arn:
             self.sns.publish(
                 TopicArn=self.topic_arn,

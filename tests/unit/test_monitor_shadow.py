@@ -117,3 +117,18 @@ def test_before_the_period_is_over_nothing_moves(shadowing, monkeypatch):
         s3.get_object(Bucket=BUCKET, Key="monitoring/2026-11-24T060000Z/report.json")["Body"].read()
     )
     assert report["shadow"]["figures"]["scored"] == 4 and report["shadow"]["verdict"] is None
+
+
+def test_a_verdict_the_registry_cannot_be_told_of_leaves_the_pointer_for_the_next_run(
+    shadowing, monkeypatch
+):
+    s3, sqs, queue = shadowing
+    log_shadowed(s3, [(str(i), "edible", "edible") for i in range(4)])
+    before = served_pointer()
+    # Given a training queue that is gone
+    sqs.delete_queue(QueueUrl=queue)
+    # When the monitor reaches a verdict, Then the run fails and the challenger stays in shadow,
+    # so that the next run decides again and the registry hears of it
+    with pytest.raises(Exception, match="NonExistentQueue"):
+        invoke(monkeypatch)
+    assert served_pointer() == before
