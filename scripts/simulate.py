@@ -276,6 +276,7 @@ def shadow_stage(out: dict, api: Api, rng: random.Random, args, swapped: bool) -
         return False
     version = outcome["version"]
     wait_for_model(api, lambda model: (model.get("challenger") or {}).get("model_version"), version)
+    every_container_refreshed(out)
     step(f"live traffic: the champion answers, version {version} is scored beside it (shadow)")
     print(f"   {send(api, load_specimens(args.healthy, rng))}")
     period = int(out.get("shadow_period_seconds") or 0)
@@ -283,6 +284,12 @@ def shadow_stage(out: dict, api: Api, rng: random.Random, args, swapped: bool) -
     status = rollout_demo.wait_for_verdict(out, version, period + 240, print)
     print(f"   {status or 'no verdict in time (see make logs SERVICE=monitor)'}")
     return status is not None
+
+
+def every_container_refreshed(out: dict) -> None:
+    """GET /model answers from one container; the others re-read the pointer within
+    champion_refresh_seconds."""
+    time.sleep(int(out.get("champion_refresh_seconds", 30)) + 2)
 
 
 def wait_for_model(api: Api, field, expected: str, seconds: float = 90) -> None:
@@ -310,6 +317,7 @@ def main(argv=None) -> int:
         if shadow_stage(out, api, rng, args, swapped=False):
             serving = rollout_demo.serving(out)["version"]
             wait_for_model(api, lambda model: model.get("model_version"), serving)
+            every_container_refreshed(out)
     step(f"sending {args.drifted} drifted specimens with flipped labels")
     print(f"   {send(api, [drifted(s) for s in load_specimens(args.drifted, rng)])}")
     step(f"monitor on degraded traffic: {json.dumps(run_monitor(out))}")

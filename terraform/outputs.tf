@@ -193,3 +193,8 @@ output "shadow_period_seconds" {
   description = "How long a version that passes the gate is a challenger in shadow before the monitor decides (0: promoted at once); the local training worker reads it."
   value       = var.shadow_period_seconds
 }
+
+output "champion_refresh_seconds" {
+  description = "How often each prediction function container re-reads the champion pointer: a published pointer serves everywhere within this long."
+  value       = var.champion_refresh_seconds
+}

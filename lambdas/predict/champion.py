@@ -36,11 +36,13 @@ class Champion:
 
     @property
     def versions(self) -> tuple[str, str | None]:
-        """(champion, challenger) versions: what a new pointer must differ in to be loaded."""
+        """(champion, challenger) versions loaded: a pointer naming others is loaded. A
+        challenger that failed to load is absent here, so the next refresh tries it again."""
         return self.version, self.challenger and self.challenger.version
 
 
 def versions_of(pointer: ChampionPointer) -> tuple[str, str | None]:
+    """(champion, challenger) versions a pointer names (compared with ``Champion.versions``)."""
     return pointer.version, pointer.challenger and pointer.challenger.version
 
 

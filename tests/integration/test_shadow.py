@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import csv
 import json
+import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -32,7 +34,8 @@ from training.register import CHAMPION, MODEL_NAME, register
 
 pytestmark = pytest.mark.integration
 SPECIMENS = 100  # one request's worth: every specimen is shadow-scored (SHADOW_SAMPLE)
-REGISTRY_SECONDS = 300  # the worker records the verdict after the job it may be running
+REGISTRY_SECONDS = 300
+DECIDED = ("promoted", "retired")  # the worker records the verdict after the job it may be running
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +65,16 @@ def shadowing(stack, registry, tmp_path, monkeypatch):  # noqa: F811
     publish(challenger["pointer"], CHALLENGER)
     shown = localaws.poll(lambda: shadow_shown(stack, champion, challenger), 90)
     assert shown, "GET /model does not show the champion and its challenger"
+    every_container_refreshed(stack)
     return registry, champion, challenger
+
+
+def every_container_refreshed(stack) -> None:  # noqa: F811
+    """Wait until every predict container has re-read the pointer since the challenger was
+    published (GET /model answers from one of them), so that all of them shadow-score."""
+    since = datetime.fromisoformat(pointer(stack).challenger.promoted_at)
+    due = since + timedelta(seconds=int(stack["champion_refresh_seconds"]) + 2)
+    time.sleep(max(0.0, (due - datetime.now(timezone.utc)).total_seconds()))
 
 
 def shadow_shown(stack, champion: dict, challenger: dict) -> bool:  # noqa: F811
@@ -90,7 +102,7 @@ def monitor_decides(stack, challenger: str) -> str | None:  # noqa: F811
     def verdict() -> str | None:
         reply = client("lambda").invoke(FunctionName=stack["monitor_function_name"], Payload=b"{}")
         status = json.loads(reply["Payload"].read()).get("shadow") or ""
-        if status.startswith(f"challenger version {challenger} "):
+        if status.startswith(tuple(f"challenger version {challenger} {d}" for d in DECIDED)):
             return status
         settled = (pointer(stack).challenger or None) is None
         return "settled by a scheduled run" if settled else None
@@ -140,6 +152,7 @@ def test_an_upload_trains_a_challenger_in_shadow_that_the_monitor_then_settles(
         == new,
         90,
     ), "GET /model does not show the challenger"
+    every_container_refreshed(stack)
     status, answer = request(
         stack, "POST", "predict", {"specimens": real_specimens(real_data_file)}
     )
