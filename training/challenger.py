@@ -19,13 +19,15 @@ def _alias(client, model_name: str, alias: str) -> str | None:
 
 
 def record_verdict(client, verdict: ChallengerVerdict, model_name: str = MODEL_NAME) -> str:
-    """Move the aliases as ``verdict`` says unless the registry moved on meanwhile (another
-    challenger, another champion); returns what was done."""
-    if _alias(client, model_name, CHALLENGER) != verdict.challenger_version:
+    """Move the aliases as ``verdict`` says and note both versions. A newer challenger trained
+    meanwhile keeps its alias (only this version's is removed); a promotion is not recorded
+    when the champion alias has moved on since the verdict (another promotion, a rollback)."""
+    challenger, champion = verdict.challenger_version, verdict.champion_version
+    if verdict.promotes and _alias(client, model_name, CHAMPION) not in (champion, None):
         log("verdict not recorded: the registry moved on", level="warning", **verdict.to_dict())
         return "registry moved on"
-    client.delete_registered_model_alias(model_name, CHALLENGER)
-    challenger, champion = verdict.challenger_version, verdict.champion_version
+    if _alias(client, model_name, CHALLENGER) == challenger:
+        client.delete_registered_model_alias(model_name, CHALLENGER)
     if verdict.promotes:
         client.set_registered_model_alias(model_name, CHAMPION, challenger)
         client.set_registered_model_alias(model_name, PREVIOUS, champion)

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
+from mushroom.records.challenger import PROMOTE, ChallengerVerdict
 from tests.unit import training_support as support
+from training.challenger import record_verdict
 from training import gate, notes, pipeline
 from training.register import recorded_metrics, register
 
@@ -136,3 +138,25 @@ def test_with_shadow_a_version_that_passes_the_gate_becomes_the_challenger(
     assert aliases == {"champion": first["version"], "challenger": second["version"]}
     tags = client.get_model_version("mushroom-classifier", second["version"]).tags
     assert tags["promotion_decision"] == "challenger"
+    # And when a third version becomes the challenger before the monitor's verdict on the
+    # second reaches the registry, the promotion is still recorded; the third keeps its alias
+    third = register(candidate(tmp_path, monkeypatch, seed=2), uri, artifacts, shadow=True)
+    assert third["decision"] == "challenger", third["reason"]
+    verdict = ChallengerVerdict(
+        PROMOTE, second["version"], first["version"], "2026-12-01T06:30:00+00:00", "agreed"
+    )
+    assert record_verdict(client, verdict) == "promoted"
+    aliases = {
+        alias: str(client.get_model_version_by_alias("mushroom-classifier", alias).version)
+        for alias in ("champion", "previous", "challenger")
+    }
+    assert aliases == {
+        "champion": second["version"],
+        "previous": first["version"],
+        "challenger": third["version"],
+    }
+    # But a verdict whose champion was replaced meanwhile (a rollback) moves nothing
+    stale = ChallengerVerdict(
+        PROMOTE, third["version"], first["version"], "2026-12-01T06:31:00+00:00", "agreed"
+    )
+    assert record_verdict(client, stale) == "registry moved on"
