@@ -193,3 +193,8 @@ output "shadow_period_seconds" {
   description = "How long a version that passes the gate is a challenger in shadow before the monitor decides (0: promoted at once); the local training worker reads it."
   value       = var.shadow_period_seconds
 }
+
+output "batch_state_machine_arn" {
+  description = "ARN of the batch state machine: scores a batch file above batch_split_bytes in parts."
+  value       = aws_sfn_state_machine.batch.arn
+}

@@ -213,9 +213,8 @@ def _delete_parts(s3, bucket: str, parts: list[ScoredPart]) -> None:
     """The parts' objects, once joined (a lifecycle rule expires any left behind)."""
     keys = [p.report for p in parts] + [p.results.key for p in parts]
     keys += [p.rejected.key for p in parts if p.rejected]
-    for start in range(0, len(keys), 1000):
-        objects = [{"Key": key} for key in keys[start : start + 1000]]
-        s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+    for key in keys:  # one by one: IAM grants s3:DeleteObject on batch-parts/ keys only
+        s3.delete_object(Bucket=bucket, Key=key)
 
 
 def failed(event: dict, service: PredictionService, limits: BatchLimits, s3) -> dict:
