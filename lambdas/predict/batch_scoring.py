@@ -26,6 +26,12 @@ from typing import Any, Iterator
 from urllib.parse import unquote_plus
 
 import numpy as np
+from botocore.exceptions import (
+    ConnectionError as StreamConnectionError,
+    IncompleteReadError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+)
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 
@@ -61,6 +67,13 @@ IDS = uuid.UUID("6b1f1c2e-3c55-4a39-9a61-5f0d3e1b8a10")  # namespace of batch lo
 # that checks and writes the blocks meanwhile: on 2 cores, 1 thread scored the real file at
 # 113 k rows/s, 2 threads (3 busy threads on 2 cores) at 100 k. The API predicts on one thread.
 THREADS = max(1, (os.cpu_count() or 1) - 1)
+STREAM_ERRORS = (
+    ResponseStreamingError,
+    IncompleteReadError,
+    ReadTimeoutError,
+    StreamConnectionError,
+)
+MAX_RESUMES = 5  # per stream read
 
 
 def is_s3_event(event: dict[str, Any]) -> bool:
@@ -191,14 +204,48 @@ def _body(
     return Readable(lambda: fetch(s3, upload), magic)
 
 
-def fetch(s3, upload: dict[str, str], start: int | None = None, end: int | None = None):
+def fetch(s3, upload: dict[str, str], start: int = 0, end: int | None = None) -> "Resumable":
     """The upload's body (bytes ``start`` to ``end``, excluded, if given), of the same version:
     a new upload under the key is scored on its own event."""
-    ranged = {} if start is None else {"Range": f"bytes={start}-{end - 1}"}
-    found = s3.get_object(
-        Bucket=upload["bucket"], Key=upload["key"], IfMatch=upload["etag"], **ranged
-    )
-    return found["Body"]
+    return Resumable(s3, upload, start, end)
+
+
+class Resumable:
+    """An object's bytes read as a stream that, when the connection breaks, goes on from where
+    it broke with a ranged GET (of the same version). Scoring reads slowly, a block at a time:
+    on the local stack, 8 parts scored at once on 2 cores had a stream cut after 2.8 MB."""
+
+    def __init__(self, s3, upload: dict[str, str], start: int = 0, end: int | None = None):
+        self.s3, self.upload, self.position, self.end = s3, upload, start, end
+        self.resumed = 0
+        self.body = self._open()
+
+    def read(self, size: int = -1) -> bytes:
+        while True:
+            try:
+                data = self.body.read(size)
+            except STREAM_ERRORS as error:
+                if self.resumed >= MAX_RESUMES:
+                    raise
+                self.resumed += 1
+                logger.warning(
+                    "batch read resumed", extra={"at": self.position, "error": str(error)}
+                )
+                self.body = self._open()
+                continue
+            self.position += len(data)
+            return data
+
+    def close(self) -> None:
+        self.body.close()
+
+    def _open(self):
+        upload, last = self.upload, "" if self.end is None else str(self.end - 1)
+        ranged = {"Range": f"bytes={self.position}-{last}"} if self.position or last else {}
+        found = self.s3.get_object(
+            Bucket=upload["bucket"], Key=upload["key"], IfMatch=upload["etag"], **ranged
+        )
+        return found["Body"]
 
 
 @dataclass

@@ -49,12 +49,6 @@ def row_numbers(s3, bucket: str, key: str, position: int):
         yield int(carry.split(b";")[position])
 
 
-def executions(stack, status: str) -> list[dict]:  # noqa: F811
-    sfn = client("stepfunctions")
-    machine = stack["batch_state_machine_arn"]
-    return sfn.list_executions(stateMachineArn=machine, statusFilter=status)["executions"]
-
-
 def test_a_256_mb_file_is_scored_in_parts_with_every_row_accounted_for(
     stack, champion, real_data_file, tmp_path  # noqa: F811
 ):

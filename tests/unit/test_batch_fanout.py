@@ -11,6 +11,7 @@ import json
 import sys
 
 import boto3
+from botocore.exceptions import ResponseStreamingError
 import pytest
 
 from mushroom import contract
@@ -293,3 +294,46 @@ def test_moto_enforces_the_smallest_part(aws, monkeypatch):
         s3.complete_multipart_upload(
             Bucket=BUCKET, Key="x", UploadId=upload, MultipartUpload={"Parts": parts}
         )
+
+
+class BreakingBody:
+    """A response body whose connection breaks after ``after`` bytes."""
+
+    def __init__(self, body, after: int):
+        self.body, self.left = body, after
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left <= 0:
+            raise ResponseStreamingError(error="Connection broken: IncompleteRead")
+        data = self.body.read(min(size if size > 0 else self.left, self.left))
+        self.left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self.body.close()
+
+
+def test_a_stream_cut_while_scoring_goes_on_from_where_it_broke(handler, aws, monkeypatch):
+    # Given an upload whose first GET's connection breaks after 1,000 bytes
+    s3 = aws[0]
+    data = walk()
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=data)
+    etag = s3.head_object(Bucket=BUCKET, Key=KEY)["ETag"].strip('"')
+    get_object, ranges = s3.get_object, []
+
+    def first_breaks(**kwargs):
+        found = get_object(**kwargs)
+        ranges.append(kwargs.get("Range"))
+        if len(ranges) == 1:
+            found["Body"] = BreakingBody(found["Body"], 1000)
+        return found
+
+    monkeypatch.setattr(s3, "get_object", first_breaks)
+    upload = {"bucket": BUCKET, "key": KEY, "etag": etag}
+    # When bytes 10 to the end are read in blocks of 300
+    body, read = handler.batch_scoring.fetch(s3, upload, 10, len(data)), b""
+    while block := body.read(300):
+        read += block
+    # Then they are all there, the rest fetched from where the stream broke
+    assert read == data[10:]
+    assert ranges == [f"bytes=10-{len(data) - 1}", f"bytes=1010-{len(data) - 1}"]
