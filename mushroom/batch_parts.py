@@ -13,9 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from mushroom.errors import NotATableError
 from mushroom.reasons import EXAMPLES_PER_REASON
 from mushroom.records.batch_report import BatchReport
-from mushroom.textfile import UTF8_BOM
+from mushroom.textfile import UTF8_BOM, Refusal
+
+# Parts a state machine's execution passes between its states (their list, with the header in
+# each, must stay under Step Functions' 256 KB of state): 4 GiB in 32 MiB parts is 128.
+MAX_PARTS = 250
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,17 @@ def plan_parts(blocks: Iterable[bytes], split_bytes: int) -> Plan:
         carry, base = data[done:], base + done
     cutter.feed(carry, base)
     return cutter.finish(base + len(carry))
+
+
+def check_parts(plan: Plan, split_bytes: int) -> None:
+    """Refuse a file that makes more than MAX_PARTS parts (``too_large``, saying what to do)."""
+    if len(plan.spans) > MAX_PARTS:
+        raise NotATableError(
+            Refusal.TOO_LARGE,
+            f"the batch file makes {len(plan.spans):,} parts of at most {split_bytes:,} bytes; "
+            f"at most {MAX_PARTS} are scored per file (batch_split_bytes sets a part's size): "
+            "split it into smaller files",
+        )
 
 
 def _complete(data: bytes) -> int:

@@ -62,12 +62,12 @@ locals {
             PartFailed = { Type = "Pass", End = true }
           }
         }
-        ResultPath = "$.parts"
+        ResultPath = "$.plan.parts" # the parts, now scored (the state stays small)
         Catch      = local.batch_report_failure
         Next       = "Merge"
       }
       Merge = merge(local.batch_step, {
-        Parameters = { batch_step = "merge", "upload.$" = "$.upload", "parts.$" = "$.parts" }
+        Parameters = { batch_step = "merge", "upload.$" = "$.upload", "parts.$" = "$.plan.parts" }
         ResultPath = "$.merge"
         Catch      = local.batch_report_failure
         Next       = "Merged"
@@ -99,6 +99,14 @@ resource "aws_sfn_state_machine" "batch" {
   definition = jsonencode(local.batch_definition)
 
   depends_on = [aws_iam_role_policy.batch_fanout]
+
+  lifecycle {
+    precondition {
+      # mushroom/batch_parts.py MAX_PARTS: the parts' list must fit the execution's state
+      condition     = ceil(var.batch_max_bytes / var.batch_split_bytes) <= 250
+      error_message = "batch_max_bytes / batch_split_bytes must be at most 250 parts: raise batch_split_bytes or lower batch_max_bytes."
+    }
+  }
 }
 
 data "aws_iam_policy_document" "states_assume" {

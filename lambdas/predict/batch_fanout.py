@@ -35,7 +35,7 @@ from batch_scoring import (
     write_report,
 )
 from mushroom import storage
-from mushroom.batch_parts import merged_report, plan_parts
+from mushroom.batch_parts import check_parts, merged_report, plan_parts
 from mushroom.csvtext import open_part_table
 from mushroom.errors import NotATableError
 from mushroom.records.batch_part import BatchPart, PartOutput, ScoredPart
@@ -97,12 +97,13 @@ def plan(event: dict, service: PredictionService, limits: BatchLimits, s3) -> di
     whole = Readable(lambda: fetch(s3, upload), b"")
     try:
         open_whole_table(whole, limits.max_bytes)
+        service.champions.current()  # no champion: fail now, not in every part
+        found = plan_parts(content_blocks(whole), limits.split_bytes)
+        check_parts(found, limits.split_bytes)
     except NotATableError as error:
         refused = BatchReport(upload, refused={"rule": error.rule, "message": str(error)})
         write_report(s3, storage.batch_report_key(upload["key"]), refused)
         return {"parts": []}
-    service.champions.current()  # no champion: fail now, not in every part
-    found = plan_parts(content_blocks(whole), limits.split_bytes)
     header = found.header.decode("utf-8")  # the check above read it as UTF-8
     parts = [
         BatchPart(upload, when, header, index, span.start, span.end, span.first_row, span.rows)

@@ -337,3 +337,17 @@ def test_a_stream_cut_while_scoring_goes_on_from_where_it_broke(handler, aws, mo
     # Then they are all there, the rest fetched from where the stream broke
     assert read == data[10:]
     assert ranges == [f"bytes=10-{len(data) - 1}", f"bytes=1010-{len(data) - 1}"]
+
+
+def test_a_file_of_more_parts_than_an_execution_passes_is_refused(
+    handler, champion, aws, fanout, monkeypatch
+):
+    # Given at most 3 parts per file and a file of many more
+    monkeypatch.setattr("mushroom.batch_parts.MAX_PARTS", 3)
+    s3 = aws[0]
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=walk())
+    # When it is planned, Then nothing is scored and the report says why and what to do
+    handler.lambda_handler(s3_object_created(BUCKET, KEY), LambdaContext())
+    assert fanout.run(*fanout.executions) == {"parts": []}
+    refused = report(s3)["refused"]
+    assert refused["rule"] == "too_large" and "at most 3 are scored" in refused["message"]
