@@ -192,16 +192,23 @@ def _body(
 ) -> Readable:
     """The object, to be read in blocks (fetched again per pass, never held whole: memory
     stays flat); one larger than the limit is refused without being read."""
-    limit = limits.max_bytes if split else limits.split_bytes
+    limit, name = _largest(limits, split)
     if size > limit:
         raise NotATableError(
             Refusal.TOO_LARGE,
             f"the batch file is {size:,} bytes; batch scoring reads at most {limit:,} "
-            "bytes per file (batch_max_bytes, MAX_BATCH_BYTES): split it into smaller files",
+            f"bytes per file ({name}): split it into smaller files",
         )
     if size > limits.split_bytes:  # compressed: it cannot be split
         raise _compressed_too_large(f"{size:,} bytes, above {limits.split_bytes:,}")
     return Readable(lambda: fetch(s3, upload), magic)
+
+
+def _largest(limits: BatchLimits, split: bool) -> tuple[int, str]:
+    """The largest file scored, and the setting that says so."""
+    if split:
+        return limits.max_bytes, "batch_max_bytes, MAX_BATCH_BYTES"
+    return limits.split_bytes, "batch_split_bytes, BATCH_SPLIT_BYTES; no state machine to split it"
 
 
 def fetch(s3, upload: dict[str, str], start: int = 0, end: int | None = None) -> "Resumable":
