@@ -351,3 +351,19 @@ def test_a_file_of_more_parts_than_an_execution_passes_is_refused(
     assert fanout.run(*fanout.executions) == {"parts": []}
     refused = report(s3)["refused"]
     assert refused["rule"] == "too_large" and "at most 3 are scored" in refused["message"]
+
+
+def test_the_merge_fails_unless_every_row_is_accounted_for(handler, champion, aws, fanout):
+    # Given the parts of a file scored, one of them said to hold a row more than it scored
+    s3 = aws[0]
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=walk())
+    handler.lambda_handler(s3_object_created(BUCKET, KEY), LambdaContext())
+    (started,) = fanout.executions.values()
+    plan = fanout.step({"batch_step": "plan", **started})
+    parts = [fanout.step({"batch_step": "part", "part": part}) for part in plan["parts"]]
+    parts[1]["rows"] += 1
+    # When they are merged, Then the merge fails saying so, and writes no report
+    merge = {"batch_step": "merge", "upload": started["upload"], "parts": parts}
+    with pytest.raises(handler.batch_fanout.RowsUnaccounted, match="but the file has 401"):
+        fanout.step(merge)
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix=REPORT)
