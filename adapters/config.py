@@ -19,6 +19,7 @@ from adapters.environment import FromEnviron, flag, from_environ, one_of, variab
 from mushroom import storage
 
 MIB = 1024 * 1024
+GIB = 1024 * MIB
 DAY_SECONDS = 86_400
 
 
@@ -71,13 +72,20 @@ class PredictConfig(FromEnviron):
     max_body_bytes: int = variable("MAX_BODY_BYTES", MIB, parse=int, minimum=1024, maximum=6 * MIB)
     # connect/read timeout of SSM and S3 calls
     aws_timeout_seconds: int = variable("AWS_TIMEOUT_SECONDS", 2, parse=int, minimum=1, maximum=60)
-    # Batch files above this (stored, or once decompressed) are refused with a report, not read.
-    # Rows are scored in blocks, so memory holds the stored file plus one block (a 30 MiB file,
-    # 708k rows, scores in 26 s without growing memory); the limit keeps a file (11x the real
-    # data set) inside the function's timeout.
+    # Batch files above this are refused with a report, not read (S3's largest object: 5 TiB).
     max_batch_bytes: int = variable(
-        "MAX_BATCH_BYTES", 32 * MIB, parse=int, minimum=1024, maximum=256 * MIB
+        "MAX_BATCH_BYTES", 4 * GIB, parse=int, minimum=1024, maximum=5 * 1024 * GIB
     )
+    # What one invocation scores: a larger file is split into parts of at most this, scored by
+    # the state machine below (a gzip file cannot be split: above this, it is refused). Rows are
+    # scored in blocks, so memory stays flat; the limit keeps a part inside the timeout (a
+    # 30 MiB file, 708k rows, scored in 26 s). S3 copies parts of at most 5 GiB.
+    batch_split_bytes: int = variable(
+        "BATCH_SPLIT_BYTES", 32 * MIB, parse=int, minimum=1024, maximum=5 * GIB
+    )
+    # The batch state machine's ARN (terraform/batch_fanout.tf); empty: files above
+    # BATCH_SPLIT_BYTES are refused.
+    batch_state_machine: str = variable("BATCH_STATE_MACHINE", "")
     # The SecureString key of prediction ids (terraform/prediction_ids.tf); by default beside
     # the champion pointer: /<project>/champion -> /<project>/prediction-id-key.
     prediction_key_parameter: str = variable("PREDICTION_KEY_PARAMETER", "")

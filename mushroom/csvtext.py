@@ -16,7 +16,15 @@ from typing import Iterator
 
 from mushroom import contract
 from mushroom.table import open_table
-from mushroom.textfile import Header, Readable, is_blank, split_line
+from mushroom.textfile import (
+    Header,
+    Readable,
+    content_blocks,
+    is_blank,
+    numbered_lines,
+    read_header,
+    split_line,
+)
 
 BLOCK_ROWS = 5000
 
@@ -34,12 +42,12 @@ class TextRow:
 class TextRows:
     """An opened file whose rows are read once, in order, block by block."""
 
-    def __init__(self, header: Header, lines: Iterator[tuple[int, bytes]]):
+    def __init__(self, header: Header, lines: Iterator[tuple[int, bytes]], first_row: int = 0):
         self.headers, self.separator = header.fields, header.separator
         self.header: contract.HeaderMatch = header.match
         self.positions = header.positions
         self._lines = (line for _, line in lines if not is_blank(line))
-        self._read = 0
+        self._read = first_row  # data rows before these (a part of a split file)
 
     def blocks(self, size: int | None = None) -> Iterator[list[TextRow]]:
         """The rows not yet read, in blocks of at most ``size`` (default BLOCK_ROWS)."""
@@ -66,6 +74,14 @@ def open_text_table(data: bytes | Readable, *, max_bytes: int | None = None) -> 
     """
     reader = open_table(data, max_bytes=max_bytes, labelled=False)
     return TextRows(reader.header, reader.lines)
+
+
+def open_part_table(data: Readable, first_row: int) -> TextRows:
+    """A part of a split file (its header line in front), its rows numbered after the
+    ``first_row`` rows before it. Not checked: the file was, as a whole, before it was split
+    (a part of the middle is not sniffed as if it started the file)."""
+    lines = numbered_lines(content_blocks(data))
+    return TextRows(read_header(lines), lines, first_row)
 
 
 @dataclass(frozen=True)

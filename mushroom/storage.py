@@ -25,6 +25,7 @@ PREDICTIONS = "predictions/"
 FEEDBACK = "feedback/"
 BATCH = "batch/"
 BATCH_RESULTS = "batch-results/"
+BATCH_PARTS = "batch-parts/"  # a split file's parts' outputs, until they are merged
 STEM_CHARS = 40
 ID_HEX = 12
 JSON_TYPE = "application/json"
@@ -228,3 +229,9 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     if parsed.scheme != "s3" or not parsed.netloc:
         raise ValueError(f"not an s3:// URI: {uri!r}")
     return parsed.netloc, parsed.path.lstrip("/")
+
+
+def batch_part_key(key: str, etag: str, index: int, suffix: str) -> str:
+    """``batch/<name>.csv`` of ETag ``e``, part 3, ``.rejected.csv`` →
+    ``batch-parts/<name>@e/00003.rejected.csv`` (an upload's parts, merged into batch-results/)."""
+    return f"{BATCH_PARTS}{_batch_name(key)}@{etag}/{index:05d}{suffix}"

@@ -35,7 +35,7 @@ EXTRA_REQUESTS = [  # asserted in tests/integration/test_api.py (needs the deplo
         "“feedback is accepted for 90 days”; errors name `prediction_id` (`feedback_too_late`)",
     ),
 ]
-BATCH = [  # asserted in tests/unit/test_batch_report.py and tests/integration/test_api.py
+BATCH = [  # asserted in tests/unit/test_batch_report.py, test_batch_fanout.py; tests/integration
     (
         "rows that break the contract (35,000 of them: 2.2 MB)",
         "good rows scored; report: count per `<column>/<rule>` + first 3 examples (9.5 KB); "
@@ -45,7 +45,21 @@ BATCH = [  # asserted in tests/unit/test_batch_report.py and tests/integration/t
         "a file that is not a table (empty, binary, UTF-16, missing columns…)",
         "nothing scored; report `refused` with the same rule and message as ingest",
     ),
-    ("a file above `MAX_BATCH_BYTES` (32 MiB)", "refused `too_large` in its report, unread"),
+    (
+        "a file above `BATCH_SPLIT_BYTES` (32 MiB) and up to `MAX_BATCH_BYTES` (4 GiB)",
+        "split on line boundaries and scored in parts by Step Functions; one result, one "
+        "rejected-rows file and one report, as one invocation would write them",
+    ),
+    (
+        "a file above `MAX_BATCH_BYTES` (4 GiB), or gzip above `BATCH_SPLIT_BYTES` once "
+        "decompressed",
+        "refused `too_large` in its report naming the limit (gzip: upload it uncompressed)",
+    ),
+    (
+        "a file scored in parts whose execution fails",
+        "report `refused` `scoring_failed` naming the part and the error; the upload stays; "
+        "alarm `batch-executions-failed` tells the alerts topic",
+    ),
 ]
 
 

@@ -42,6 +42,8 @@ locals {
         CHAMPION_REFRESH_SECONDS = tostring(var.champion_refresh_seconds)
         MAX_BODY_BYTES           = tostring(var.predict_max_body_bytes)
         MAX_BATCH_BYTES          = tostring(var.batch_max_bytes)
+        BATCH_SPLIT_BYTES        = tostring(var.batch_split_bytes)
+        BATCH_STATE_MACHINE      = local.batch_state_machine_arn
         PREDICTION_STREAM        = aws_kinesis_firehose_delivery_stream.predictions.name
       }
     }

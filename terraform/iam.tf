@@ -46,6 +46,14 @@ locals {
         resources = [local.data_objects.predictions, local.data_objects.feedback, local.data_objects.batch_results]
       },
       { sid = "ReadBatchInputs", actions = ["s3:GetObject"], resources = [local.data_objects.batch] },
+      # A batch file above batch_split_bytes (batch_fanout.tf): the state machine started, each
+      # part's outputs written, read (joined by S3 copies) and deleted once merged.
+      { sid = "ScoreBatchInParts", actions = ["states:StartExecution"], resources = [local.batch_state_machine_arn] },
+      {
+        sid       = "BatchPartOutputs"
+        actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
+        resources = [local.data_objects.batch_parts]
+      },
       { sid = "PutPredictionLog", actions = ["firehose:PutRecordBatch"], resources = [aws_kinesis_firehose_delivery_stream.predictions.arn] },
       local.metrics_statement,
     ]

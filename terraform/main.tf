@@ -27,6 +27,7 @@ locals {
     feedback      = "feedback/"      # true labels sent back through the API
     batch         = "batch/"         # batch prediction inputs
     batch_results = "batch-results/" # batch prediction outputs
+    batch_parts   = "batch-parts/"   # a split batch file's parts' outputs, until merged
     monitoring    = "monitoring/"    # monitor reports, retrain cooldown markers
   }
 }

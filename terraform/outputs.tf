@@ -198,3 +198,8 @@ output "champion_refresh_seconds" {
   description = "How often each prediction function container re-reads the champion pointer: a published pointer serves everywhere within this long."
   value       = var.champion_refresh_seconds
 }
+
+output "batch_state_machine_arn" {
+  description = "ARN of the batch state machine: scores a batch file above batch_split_bytes in parts."
+  value       = aws_sfn_state_machine.batch.arn
+}

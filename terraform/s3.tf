@@ -83,7 +83,9 @@ locals {
   # prefix "monitoring/2" leaves the retrain cooldown state (monitoring/retrain/) alone.
   expiring_outputs = {
     for name, rule in {
-      batch-results      = { prefix = local.data_prefixes.batch_results, days = var.batch_results_expiration_days }
+      batch-results = { prefix = local.data_prefixes.batch_results, days = var.batch_results_expiration_days }
+      # Deleted once merged; what a failed execution left behind is kept two days to look at.
+      batch-parts        = { prefix = local.data_prefixes.batch_parts, days = 2 }
       monitoring-reports = { prefix = "${local.data_prefixes.monitoring}2", days = var.monitoring_reports_expiration_days }
     } : name => rule if rule.days != null
   }

@@ -231,13 +231,36 @@ variable "predict_max_body_bytes" {
 }
 
 variable "batch_max_bytes" {
-  description = "Largest batch/ upload scored (stored or decompressed); larger files get a too_large report."
+  description = "Largest batch/ upload scored (stored size); larger files get a too_large report naming this limit."
   type        = number
-  default     = 33554432
+  default     = 4294967296 # 4 GiB
 
   validation {
-    condition     = var.batch_max_bytes >= 1 && floor(var.batch_max_bytes) == var.batch_max_bytes
-    error_message = "A whole number of bytes, at least 1."
+    condition     = var.batch_max_bytes >= 1024 && var.batch_max_bytes <= 5497558138880 && floor(var.batch_max_bytes) == var.batch_max_bytes
+    error_message = "A whole number of bytes from 1024 to 5 TiB (S3's largest object)."
+  }
+}
+
+variable "batch_split_bytes" {
+  description = "What one invocation of the predict function scores: a larger batch file is split into parts of at most this, scored by the batch state machine (a gzip file cannot be split: above this once decompressed, it gets a too_large report)."
+  type        = number
+  default     = 33554432 # 32 MiB: ~700k rows, ~10 s per part
+
+  validation {
+    # S3 copies a part of the outputs (UploadPartCopy) of at most 5 GiB
+    condition     = var.batch_split_bytes >= 1024 && var.batch_split_bytes <= 5368709120 && floor(var.batch_split_bytes) == var.batch_split_bytes
+    error_message = "A whole number of bytes from 1024 to 5 GiB."
+  }
+}
+
+variable "batch_map_concurrency" {
+  description = "Parts of a split batch file scored at the same time (the Map state's MaxConcurrency); each is one predict invocation."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.batch_map_concurrency >= 1 && var.batch_map_concurrency <= 1000 && floor(var.batch_map_concurrency) == var.batch_map_concurrency
+    error_message = "A whole number of parts from 1 to 1000."
   }
 }
 

@@ -26,6 +26,12 @@ from typing import Any, Iterator
 from urllib.parse import unquote_plus
 
 import numpy as np
+from botocore.exceptions import (
+    ConnectionError as StreamConnectionError,
+    IncompleteReadError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+)
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 
@@ -41,7 +47,7 @@ from mushroom.records.batch_report import BatchReport
 from mushroom.records.prediction import served_together
 from mushroom.specimen_block import ColumnChecker, read_plain
 from mushroom.textcolumns import joined
-from mushroom.textfile import Readable, Refusal
+from mushroom.textfile import GZIP_MAGIC, Readable, Refusal
 from object_writer import ObjectWriter
 from service import PredictionService
 
@@ -61,6 +67,13 @@ IDS = uuid.UUID("6b1f1c2e-3c55-4a39-9a61-5f0d3e1b8a10")  # namespace of batch lo
 # that checks and writes the blocks meanwhile: on 2 cores, 1 thread scored the real file at
 # 113 k rows/s, 2 threads (3 busy threads on 2 cores) at 100 k. The API predicts on one thread.
 THREADS = max(1, (os.cpu_count() or 1) - 1)
+STREAM_ERRORS = (
+    ResponseStreamingError,
+    IncompleteReadError,
+    ReadTimeoutError,
+    StreamConnectionError,
+)
+MAX_RESUMES = 5  # per stream read
 
 
 def is_s3_event(event: dict[str, Any]) -> bool:
@@ -69,68 +82,177 @@ def is_s3_event(event: dict[str, Any]) -> bool:
     return bool(records) and all(r.get("eventSource") == "aws:s3" for r in records)
 
 
-def handle(event: dict[str, Any], service: PredictionService, max_bytes: int) -> dict[str, Any]:
-    """Score every uploaded object of the notification (files above ``max_bytes`` refused)."""
+@dataclass(frozen=True)
+class BatchLimits:
+    """The largest batch file scored at all, and the most one invocation scores: a larger file
+    is split into parts scored apart (Step Functions, ``batch_fanout``), unless compressed."""
+
+    max_bytes: int
+    split_bytes: int
+
+
+def handle(
+    event: dict[str, Any], service: PredictionService, limits: BatchLimits, fanout=None
+) -> dict[str, Any]:
+    """Score every uploaded object of the notification; ``fanout(upload, when)`` takes a file
+    too large for one invocation (None: such a file is refused)."""
     summaries = [
-        score_upload(service, record, max_bytes)
+        score_upload(service, record, limits, fanout)
         for record in S3Event(event).records
         if record.event_name.startswith("ObjectCreated")
     ]
     return {"scored": summaries}
 
 
-def score_upload(service: PredictionService, record: S3EventRecord, max_bytes: int) -> dict:
-    """Read, check, score and write one upload, block by block; returns the report's counts."""
+def score_upload(
+    service: PredictionService, record: S3EventRecord, limits: BatchLimits, fanout=None
+) -> dict:
+    """Read, check, score and write one upload, block by block (or hand it to ``fanout`` when
+    one invocation should not hold it); returns the report's counts."""
     bucket, key = record.s3.bucket.name, unquote_plus(record.s3.get_object.key)
     s3 = service.log.s3
     source = s3.get_object(Bucket=bucket, Key=key)
     etag = source["ETag"].strip('"')
     upload = {"bucket": bucket, "key": key, "etag": etag}
+    size, magic = source.get("ContentLength") or 0, source["Body"].read(2)
+    source["Body"].close()
+    if fanout and limits.split_bytes < size <= limits.max_bytes and magic != GZIP_MAGIC:
+        return fanout(upload, _event_time(record))
     try:
-        table = open_text_table(_body(s3, upload, source, max_bytes), max_bytes=max_bytes)
+        body = _body(s3, upload, size, magic, limits, split=fanout is not None)
+        table = open_whole_table(body, limits.split_bytes)
         champion = service.champions.current()
     except NotATableError as error:
         refusal = {"rule": error.rule, "message": str(error)}
-        return _write_report(s3, bucket, key, BatchReport(upload, refused=refusal))
+        return write_report(s3, storage.batch_report_key(key), BatchReport(upload, refused=refusal))
     except ChampionUnavailable as error:  # reported, then raised so S3's retries try again
         refusal = {"rule": "no_champion", "message": error.message}
-        _write_report(s3, bucket, key, BatchReport(upload, unscored=None, refused=refusal))
+        report = BatchReport(upload, unscored=None, refused=refusal)
+        write_report(s3, storage.batch_report_key(key), report)
         raise
+    outputs = BatchOutputs(
+        storage.batch_results_key(key),
+        storage.batch_rejected_key(key),
+        storage.batch_report_key(key),
+    )
     batch = Batch(service, champion, f"{bucket}/{key}@{etag}", _event_time(record))
-    with ObjectWriter(s3, bucket, storage.batch_results_key(key), CSV) as results:
-        with RejectedRows(s3, bucket, storage.batch_rejected_key(key), table) as rejected:
+    return write_report(s3, outputs.report, score_table(batch, table, upload, outputs)[0])
+
+
+@dataclass(frozen=True)
+class BatchOutputs:
+    """Where a file's (or a part's) results, rejected rows and report go."""
+
+    results: str
+    rejected: str
+    report: str
+
+
+def score_table(batch: "Batch", table: TextRows, upload: dict, outputs: BatchOutputs):
+    """Score a table's rows to ``outputs``: (report, results writer, rejected rows writer)."""
+    s3, bucket = batch.service.log.s3, upload["bucket"]
+    with ObjectWriter(s3, bucket, outputs.results, CSV) as results:
+        with RejectedRows(s3, bucket, outputs.rejected, table) as rejected:
             batch.score(table, results, rejected)
     report = BatchReport(
         upload,
         scored=batch.scored,
         unscored=rejected.rows,
         reasons=rejected.reasons.as_dict(),
-        results=storage.batch_results_key(key),
-        rejected_rows=storage.batch_rejected_key(key) if rejected.rows else None,
+        results=outputs.results,
+        rejected_rows=outputs.rejected if rejected.rows else None,
         unknown_columns=list(table.header.unknown),
-        model_version=champion.version if batch.scored else None,
+        model_version=batch.champion.version if batch.scored else None,
     )
-    return _write_report(s3, bucket, key, report)
+    return report, results, rejected
 
 
-def _body(s3, upload: dict[str, str], source: dict[str, Any], max_bytes: int) -> Readable:
+def open_whole_table(body: Readable, split_bytes: int) -> TextRows:
+    """The file checked and opened; a compressed one holding more than one invocation scores is
+    refused with a message that says why it is not split."""
+    try:
+        return open_text_table(body, max_bytes=split_bytes)
+    except NotATableError as error:
+        if error.rule != Refusal.TOO_LARGE or body.magic != GZIP_MAGIC:
+            raise
+        raise _compressed_too_large(f"holds more than {split_bytes:,} bytes of CSV text") from None
+
+
+def _compressed_too_large(what: str) -> NotATableError:
+    return NotATableError(
+        Refusal.TOO_LARGE,
+        f"the batch file is gzip-compressed and {what}; a compressed file cannot be split into "
+        "parts, and one invocation scores at most that (batch_split_bytes, BATCH_SPLIT_BYTES): "
+        "upload it uncompressed (then it is split and scored in parts) or as smaller files",
+    )
+
+
+def _body(
+    s3, upload: dict[str, str], size: int, magic: bytes, limits: BatchLimits, split: bool
+) -> Readable:
     """The object, to be read in blocks (fetched again per pass, never held whole: memory
     stays flat); one larger than the limit is refused without being read."""
-    size = source.get("ContentLength") or 0
-    magic = source["Body"].read(2)
-    source["Body"].close()
-    if size > max_bytes:
+    limit, name = _largest(limits, split)
+    if size > limit:
         raise NotATableError(
             Refusal.TOO_LARGE,
-            f"the batch file is {size:,} bytes; batch scoring reads at most {max_bytes:,} "
-            "bytes per file (MAX_BATCH_BYTES): split it into smaller files",
+            f"the batch file is {size:,} bytes; batch scoring reads at most {limit:,} "
+            f"bytes per file ({name}): split it into smaller files",
         )
+    if size > limits.split_bytes:  # compressed: it cannot be split
+        raise _compressed_too_large(f"{size:,} bytes, above {limits.split_bytes:,}")
+    return Readable(lambda: fetch(s3, upload), magic)
 
-    def fetch():  # the same version: a new upload under the key is scored on its own event
-        found = s3.get_object(Bucket=upload["bucket"], Key=upload["key"], IfMatch=upload["etag"])
+
+def _largest(limits: BatchLimits, split: bool) -> tuple[int, str]:
+    """The largest file scored, and the setting that says so."""
+    if split:
+        return limits.max_bytes, "batch_max_bytes, MAX_BATCH_BYTES"
+    return limits.split_bytes, "batch_split_bytes, BATCH_SPLIT_BYTES; no state machine to split it"
+
+
+def fetch(s3, upload: dict[str, str], start: int = 0, end: int | None = None) -> "Resumable":
+    """The upload's body (bytes ``start`` to ``end``, excluded, if given), of the same version:
+    a new upload under the key is scored on its own event."""
+    return Resumable(s3, upload, start, end)
+
+
+class Resumable:
+    """An object's bytes read as a stream that, when the connection breaks, goes on from where
+    it broke with a ranged GET (of the same version). Scoring reads slowly, a block at a time:
+    on the local stack, 8 parts scored at once on 2 cores had a stream cut after 2.8 MB."""
+
+    def __init__(self, s3, upload: dict[str, str], start: int = 0, end: int | None = None):
+        self.s3, self.upload, self.position, self.end = s3, upload, start, end
+        self.resumed = 0
+        self.body = self._open()
+
+    def read(self, size: int = -1) -> bytes:
+        while True:
+            try:
+                data = self.body.read(size)
+            except STREAM_ERRORS as error:
+                if self.resumed >= MAX_RESUMES:
+                    raise
+                self.resumed += 1
+                logger.warning(
+                    "batch read resumed", extra={"at": self.position, "error": str(error)}
+                )
+                self.body = self._open()
+                continue
+            self.position += len(data)
+            return data
+
+    def close(self) -> None:
+        self.body.close()
+
+    def _open(self):
+        upload, last = self.upload, "" if self.end is None else str(self.end - 1)
+        ranged = {"Range": f"bytes={self.position}-{last}"} if self.position or last else {}
+        found = self.s3.get_object(
+            Bucket=upload["bucket"], Key=upload["key"], IfMatch=upload["etag"], **ranged
+        )
         return found["Body"]
-
-    return Readable(fetch, magic)
 
 
 @dataclass
@@ -154,6 +276,7 @@ class Batch:
     champion: Champion
     source: str
     when: datetime
+    file_part: int | None = None  # the part's index when the file was split (Step Functions)
     scored: int = 0
 
     def score(self, table: TextRows, results: ObjectWriter, rejected: "RejectedRows") -> None:
@@ -218,7 +341,9 @@ class Batch:
         log = served_together(
             self.when.isoformat(), version, f"batch:{self.source}", ids, scored.features, answers
         )
-        self.service.log.record_lines(log.encode(), _log_name(self.source, part), self.when)
+        self.service.log.record_lines(
+            log.encode(), _log_name(self.source, self.file_part, part), self.when
+        )
         self.scored += len(scored.rows)
         columns = [
             scored.inputs,
@@ -305,6 +430,12 @@ def _check(table: TextRows, row: TextRow):
     return specimen, problems
 
 
+def header_lengths(table: TextRows) -> tuple[int, int]:
+    """Bytes of the header lines of the results and of the rejected rows."""
+    columns = [*table.headers, *OUTPUT_COLUMNS], [*table.headers, *REJECTED_COLUMNS]
+    return tuple(len(_csv_lines(table.separator, [names])) for names in columns)
+
+
 def _csv_text(separator: str, row: list) -> str:
     """One row as the csv module writes it, without the line end."""
     return _csv_lines(separator, [row]).decode()[:-1]
@@ -316,9 +447,10 @@ def _csv_lines(separator: str, rows: list[list]) -> bytes:
     return text.getvalue().encode()
 
 
-def _log_name(source: str, part: int) -> str:
+def _log_name(source: str, file_part: int | None, block: int) -> str:
     """Deterministic log object name: a repeated notification overwrites, never doubles."""
-    return f"batch-{uuid.uuid5(IDS, source).hex[:16]}-{part:04d}"
+    part = "" if file_part is None else f"-p{file_part:05d}"
+    return f"batch-{uuid.uuid5(IDS, source).hex[:16]}{part}-{block:04d}"
 
 
 def _event_time(record: S3EventRecord) -> datetime:
@@ -333,14 +465,15 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _write_report(s3, bucket: str, key: str, report: BatchReport) -> dict[str, Any]:
-    report_key = storage.batch_report_key(key)
+def write_report(s3, report_key: str, report: BatchReport) -> dict[str, Any]:
+    """Write a report (of a file, or of a part of one); its counts, logged."""
     s3.put_object(
-        Bucket=bucket,
+        Bucket=report.source["bucket"],
         Key=report_key,
         Body=json.dumps(report.to_dict(), indent=1).encode(),
         ContentType="application/json",
     )
     counts = {"scored": report.scored, "unscored": report.unscored, "refused": report.refused}
-    logger.info("batch scored", extra={"source": key, "report": report_key, **counts})
-    return {"source": key, "report": report_key, **counts}
+    source = report.source["key"]
+    logger.info("batch scored", extra={"source": source, "report": report_key, **counts})
+    return {"source": source, "report": report_key, **counts}

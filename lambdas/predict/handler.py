@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from typing_extensions import Annotated
 
 import api_errors
+import batch_fanout
 import batch_scoring
 from api_models import (
     ErrorResponse,
@@ -22,12 +23,14 @@ from api_models import (
     PredictRequest,
     PredictResponse,
 )
+from adapters.clients import fail_fast_clients
 from adapters.config import PredictConfig
 from adapters.observability import logger, metrics
 from service import PredictionService
 
 CONFIG = PredictConfig.from_env()  # validated at cold start: a bad variable fails the init
 TITLE, VERSION = "Mushroom edibility prediction API", "1.0.0"
+COPY_TIMEOUT_SECONDS = 120  # S3 copies a part of a split file's outputs (up to 5 GiB) in one call
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=api_errors.json_body)
 api_errors.register(app)
 
@@ -58,6 +61,25 @@ def service() -> PredictionService:
 def predict(request: Annotated[PredictRequest, Body()]):  # a PredictResponse, not re-validated
     """Prediction, P(poisonous) and the decision to act on, per specimen."""
     return Response(200, content_types.APPLICATION_JSON, predicted(request.specimens))
+
+
+@lru_cache(maxsize=1)
+def fanout_clients() -> tuple:
+    """S3 and Step Functions clients of the batch state machine's steps (slow calls: copies)."""
+    return fail_fast_clients(COPY_TIMEOUT_SECONDS, "s3", "stepfunctions")
+
+
+def batch_limits() -> batch_scoring.BatchLimits:
+    """The largest batch file scored, and what one invocation scores (never more than that)."""
+    largest = CONFIG.max_batch_bytes
+    return batch_scoring.BatchLimits(largest, min(CONFIG.batch_split_bytes, largest))
+
+
+def fanout() -> batch_fanout.Starter | None:
+    """What starts the batch state machine on a file too large for one invocation."""
+    if not CONFIG.batch_state_machine:
+        return None
+    return batch_fanout.Starter(fanout_clients()[1], CONFIG.batch_state_machine)
 
 
 def predicted(specimens: list) -> str:
@@ -132,8 +154,11 @@ def predicted_directly(event: dict[str, Any]) -> dict[str, Any] | None:
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """API Gateway requests go to the resolver; S3 notifications on batch/ are scored."""
+    """API Gateway requests go to the resolver; S3 notifications on batch/ are scored, and the
+    batch state machine's steps run (a file scored in parts)."""
+    if batch_fanout.is_step(event):
+        return batch_fanout.handle_step(event, service(), batch_limits(), fanout_clients()[0])
     if batch_scoring.is_s3_event(event):
-        return batch_scoring.handle(event, service(), CONFIG.max_batch_bytes)
+        return batch_scoring.handle(event, service(), batch_limits(), fanout())
     refused = api_errors.refused_before_parsing(event, CONFIG.max_body_bytes)
     return refused or predicted_directly(event) or app.resolve(event, context)

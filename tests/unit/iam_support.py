@@ -121,6 +121,8 @@ def _resource(request: IAMRequestBase, service: str, resource: str, parameters: 
     if service == "firehose" and "DeliveryStreamName" in parameters:
         stream = parameters["DeliveryStreamName"]
         return f"arn:aws:firehose:{request._region}:{request.account_id}:deliverystream/{stream}"
+    if service == "states" and "stateMachineArn" in parameters:
+        return parameters["stateMachineArn"]
     if service == "ssm" and "Name" in parameters:
         name = parameters["Name"].lstrip("/")
         return f"arn:aws:ssm:{request._region}:{request.account_id}:parameter/{name}"

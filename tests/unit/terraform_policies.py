@@ -37,6 +37,8 @@ TRAINING_WORKER = "training_worker"
 WORKER_POLICY = f"{PROJECT}-training-worker"
 PREDICTION_STREAM = f"{PROJECT}-predictions"
 DELIVERY = "prediction_log_delivery"  # the role Firehose delivers the prediction log with
+BATCH_FANOUT = "batch_fanout"  # the batch state machine's role (terraform/batch_fanout.tf)
+BATCH_STATE_MACHINE = f"{PROJECT}-batch"
 
 
 def _arn(service: str, resource: str) -> str:
@@ -64,14 +66,27 @@ def resource_arns() -> dict[str, str]:
     for name in FUNCTIONS:
         group = f"log-group:/aws/lambda/{PROJECT}-{name}"
         arns[f'aws_cloudwatch_log_group.function["{name}"]'] = _arn("logs", group)
+        arns[f'aws_lambda_function.this["{name}"]'] = function_arn(name)
     return arns
+
+
+def function_arn(name: str) -> str:
+    return _arn("lambda", f"function:{PROJECT}-{name}")
+
+
+def state_machine_arn() -> str:
+    return _arn("states", f"stateMachine:{BATCH_STATE_MACHINE}")
 
 
 def role_ids() -> dict[str, str]:
     """Each function's role, given the function's name as id: an inline policy's ``role``
     attribute then says whose it is (iam.tf's, or one kept in another file)."""
     roles = {f'aws_iam_role.function["{name}"]': name for name in FUNCTIONS}
-    return {**roles, f"aws_iam_role.{DELIVERY}": DELIVERY}
+    return {
+        **roles,
+        f"aws_iam_role.{DELIVERY}": DELIVERY,
+        f"aws_iam_role.{BATCH_FANOUT}": BATCH_FANOUT,
+    }
 
 
 def _managed_resources(root: Path) -> list[str]:
@@ -160,14 +175,14 @@ def render(workdir: Path) -> dict[str, dict]:
     lines = test.stdout.splitlines()
     states = [json.loads(line)["test_state"] for line in lines if '"test_state"' in line]
     policies = _policies_in_state(states[-1]) if states else {}
-    if set(policies) != {*FUNCTIONS, TRAINING_WORKER, DELIVERY}:
+    if set(policies) != {*FUNCTIONS, TRAINING_WORKER, DELIVERY, BATCH_FANOUT}:
         raise RuntimeError(f"terraform test rendered {sorted(policies)}:\n{test.stdout[-4000:]}")
     return policies
 
 
 def role_policies() -> dict[str, dict]:
-    """Role name (ingest, predict, monitor, retrain, training_worker, prediction_log_delivery)
-    -> its policy document."""
+    """Role name (ingest, predict, monitor, retrain, training_worker, prediction_log_delivery,
+    batch_fanout) -> its policy document."""
     cached = BUILD / "iam-policies" / f"{_sources_digest()}.json"
     if not cached.exists():
         with tempfile.TemporaryDirectory() as tmp:

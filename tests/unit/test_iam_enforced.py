@@ -464,3 +464,71 @@ def test_a_deny_wins_over_an_allow():
     deny = {**LIST_DATA, "Effect": "Deny", "Condition": {}}
     call = Call("s3:ListBucket", f"arn:aws:s3:::{DATA}", {"s3:prefix": "processed/"})
     assert not allowed([{"Statement": [LIST_DATA]}, {"Statement": deny}], call)
+
+
+def test_predict_starts_only_the_batch_state_machine_which_invokes_only_predict(policies):
+    predict, machine = policies["predict"], policies[names.BATCH_FANOUT]
+    own = names.state_machine_arn()
+    other = own.replace(names.BATCH_STATE_MACHINE, "mushroom-other")
+    # predict may start the batch state machine, no other, and do nothing else in Step Functions
+    assert allowed([predict], Call("states:StartExecution", own))
+    assert not allowed([predict], Call("states:StartExecution", other))
+    assert {a for a in granted(predict) if a.startswith("states:")} == {"states:StartExecution"}
+    # the state machine may invoke the predict function and no other
+    assert allowed([machine], Call("lambda:InvokeFunction", names.function_arn("predict")))
+    for name in ("ingest", "monitor", "retrain"):
+        assert not allowed([machine], Call("lambda:InvokeFunction", names.function_arn(name)))
+    assert {a for a in granted(machine) if not a.startswith("states:")} == {"lambda:InvokeFunction"}
+    # and start (its distributed Map's children) only itself
+    assert allowed([machine], Call("states:StartExecution", own))
+    assert not allowed([machine], Call("states:StartExecution", other))
+
+
+def test_a_batch_file_scored_in_parts_runs_with_the_predict_role(cloud, champion, monkeypatch):
+    # Given the batch state machine, a split size of 3,000 bytes and S3's smallest part made
+    # small (moto and the writer), so the merge copies parts as on AWS
+    sfn = boto3.client("stepfunctions")
+    sfn.create_state_machine(
+        name=names.BATCH_STATE_MACHINE,
+        definition=json.dumps({"StartAt": "S", "States": {"S": {"Type": "Succeed"}}}),
+        roleArn=f"arn:aws:iam::{names.ACCOUNT}:role/{names.BATCH_FANOUT}",
+    )
+    monkeypatch.setenv("CHAMPION_REFRESH_SECONDS", "0")
+    monkeypatch.setenv("BATCH_SPLIT_BYTES", "3000")
+    monkeypatch.setenv("BATCH_STATE_MACHINE", names.state_machine_arn())
+    monkeypatch.setattr("moto.s3.models.S3_UPLOAD_PART_MIN_SIZE", 4096)
+    header = ";".join(["class", *predict_support.features()])
+    row = ";".join(["e", *map(str, predict_support.features().values())])
+    bad = ";".join(["e", *map(str, predict_support.features(cap_shape="zz").values())])
+    lines = [header] + [bad if n % 5 == 0 else row for n in range(600)]
+    event = upload(cloud, "batch/big-walk.csv", "\n".join(lines).encode())
+
+    # When predict takes the upload and runs the state machine's steps, with its role
+    with cloud.role("predict"):
+        handler = predict_support.load_handler()
+        monkeypatch.setattr("object_writer.MIN_PART_BYTES", 4096)
+        starts, states = [], handler.fanout_clients()[1]
+        start = states.start_execution
+        monkeypatch.setattr(
+            states, "start_execution", lambda **kw: starts.append(kw) or start(**kw)
+        )
+        handler.lambda_handler(event, LambdaContext("mushroom-predict"))
+        (started,) = [json.loads(call["input"]) for call in starts]
+        plan = handler.lambda_handler({"batch_step": "plan", **started}, LambdaContext())
+        parts = [
+            handler.lambda_handler({"batch_step": "part", "part": part}, LambdaContext())
+            for part in plan["parts"]
+        ]
+        merge = {"batch_step": "merge", "upload": started["upload"], "parts": parts}
+        merged = handler.lambda_handler(merge, LambdaContext())
+
+    # Then every step succeeded: one result, rejected rows and report, the parts deleted
+    assert len(plan["parts"]) > 2 and merged["failed"] is False
+    assert (merged["scored"], merged["unscored"]) == (480, 120)
+    assert cloud.keys_under("batch-results/") == [
+        "batch-results/big-walk.csv",
+        "batch-results/big-walk.rejected.csv",
+        "batch-results/big-walk.report.json",
+    ]
+    assert cloud.keys_under("batch-parts/") == []
+    assert {"states:StartExecution", "s3:DeleteObject"} <= cloud.actions("predict")
