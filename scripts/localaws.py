@@ -48,6 +48,19 @@ def poll(probe: Callable[[], Any], timeout: float, every: float = 1.0) -> Any:
     return None
 
 
+def trainer_idle(out: dict) -> bool:
+    """No training job waiting, delayed or being trained."""
+    counts = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
+    found = client("sqs").get_queue_attributes(
+        QueueUrl=out["training_queue_url"], AttributeNames=counts
+    )["Attributes"]
+    return not any(int(found[name]) for name in counts)
+
+
 def alert_text(message: dict) -> tuple[str, str]:
     """(subject, message) of an SNS notification delivered to SQS (raw or enveloped)."""
     body = json.loads(message["Body"])

@@ -30,9 +30,10 @@ SWAPPED = {"e": "p", "p": "e"}
 def train_challenger(
     out: dict, data: Path, rows: int, seed: int, swapped: bool, say: Callable[[str], None]
 ) -> dict:
-    """Train on ``rows`` rows of ``data`` (classes swapped when asked), register with shadow
+    """Train on ``rows`` rows of ``data`` (0: all; classes swapped when asked), register with shadow
     and publish it as the challenger when the gate lets it through: register's outcome."""
-    frame = datafile.load(data).accepted.sample(n=rows, random_state=seed)
+    frame = datafile.load(data).accepted
+    frame = frame.sample(n=rows, random_state=seed) if rows else frame.copy()
     if swapped:
         frame["class"] = frame["class"].map(SWAPPED)
     access = StackAccess.from_env()

@@ -29,7 +29,15 @@ sys.path.insert(0, str(ROOT))
 
 from mushroom import storage  # noqa: E402
 from scripts import rollout_demo  # noqa: E402
-from scripts.localaws import client, collect_alerts, first_alert, outputs, rest_alarms  # noqa: E402
+from scripts.localaws import (  # noqa: E402
+    client,
+    collect_alerts,
+    first_alert,
+    outputs,
+    poll,
+    rest_alarms,
+    trainer_idle,
+)
 
 BATCH = 50
 
@@ -55,8 +63,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--train-rows",
         type=int,
-        default=20_000,
-        help="rows of the data set each challenger is trained on (the whole file takes ~70 s)",
+        default=0,
+        help="rows of the data set each challenger is trained on (0, the default: all of them, "
+        "~70 s; fewer than all miss the gate's edible-confirmed threshold)",
     )
     parser.add_argument(
         "--keep-cooldown",
@@ -267,7 +276,8 @@ def shadow_stage(out: dict, api: Api, rng: random.Random, args, swapped: bool) -
     """Train a challenger, put it in shadow, send live traffic, let the monitor settle it;
     whether the monitor gave a verdict."""
     kind = "worse (classes swapped)" if swapped else "good (real labels)"
-    step(f"training a {kind} challenger on {args.train_rows} rows, as the worker trains")
+    rows = args.train_rows or "all the"
+    step(f"training a {kind} challenger on {rows} rows of the data set, as the worker trains")
     outcome = rollout_demo.train_challenger(
         out, ROOT / "data" / "secondary_data.csv", args.train_rows, args.seed, swapped, print
     )
@@ -309,6 +319,9 @@ def main(argv=None) -> int:
     step(f"champion serving: version {rollout_demo.serving(out).get('version')}")
     if not args.keep_cooldown:
         reset_demo(out)
+    step("waiting for the training worker to finish what is queued (it would move the champion)")
+    print(f"   idle: {bool(poll(lambda: trainer_idle(out), 900, 5))}")
+    every_container_refreshed(out)  # every container serves the champion named above
     step(f"sending {args.healthy} healthy specimens with their true labels")
     print(f"   {send(api, load_specimens(args.healthy, rng))}")
     step(f"monitor on healthy traffic: {json.dumps(run_monitor(out))}")

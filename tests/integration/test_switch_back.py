@@ -60,29 +60,16 @@ def rest_alarms_and_cooldown(stack) -> None:  # noqa: F811
     s3.put_object(Bucket=bucket, Key=storage.RETRAIN_STATE, Body=json.dumps({"transitions": {}}))
 
 
-def trainer_idle(stack) -> bool:  # noqa: F811
-    """No training job waiting, delayed or being trained."""
-    counts = [
-        "ApproximateNumberOfMessages",
-        "ApproximateNumberOfMessagesNotVisible",
-        "ApproximateNumberOfMessagesDelayed",
-    ]
-    found = client("sqs").get_queue_attributes(
-        QueueUrl=stack["training_queue_url"], AttributeNames=counts
-    )["Attributes"]
-    return not any(int(found[name]) for name in counts)
-
-
 def quiet_trainer(stack) -> None:  # noqa: F811
     """No training run queued or in flight, and no alarm or cooldown left to start one, so that
     nothing but this test moves the champion (an earlier test's alarm queues a retraining)."""
     rest_alarms_and_cooldown(stack)
 
     def idle_twice() -> bool:  # 5 s apart: a job between the worker's receive and delete counts
-        if not trainer_idle(stack):
+        if not localaws.trainer_idle(stack):
             return False
         time.sleep(5)
-        return trainer_idle(stack)
+        return localaws.trainer_idle(stack)
 
     assert localaws.poll(
         idle_twice, TRAINING_DRAIN_SECONDS, 5

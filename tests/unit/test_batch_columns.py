@@ -157,8 +157,8 @@ def test_log_lines_written_together_read_back_as_the_records_one_by_one(source):
     # orjson, writes floats in their shortest form and text as UTF-8: 1e-6, ké)
     assert read_back(together) == read_back(as_jsonl(records).decode())
     # And so do they with a challenger's answers beside them (one record outside its sample)
-    shadow = [(0.5, "poisonous"), None]
-    beside = served_together(time, "7", source, ids, texts, tuple(zip(*answers)), ("8", shadow, (4.5, 6.25)))
+    shadow = ("8", [(0.5, "poisonous"), None], (4.5, 6.25))
+    beside = served_together(time, "7", source, ids, texts, tuple(zip(*answers)), shadow)
     challenged = [
         dataclasses.replace(
             records[0],
