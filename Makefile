@@ -43,6 +43,8 @@ test-unit: $(STAMP) data ## Offline tests: moto, fixtures, the real data file, b
 
 # Alarms evaluate every minute in the tests (5 minutes by default) so alarm paths finish quickly.
 test-integration: export TF_VAR_alarm_period_seconds = 60
+# Trainings promote at once there (other tests expect it); test_shadow.py runs the shadow paths.
+test-integration: export TF_VAR_shadow_period_seconds = 0
 test-integration: $(STAMP) data up deploy ## Tests against the real local cloud
 	LOCALCLOUD_LIFECYCLE_TEST=1 $(PYTEST) tests -q -m integration --ignore=tests/compose
 

@@ -7,29 +7,35 @@ specimens and their feedback are under the test's control. Everything after the 
 runs in the stack: the predict function loads and scores the challenger on real API traffic
 and logs it through Firehose, the monitor function compares and decides once the period is
 over, the pointer, SNS and the training worker (registry aliases and notes) follow. The
-trainer's own path to a challenger (an upload, a training run, the gate) is the last test.
+trainer's own path to a challenger (the worker's job on the bucket's data, the gate, the
+pointer, the notice) is the first test; it runs the job here with a shadow period, since the
+tests' stack deploys ``shadow_period_seconds`` = 0 (Makefile: their trainings promote at once).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
+import threading
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from adapters.config import WorkerSettings
 from mushroom.records.champion import read_pointer
 from scripts import localaws
-from tests import stack as deployed
 from scripts.localaws import StackAccess, client
 from tests.integration.test_api import request
-from tests.integration.test_readme import decided_version
 from tests.integration.test_monitoring import stack  # noqa: F401 - the deployed stack
 from tests.integration.test_switch_back import quiet_trainer
 from tests.unit import training_support
 from tests.unit.test_training_register import candidate
+from training import job
 from training.publish import CHALLENGER, ChampionPublisher
+from training.request import TrainingRequest
 from training.register import CHAMPION, MODEL_NAME, register
 
 pytestmark = pytest.mark.integration
@@ -129,18 +135,24 @@ def real_specimens(path, count: int = SPECIMENS) -> list[dict]:
         ]
 
 
-def test_an_upload_trains_a_challenger_in_shadow_that_the_monitor_then_settles(
-    stack, registry, real_data_file  # noqa: F811
+def test_the_trainer_puts_a_new_version_in_shadow_and_the_monitor_settles_it(
+    stack, registry, real_data_file, monkeypatch  # noqa: F811
 ):
     quiet_trainer(stack)
     before = pointer(stack)
-    # Given a champion serving, When the real data set is uploaded again
-    manifest = deployed.upload_and_ingest(stack, real_data_file, "it-shadow")
-    # Then the training run it requested passes the gate and the trainer puts the new version
-    # in shadow: the challenger alias, the pointer's challenger, the operators' notice
-    version = decided_version(registry, manifest["dataset_id"])
-    assert version.tags["promotion_decision"] == CHALLENGER, version.tags["promotion_reason"]
-    new = str(version.version)
+    assert before is not None, "a champion must serve (the real file's training promotes one)"
+    # Given the worker's own job, with a shadow period (the tests' stack deploys 0 so that
+    # their trainings promote at once; this runs the job here instead of in the worker)
+    access = StackAccess.from_env()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", access.localstack_url)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", access.mlflow_tracking_uri)
+    settings = dataclasses.replace(WorkerSettings.from_env(), shadow_period_seconds=60)
+    request = TrainingRequest(["it-shadow"], [], [str(uuid.uuid4())])
+    # When it trains on the bucket's data sets and the gate lets the version through
+    outcome = job.run_job(request, threading.Event(), settings)
+    # Then the version is a challenger in shadow: its alias, the pointer's challenger, the notice
+    assert outcome["status"] == CHALLENGER, outcome["reason"]
+    new = str(outcome["version"])
     assert str(registry.get_model_version_by_alias(MODEL_NAME, CHALLENGER).version) == new
     served = pointer(stack)
     assert (served.version, served.challenger.version) == (before.version, new)
