@@ -147,9 +147,9 @@ def test_the_trainer_puts_a_new_version_in_shadow_and_the_monitor_settles_it(
     monkeypatch.setenv("AWS_ENDPOINT_URL", access.localstack_url)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", access.mlflow_tracking_uri)
     settings = dataclasses.replace(WorkerSettings.from_env(), shadow_period_seconds=60)
-    request = TrainingRequest(["it-shadow"], [], [str(uuid.uuid4())])
+    training = TrainingRequest(["it-shadow"], [], [str(uuid.uuid4())])
     # When it trains on the bucket's data sets and the gate lets the version through
-    outcome = job.run_job(request, threading.Event(), settings)
+    outcome = job.run_job(training, threading.Event(), settings)
     # Then the version is a challenger in shadow: its alias, the pointer's challenger, the notice
     assert outcome["status"] == CHALLENGER, outcome["reason"]
     new = str(outcome["version"])
