@@ -17,7 +17,7 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, Iterator
+from typing import Container, Iterable, Iterator
 
 from adapters.s3 import list_keys
 from mushroom import storage
@@ -68,6 +68,7 @@ class PredictionLogReader:
     def __init__(self, s3, bucket: str):
         self.s3, self.bucket = s3, bucket
         self._days: list[str] | None = None
+        self.passed_over = 0  # lines :meth:`window` did not parse, past its limit
 
     def lines(self, key: str) -> Iterator[bytes]:
         """The object's non-blank lines, read as a stream."""
@@ -77,16 +78,29 @@ class PredictionLogReader:
             if line.strip():
                 yield line
 
-    def window(self, start: datetime, end: datetime) -> Iterator[PredictionRecord]:
-        """Predictions served in [start, end)."""
+    def window(
+        self,
+        start: datetime,
+        end: datetime,
+        limit: int | None = None,
+        wanted: Container[str] = (),
+    ) -> Iterator[PredictionRecord]:
+        """Predictions served in [start, end). Past ``limit`` of them only the lines of the
+        ``wanted`` ids (the labelled ones) are parsed; the others are counted in
+        ``passed_over`` (a cheap look at the id, so time stays about 1 µs a line)."""
         prefixes = storage.prediction_hour_partitions(start, end) + storage.date_partitions(
             storage.PREDICTIONS, start, end
         )
+        kept = 0
         for prefix in prefixes:
             for key in list_keys(self.s3, self.bucket, prefix):
                 for line in self.lines(key):
+                    if limit is not None and kept >= limit and _id_of(line) not in wanted:
+                        self.passed_over += 1
+                        continue
                     record = PredictionRecord.from_dict(json.loads(line))
                     if start <= record.served_at < end:
+                        kept += 1
                         yield record
 
     def labelled(self, ids: Iterable[str]) -> dict[str, PredictionRecord]:

@@ -6,15 +6,20 @@ false-edible rate (poisonous called edible) is the error that must not hide.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 
+def is_poisonous(label: Any) -> bool:
+    """True for poisonous ("p", "poisonous", 1/True), False for edible."""
+    return label in ("p", "poisonous", 1, True)
+
+
 def as_poisonous(labels: Sequence) -> np.ndarray:
-    """1 for poisonous ("p", "poisonous", 1/True), 0 for edible."""
+    """1 for poisonous, 0 for edible (:func:`is_poisonous`), as an array."""
     values = np.asarray(labels, dtype=object)
-    return np.array([v in ("p", "poisonous", 1, True) for v in values], dtype=int)
+    return np.array([is_poisonous(v) for v in values], dtype=int)
 
 
 def confusion(truth: Sequence, predicted: Sequence) -> dict[str, int]:

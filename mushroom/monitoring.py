@@ -53,16 +53,10 @@ def join_feedback(predictions: Sequence[Mapping], feedback: Iterable[Mapping]) -
 
 def volume(joined: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Prediction count, share predicted poisonous, labelled count and label coverage."""
-    count = len(joined)
-    poisonous = metrics.as_poisonous([p.get("prediction") for p in joined]).sum() if count else 0
-    labelled = sum(1 for p in joined if p.get("observed_class") is not None)
-    return {
-        "prediction_count": count,
-        "poisonous_predicted_share": _ratio(poisonous, count),
-        "labelled_count": labelled,
-        "label_coverage": _ratio(labelled, count),
-        "decisions": decision_counts(joined),
-    }
+    tally = WindowTally({}, None)
+    for p in joined:
+        tally.add(p, p.get("observed_class"))
+    return tally.volume()
 
 
 def decision_kind(decision: Any) -> str:
@@ -70,17 +64,9 @@ def decision_kind(decision: Any) -> str:
     return decision if decision in ("edible", "poisonous") else "unsure"
 
 
-def decision_counts(joined: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    """How many specimens were served each decision (for the debugging report's time line)."""
-    counts = dict.fromkeys(("edible", "poisonous", "unsure"), 0)
-    for p in joined:
-        counts[decision_kind(p.get("decision"))] += 1
-    return counts
-
-
 def is_error(p: Mapping[str, Any]) -> bool:
     """A labelled specimen the model got wrong (raw prediction against the observed class)."""
-    return bool(metrics.as_poisonous([p.get("prediction")])[0]) != (p["observed_class"] == "p")
+    return metrics.is_poisonous(p.get("prediction")) != (p["observed_class"] == "p")
 
 
 def error_groups(labelled: Sequence[Mapping[str, Any]], top: int = ERROR_GROUPS) -> list[dict]:
@@ -173,14 +159,18 @@ def reference_shares(reference: FeatureReference) -> np.ndarray:
     return np.concatenate([observed, other, [reference.missing_share]])
 
 
+def counts_of(reference: FeatureReference, values: Sequence[Any]) -> np.ndarray:
+    """One feature's live counts on its reference bins (:func:`reference_shares`' order)."""
+    if reference.kind == NUMERIC:
+        return numeric_counts(values, reference.edges)
+    return categorical_counts(values, reference.codes)
+
+
 def feature_psi(
     reference: FeatureReference, values: Sequence[Any], epsilon: float = EPSILON
 ) -> float:
     """PSI of one feature's live values against its reference distribution."""
-    if reference.kind == NUMERIC:
-        counts = numeric_counts(values, reference.edges)
-    else:
-        counts = categorical_counts(values, reference.codes)
+    counts = counts_of(reference, values)
     return psi(reference_shares(reference), counts / counts.sum(), epsilon)
 
 
@@ -192,27 +182,66 @@ def drift(
     epsilon: float = EPSILON,
 ) -> dict[str, Any]:
     """PSI per feature, the drifted features (PSI > threshold) and their share."""
-    if len(specimens) < min_specimens:
-        status = NO_DATA if not specimens else INSUFFICIENT
-        return {"status": status, "specimens": len(specimens), "min_specimens": min_specimens}
-    scores = {
-        name: feature_psi(ref, [s.get(name) for s in specimens], epsilon)
-        for name, ref in reference.features.items()
-    }
-    drifted = sorted(name for name, value in scores.items() if value > threshold)
-    return {
-        "status": OK,
-        "specimens": len(specimens),
-        "threshold": threshold,
-        "psi": scores,
-        "drifted_features": drifted,
-        "drifted_share": len(drifted) / len(scores) if scores else 0.0,
-        "max_psi": max(scores.values()) if scores else 0.0,
-    }
+    counts = FeatureCounts(reference)
+    for specimen in specimens:
+        counts.add(specimen)
+    return counts.drift(threshold, min_specimens, epsilon)
+
+
+class FeatureCounts:
+    """Live counts per feature on the reference bins, added up a block of specimens at a time
+    (numpy counts a block at once; memory holds one block)."""
+
+    BLOCK = 10_000
+
+    def __init__(self, reference: ReferenceProfile):
+        self.reference, self.specimens = reference, 0
+        self.counts = {
+            name: np.zeros(len(reference_shares(ref))) for name, ref in reference.features.items()
+        }
+        self._block: list[Mapping[str, Any]] = []
+
+    def add(self, specimen: Mapping[str, Any]) -> None:
+        self._block.append(specimen)
+        if len(self._block) >= self.BLOCK:
+            self._count()
+
+    def _count(self) -> None:
+        for name, ref in self.reference.features.items():
+            self.counts[name] += counts_of(ref, [s.get(name) for s in self._block])
+        self.specimens += len(self._block)
+        self._block = []
+
+    def drift(
+        self,
+        threshold: float = DRIFT_THRESHOLD,
+        min_specimens: int = MIN_DRIFT_SPECIMENS,
+        epsilon: float = EPSILON,
+    ) -> dict[str, Any]:
+        """PSI per feature, the drifted features (PSI > threshold) and their share."""
+        self._count()
+        n = self.specimens
+        if n < min_specimens:
+            status = NO_DATA if not n else INSUFFICIENT
+            return {"status": status, "specimens": n, "min_specimens": min_specimens}
+        scores = {
+            name: psi(reference_shares(ref), self.counts[name] / n, epsilon)
+            for name, ref in self.reference.features.items()
+        }
+        drifted = sorted(name for name, value in scores.items() if value > threshold)
+        return {
+            "status": OK,
+            "specimens": n,
+            "threshold": threshold,
+            "psi": scores,
+            "drifted_features": drifted,
+            "drifted_share": len(drifted) / len(scores) if scores else 0.0,
+            "max_psi": max(scores.values()) if scores else 0.0,
+        }
 
 
 def summarise_window(
-    predictions: Sequence[Mapping[str, Any]],
+    predictions: Iterable[Mapping[str, Any]],
     feedback: Iterable[Mapping[str, Any]],
     reference: ReferenceProfile | None,
     threshold: float = DRIFT_THRESHOLD,
@@ -220,17 +249,62 @@ def summarise_window(
     min_labelled: int = 1,
 ) -> dict[str, Any]:
     """Volume, quality and drift of one monitoring window (``status`` no_data when empty)."""
-    joined = join_feedback(predictions, feedback)
-    specimens = [p.get("features") or {} for p in joined]
-    drift_section = (
-        drift(specimens, reference, threshold, min_specimens)
-        if reference
-        else {"status": "no_reference", "specimens": len(specimens)}
-    )
-    return {
-        "status": OK if joined else NO_DATA,
-        "model_versions": sorted({str(p.get("model_version")) for p in joined}),
-        "volume": volume(joined),
-        "quality": quality(joined, min_labelled),
-        "drift": drift_section,
-    }
+    tally = WindowTally(latest_feedback(feedback), reference)
+    for p in predictions:
+        tally.add(p)
+    return tally.summary(threshold, min_specimens, min_labelled)
+
+
+class WindowTally:
+    """What :func:`summarise_window` reports, added up one prediction at a time: a window of
+    millions (a large batch file) is read as a stream. Memory holds the counters, the labelled
+    predictions (as many as the labels) and one block of features for the drift counts."""
+
+    def __init__(self, labels: Mapping[str, str], reference: ReferenceProfile | None):
+        self.labels, self.reference = labels, reference
+        self.count = self.poisonous = 0
+        self.decisions = dict.fromkeys(("edible", "poisonous", "unsure"), 0)
+        self.versions: set[str] = set()
+        self.labelled: list[dict] = []
+        self.features = FeatureCounts(reference) if reference else None
+
+    def add(self, p: Mapping[str, Any], observed: str | None = None) -> None:
+        """One prediction; its label is looked up by id unless ``observed`` is given."""
+        observed = observed or self.labels.get(str(p.get("prediction_id")))
+        self.count += 1
+        self.poisonous += metrics.is_poisonous(p.get("prediction"))
+        self.decisions[decision_kind(p.get("decision"))] += 1
+        self.versions.add(str(p.get("model_version")))
+        if observed is not None:
+            self.labelled.append({**p, "observed_class": observed})
+        if self.features is not None:
+            self.features.add(p.get("features") or {})
+
+    def volume(self) -> dict[str, Any]:
+        """Prediction count, share predicted poisonous, labelled count and label coverage."""
+        return {
+            "prediction_count": self.count,
+            "poisonous_predicted_share": _ratio(self.poisonous, self.count),
+            "labelled_count": len(self.labelled),
+            "label_coverage": _ratio(len(self.labelled), self.count),
+            "decisions": dict(self.decisions),
+        }
+
+    def summary(
+        self,
+        threshold: float = DRIFT_THRESHOLD,
+        min_specimens: int = MIN_DRIFT_SPECIMENS,
+        min_labelled: int = 1,
+    ) -> dict[str, Any]:
+        drift_section = (
+            self.features.drift(threshold, min_specimens)
+            if self.features is not None
+            else {"status": "no_reference", "specimens": self.count}
+        )
+        return {
+            "status": OK if self.count else NO_DATA,
+            "model_versions": sorted(self.versions),
+            "volume": self.volume(),
+            "quality": quality(self.labelled, min_labelled),
+            "drift": drift_section,
+        }

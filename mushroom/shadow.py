@@ -76,21 +76,33 @@ def compare(
     """Figures over the logged predictions the ``challenger`` version also scored; ``labels``
     are observed classes (``p``/``e``, :func:`mushroom.monitoring.latest_feedback`) by
     prediction id."""
-    counts = dict.fromkeys(ShadowFigures.__dataclass_fields__, 0)
+    tally = ShadowTally(labels, challenger)
     for line in predictions:
+        tally.add(line)
+    return tally.figures()
+
+
+class ShadowTally:
+    """:func:`compare`'s counts, added up one logged prediction at a time (a stream)."""
+
+    def __init__(self, labels: Mapping[str, str], challenger: str):
+        self.labels, self.challenger = labels, challenger
+        self.counts = dict.fromkeys(ShadowFigures.__dataclass_fields__, 0)
+
+    def add(self, line: Mapping) -> None:
         shadow = line.get("challenger")
-        if not shadow or str(shadow.get("model_version")) != challenger:
-            continue
-        served, other = line["decision"], shadow["decision"]
+        if not shadow or str(shadow.get("model_version")) != self.challenger:
+            return
+        counts, served, other = self.counts, line["decision"], shadow["decision"]
         counts["scored"] += 1
         counts["agreed"] += served == other
         counts["edible_where_champion_poisonous"] += other == EDIBLE and served == POISONOUS
         timing = shadow.get("booster_us") or {}
         counts["champion_booster_us"] += timing.get("champion", 0.0)
         counts["challenger_booster_us"] += timing.get("challenger", 0.0)
-        observed = contract.LABELS.get(labels.get(line["prediction_id"]))
+        observed = contract.LABELS.get(self.labels.get(line["prediction_id"]))
         if observed is None:
-            continue
+            return
         counts["labelled"] += 1
         if observed == POISONOUS:
             counts["champion_false_edible"] += served == EDIBLE
@@ -99,7 +111,9 @@ def compare(
             counts["observed_edible"] += 1
             counts["champion_edible_confirmed"] += served == EDIBLE
             counts["challenger_edible_confirmed"] += other == EDIBLE
-    return ShadowFigures(**counts)
+
+    def figures(self) -> ShadowFigures:
+        return ShadowFigures(**self.counts)
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ locals {
         DRIFT_THRESHOLD     = tostring(var.drift_psi_threshold)
         MIN_LABELLED        = tostring(var.monitor_min_labelled)
         MIN_DRIFT_SPECIMENS = tostring(var.monitor_min_drift_specimens)
+        MAX_SPECIMENS       = tostring(var.monitor_max_specimens)
         # The challenger in shadow: when and how the monitor settles it, where the verdict goes.
         SHADOW_PERIOD_SECONDS    = tostring(var.shadow_period_seconds)
         SHADOW_MIN_SCORED        = tostring(var.shadow_min_scored)

@@ -373,6 +373,17 @@ variable "monitor_window_minutes" {
   }
 }
 
+variable "monitor_max_specimens" {
+  description = "Predictions one monitor run reads in full (drift, volume, shadow); past them only the labelled ones are read (about 1 us a line), so a window flooded by a huge batch file stays within the timeout. Memory is bounded either way."
+  type        = number
+  default     = 500000
+
+  validation {
+    condition     = var.monitor_max_specimens >= 1 && floor(var.monitor_max_specimens) == var.monitor_max_specimens
+    error_message = "A whole number, at least 1."
+  }
+}
+
 variable "monitor_min_labelled" {
   description = "Fewest labelled predictions in a window for quality metrics to be published (fewer: reported only)."
   type        = number

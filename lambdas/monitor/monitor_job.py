@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Iterable
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
 from adapters.config import MonitorConfig
+from adapters.observability import logger
 from monitor_metrics import metric_data, publish
 from monitor_store import MonitorStore, parse_time
-from shadow_job import Act, rules_of, settle_challenger
-from mushroom import monitoring
+from shadow_job import Act, challenger_tally, rules_of, settle_challenger
+from mushroom import monitoring, shadow
 from mushroom.monitoring_report import render_html
 from mushroom.records.champion import ChampionPointer
 from mushroom.records.reference import ReferenceProfile
@@ -23,11 +24,24 @@ def window_end(event: dict[str, Any], now: datetime) -> datetime:
     return (parse_time(scheduled.time) if "time" in scheduled else None) or now
 
 
-def serving(predictions: list[dict], version: str | None) -> list[dict]:
-    """Only the champion's predictions: quality and drift are about the model that serves."""
-    if version is None:
-        return predictions
-    return [p for p in predictions if str(p.get("model_version")) == version]
+def read_window(
+    logged: Iterable[dict],
+    version: str | None,
+    tally: monitoring.WindowTally,
+    shadow_tally: shadow.ShadowTally | None,
+) -> int:
+    """One pass over the window's logged predictions, counting the champion's (quality and
+    drift are about the model that serves; all of them before any champion); how many other
+    versions' predictions were skipped."""
+    skipped = 0
+    for p in logged:
+        if version is not None and str(p.get("model_version")) != version:
+            skipped += 1
+            continue
+        tally.add(p)
+        if shadow_tally is not None:
+            shadow_tally.add(p)
+    return skipped
 
 
 def _unsettled(verdict, pointer) -> None:
@@ -47,29 +61,35 @@ def run_monitor(
     start = end - timedelta(minutes=config.window_minutes)
     pointer = store.champion()
     version = pointer.version if pointer else None
-    logged = store.predictions(start, end)
-    predictions = serving(logged, version)
-    feedback = store.feedback(start, end)
-    summary = monitoring.summarise_window(
-        predictions,
-        feedback,
-        reference_of(store, pointer),
-        config.drift_threshold,
-        config.min_drift_specimens,
-        config.min_labelled,
-    )
+    labels = monitoring.latest_feedback(store.feedback(start, end))
+    tally = monitoring.WindowTally(labels, reference_of(store, pointer))
+    shadow_tally = challenger_tally(pointer, labels)
+    logged = store.predictions(start, end, config.max_specimens, labels)
+    skipped = read_window(logged, version, tally, shadow_tally)
+    summary = tally.summary(config.drift_threshold, config.min_drift_specimens, config.min_labelled)
+    if store.passed_over:
+        logger.warning(
+            "monitor window past its limit",
+            extra={"max_specimens": config.max_specimens, "passed_over": store.passed_over},
+        )
     report = {
         "generated_at": end.isoformat(),
         "window": {
             "start": start.isoformat(),
             "end": end.isoformat(),
             "minutes": config.window_minutes,
-            "other_versions_skipped": len(logged) - len(predictions),
+            "other_versions_skipped": skipped,
+            "max_specimens": config.max_specimens,
+            "passed_over": store.passed_over,
         },
         "champion": {"champion_version": version, "run_id": pointer.run_id if pointer else None},
         **summary,
         "shadow": settle_challenger(
-            pointer, predictions, feedback, rules_of(config), end, act or _unsettled
+            pointer,
+            shadow_tally and shadow_tally.figures(),
+            rules_of(config),
+            end,
+            act or _unsettled,
         ),
     }
     report["metrics_sent"] = publish(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Container, Iterator
 
 from botocore.exceptions import ClientError
 
@@ -30,11 +31,20 @@ class MonitorStore:
     def __init__(self, s3, ssm, bucket: str, champion_parameter: str):
         self.s3, self.bucket = s3, bucket
         self.champion_parameter = ChampionParameter(ssm, champion_parameter)
+        self.log = PredictionLogReader(s3, bucket)
 
-    def predictions(self, start: datetime, end: datetime) -> list[dict]:
-        """Prediction records served in [start, end), as plain data for the monitoring rules
-        (only the window's hour partitions are listed and read)."""
-        return [r.to_dict() for r in PredictionLogReader(self.s3, self.bucket).window(start, end)]
+    def predictions(
+        self, start: datetime, end: datetime, limit: int | None = None, labelled: Container = ()
+    ) -> Iterator[dict]:
+        """Prediction records served in [start, end), as plain data for the monitoring rules,
+        read as a stream (only the window's hour partitions are listed and read). Past
+        ``limit`` only the ``labelled`` ids' records; the lines passed over are counted in
+        :attr:`passed_over`."""
+        return (r.to_dict() for r in self.log.window(start, end, limit, labelled))
+
+    @property
+    def passed_over(self) -> int:
+        return self.log.passed_over
 
     def feedback(self, start: datetime, end: datetime) -> list[dict]:
         """Feedback received from the window's start until now (labels come after predictions;

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Callable, Mapping, Sequence
+from typing import Callable
 
 from adapters.config import MonitorConfig
 from adapters.observability import logger
 from adapters.parameters import ChampionParameter
-from mushroom import monitoring, shadow
+from mushroom import shadow
 from mushroom.records.challenger import ChallengerVerdict
 from mushroom.records.champion import ChampionPointer
 from mushroom.records.training_job import TrainingJob
@@ -61,20 +61,26 @@ def subject(verdict: ChallengerVerdict) -> str:
     return f"mushroom-classifier v{verdict.challenger_version} {done} after shadow"
 
 
+def challenger_tally(
+    pointer: ChampionPointer | None, labels: dict[str, str]
+) -> shadow.ShadowTally | None:
+    """The comparison of the challenger in shadow with the champion, when there is one."""
+    if pointer is None or pointer.challenger is None:
+        return None
+    return shadow.ShadowTally(labels, pointer.challenger.version)
+
+
 def settle_challenger(
     pointer: ChampionPointer | None,
-    predictions: Sequence[Mapping],
-    feedback: Sequence[Mapping],
+    figures: shadow.ShadowFigures | None,
     rules: shadow.ShadowRules,
     now: datetime,
     act: Act,
 ) -> dict:
-    """Compare, decide and act; the report's ``shadow`` section."""
-    if pointer is None or pointer.challenger is None:
+    """Decide on the window's comparison and act; the report's ``shadow`` section."""
+    if pointer is None or pointer.challenger is None or figures is None:
         return {"status": "no challenger in shadow"}
     version = pointer.challenger.version
-    labels = monitoring.latest_feedback(feedback)
-    figures = shadow.compare(predictions, labels, version)
     status, verdict = shadow.decide(pointer, figures, rules, now)
     if verdict is not None:
         act(verdict, shadow.serving_after(pointer, verdict))

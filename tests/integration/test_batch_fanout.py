@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from adapters.s3 import list_keys
+from mushroom import storage
 from tests.integration.test_api import batch_outcome, champion, client, stack  # noqa: F401
 from tests.stack import alerts_about
 
@@ -49,23 +51,50 @@ def row_numbers(s3, bucket: str, key: str, position: int):
         yield int(carry.split(b";")[position])
 
 
-def test_a_256_mb_file_is_scored_in_parts_with_every_row_accounted_for(
-    stack, champion, real_data_file, tmp_path  # noqa: F811
-):
-    # Given a ~256 MB file: the real data set repeated (8x the 32 MiB one invocation scores)
+def batch_log(s3, bucket: str, key: str, since: datetime) -> list[str]:
+    """The prediction-log objects the batch scoring of ``key`` wrote (its rows' records)."""
+    source = f"batch:{bucket}/{key}@"
+    found = []
+    for prefix in storage.prediction_hour_partitions(since, datetime.now(timezone.utc)):
+        for name in list_keys(s3, bucket, prefix):
+            if "/direct-" in name and "-batch-" in name:
+                head = s3.get_object(Bucket=bucket, Key=name, Range="bytes=0-4095")["Body"].read()
+                if json.loads(head.split(b"\n", 1)[0])["source"].startswith(source):
+                    found.append(name)
+    return found
+
+
+@pytest.fixture(scope="module")
+def flood(stack, champion, real_data_file, tmp_path_factory):  # noqa: F811
+    """A ~256 MB file (the real data set repeated: 8x the 32 MiB one invocation scores) scored
+    under batch/; its report, rows, width and wall time. Afterwards its millions of logged
+    predictions are taken out of the prediction log, so the other tests' monitor windows hold
+    their own traffic, and its outputs removed."""
     s3, bucket = client("s3"), stack["data_bucket_name"]
-    path = tmp_path / "big.csv"
+    path = tmp_path_factory.mktemp("fanout") / "big.csv"
     rows = big_file(path, real_data_file)
     key = f"batch/it-fanout-{uuid.uuid4().hex[:8]}.csv"
-    name = key.removeprefix("batch/").removesuffix(".csv")
-    width = real_data_file.read_text().split("\n", 1)[0].count(";") + 1
-
-    # When it is uploaded under batch/
+    started = datetime.now(timezone.utc)
     s3.upload_file(str(path), bucket, key)
     uploaded = time.monotonic()
     report = batch_outcome(stack, key, seconds=900)
     wall = time.monotonic() - uploaded
     print(f"\n{path.stat().st_size:,} bytes, {rows:,} rows scored in parts in {wall:.1f} s")
+    width = real_data_file.read_text().split("\n", 1)[0].count(";") + 1
+    try:
+        yield {"key": key, "report": report, "rows": rows, "width": width, "path": path}
+    finally:
+        name = key.removeprefix("batch/").removesuffix(".csv")
+        outputs = [key, f"batch-results/{name}.report.json", *batch_log(s3, bucket, key, started)]
+        outputs += [report.get("results"), report.get("rejected_rows")] if report else []
+        for output in filter(None, outputs):
+            s3.delete_object(Bucket=bucket, Key=output)
+
+
+def test_a_256_mb_file_is_scored_in_parts_with_every_row_accounted_for(stack, flood):  # noqa: F811
+    s3, bucket = client("s3"), stack["data_bucket_name"]
+    key, report, rows, width = flood["key"], flood["report"], flood["rows"], flood["width"]
+    name = key.removeprefix("batch/").removesuffix(".csv")
 
     # Then one report counts every row, scored or not, and nothing was refused
     assert report["refused"] is None, report
@@ -85,10 +114,28 @@ def test_a_256_mb_file_is_scored_in_parts_with_every_row_accounted_for(
     assert numbers == list(range(1, rows + 1))
     # and the parts' objects are gone, the upload is still there
     assert s3.list_objects_v2(Bucket=bucket, Prefix=f"batch-parts/{name}@")["KeyCount"] == 0
-    assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] == path.stat().st_size
-    outputs = (key, report["results"], report["rejected_rows"], f"batch-results/{name}.report.json")
-    for output in filter(None, outputs):
-        s3.delete_object(Bucket=bucket, Key=output)
+    assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] == flood["path"].stat().st_size
+
+
+def test_the_monitor_reads_a_window_flooded_by_the_batch_within_its_memory(
+    stack, flood  # noqa: F811
+):
+    # Given a monitor window holding the batch's millions of logged predictions
+    assert flood["report"]["scored"] > 5_000_000, flood["report"]
+    # When the monitor runs over it
+    answer = client("lambda").invoke(FunctionName=stack["monitor_function_name"], Payload=b"{}")
+    # Then it finishes (it held the whole window in memory once, and was killed)
+    outcome = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer, outcome
+    # and its report says it read its limit in full and passed over the rest
+    report = json.loads(
+        client("s3")
+        .get_object(Bucket=stack["data_bucket_name"], Key=f"{outcome['report']}report.json")["Body"]
+        .read()
+    )
+    window, volume = report["window"], report["volume"]
+    assert volume["prediction_count"] + window["other_versions_skipped"] >= window["max_specimens"]
+    assert window["passed_over"] >= flood["report"]["scored"] - window["max_specimens"], window
 
 
 def test_a_failed_execution_is_reported_and_alarmed(stack, champion):  # noqa: F811

@@ -208,3 +208,17 @@ def test_labels_received_before_the_window_change_nothing_and_are_not_read(aws, 
 def report_of(s3) -> dict:
     key = f"{storage.monitoring_report_prefix(NOW)}report.json"
     return json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+
+
+def test_past_its_limit_the_monitor_reads_only_the_labelled_predictions(aws, monkeypatch):
+    # Given a window of ten predictions, the ninth labelled, and a limit of three
+    monkeypatch.setenv("MAX_SPECIMENS", "3")
+    log_predictions(aws, [(p, "poisonous", "poisonous", "x", 15) for p in "abcdefghij"])
+    give_feedback(aws, {"i": "p"})
+    # When the schedule fires
+    outcome = invoke(monkeypatch)
+    # Then the first three and the labelled one are counted, the six others passed over
+    report = report_of(aws)
+    assert outcome["volume"]["prediction_count"] == 4
+    assert outcome["volume"]["labelled_count"] == 1 and report["quality"]["recall"] == 1.0
+    assert report["window"]["passed_over"] == 6 and report["window"]["max_specimens"] == 3

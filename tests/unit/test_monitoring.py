@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -243,3 +244,31 @@ def test_window_without_reference_still_reports_quality(window):
     assert summary["drift"]["status"] == "no_reference"
     assert summary["quality"]["f1"] == pytest.approx(4 / 7)
     assert summary["model_versions"] == ["3"]
+
+
+def window_of(n: int):
+    """``n`` predictions made one at a time (a stream, as the monitor reads the log)."""
+    for i in range(n):
+        features = {"cap-shape": "xf"[i % 2], "cap-diameter": float(i % 30)}
+        yield {
+            "prediction_id": str(i),
+            "model_version": "3",
+            "features": features,
+            "prediction": "edible",
+            "decision": "edible",
+        }
+
+
+def test_a_window_is_summarised_in_memory_that_does_not_grow_with_it():
+    def peak(n: int) -> int:
+        tracemalloc.start()
+        summary = monitoring.summarise_window(
+            window_of(n), [{"prediction_id": "1", "observed_class": "p"}], profile()
+        )
+        held = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert summary["volume"]["prediction_count"] == n
+        assert summary["drift"]["specimens"] == n and summary["quality"]["count"] == 1
+        return held
+
+    assert peak(200_000) < 1.5 * peak(20_000)
