@@ -47,6 +47,7 @@ BENCHMARKS: dict[str, tuple[str, dict[str, tuple[float, str]]]] = {
         },
     ),
     "batch": ("scripts.bench_batch:run", {"rows_per_s": (100_000.0, ">=")}),
+    "batch fan-out": ("scripts.bench_batch:fanout", {}),
     "prediction log": (
         "scripts.bench_prediction_log:run",
         {
@@ -112,6 +113,14 @@ NOTES = [
     "thread, the bound the rest adds to. `large_file_*`: the real rows repeated to ~64 MB, "
     "scored in a fresh process reading the file as a stream (as from S3): its peak RSS "
     "against the real file's shows memory does not grow with the file.",
+    "batch fan-out: the real rows repeated to ~256 MB, uploaded to the deployed stack's batch/ "
+    "(`upload_s`), split by byte ranges, scored in parts by the batch state machine (Step "
+    "Functions, `batch_map_concurrency` at a time) and merged: `upload_to_report_s` runs from the "
+    "upload's start to the merged report, here where every part shares 2 cores with LocalStack. "
+    "Then one monitor run over the window the file's predictions flooded (`monitor_s`): the "
+    "first `monitor_max_specimens` read in full (`monitor_specimens_counted`, the champion's), "
+    "the rest passed over but for labelled ones. The file, its outputs and its log are removed "
+    "after.",
     "load: `predict` is POST /predict through API Gateway (API key, usage plan) on LocalStack, "
     "open loop after warming 10 execution environments: a request is due every 1/rate s, half "
     "with 1 real specimen, half with 100; latency counts from the due time (client queueing "

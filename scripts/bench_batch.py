@@ -2,7 +2,8 @@
 in-process and warm, with the champion (the deployed one when a stack is up, a bundle folder
 named by BENCH_BUNDLE_DIR, else the tests' small bundle: named in the figures). S3 is a
 stand-in that keeps only sizes, so the figure is the function's own work: reading, checks,
-encoding, model, safety policy, ids, log and CSVs.
+encoding, model, safety policy, ids, log and CSVs. ``fanout`` is the deployed stack's: a
+~256 MB file through the batch state machine, upload to report.
 
     python scripts/bench_batch.py      (prints a dict; `make bench` collects it)
 """
@@ -17,11 +18,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PREDICT = ROOT / "lambdas" / "predict"
 sys.path[:0] = [str(ROOT), str(PREDICT)]
+
+from scripts import localaws  # noqa: E402
 
 DATA = ROOT / "data" / "secondary_data.csv"
 BUCKET, KEY = "bench-data", "batch/secondary_data.csv"
@@ -126,18 +131,14 @@ def model_only(files: dict[str, bytes]) -> int:
 def large_file(files: dict[str, bytes], target_mb: int = 64) -> dict:
     """A file of about ``target_mb`` (the real rows repeated) scored in a fresh process: time
     and peak RSS, against the real file's peak (memory must not grow with the file)."""
-    header, *rows = DATA.read_bytes().splitlines(keepends=True)
-    block = b"".join(rows)
-    copies = max(1, target_mb * 2**20 // len(block))
     figures = {}
-    for name, count in (("real_file", 1), ("large_file", copies)):
+    for name, target_bytes in (("real_file", 1), ("large_file", target_mb * 2**20)):
         with tempfile.TemporaryDirectory() as folder:
             for file_name, content in files.items():
                 (Path(folder) / file_name).write_bytes(content)
-            with (Path(folder) / "upload.csv").open("wb") as upload:
-                upload.write(header)
-                for _ in range(count):
-                    upload.write(block)
+            upload = Path(folder) / "upload.csv"
+            localaws.repeated_rows(upload, DATA, target_bytes)
+            size_mb = round(upload.stat().st_size / 2**20, 1)
             child = subprocess.run(
                 [sys.executable, __file__, "--one", folder], capture_output=True, text=True
             )
@@ -146,10 +147,68 @@ def large_file(files: dict[str, bytes], target_mb: int = 64) -> dict:
         one = json.loads(child.stdout.strip().splitlines()[-1])
         figures[f"{name}_peak_rss_mb"] = one["peak_rss_mb"]
         if name == "large_file":
-            size_mb = round((len(header) + copies * len(block)) / 2**20, 1)
             figures.update(large_file_mb=size_mb, large_file_s=one["seconds"])
             figures["large_file_rows"] = one["scored"]
     return figures
+
+
+def fanout(target_mb: int = 256) -> dict:
+    """A ~256 MB file through the deployed stack: uploaded under batch/, split, scored in parts
+    by the batch state machine and merged (upload to report); then one monitor run over the
+    window its 5.7 M logged predictions flooded. The file's outputs and log are removed after."""
+    out, s3 = localaws.outputs(), localaws.client("s3")
+    bucket, key = out["data_bucket_name"], f"batch/bench-fanout-{uuid.uuid4().hex[:8]}.csv"
+    name = key.removeprefix("batch/").removesuffix(".csv")
+    report_key = f"batch-results/{name}.report.json"
+    since, figures, report = datetime.now(timezone.utc), {}, None
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "big.csv"
+            figures["rows"] = localaws.repeated_rows(path, DATA, target_mb * 2**20)
+            figures["file_mb"] = round(path.stat().st_size / 2**20, 1)
+            started = time.perf_counter()
+            s3.upload_file(str(path), bucket, key)
+        figures["upload_s"] = round(time.perf_counter() - started, 1)
+        report = localaws.poll(lambda: _object(s3, bucket, report_key), timeout=1800, every=2)
+        if report is None:
+            raise RuntimeError(f"no {report_key} within 30 minutes")
+        figures["upload_to_report_s"] = round(time.perf_counter() - started, 1)
+        figures["rows_per_s"] = round(figures["rows"] / figures["upload_to_report_s"])
+        figures.update(scored=report["scored"], unscored=report["unscored"])
+        figures.update(monitor_over_the_flood(out))
+    finally:
+        removed = [key, report_key, *localaws.batch_log(s3, bucket, key, since)]
+        removed += [report.get("results"), report.get("rejected_rows")] if report else []
+        for leftover in filter(None, removed):
+            s3.delete_object(Bucket=bucket, Key=leftover)
+    return figures
+
+
+def monitor_over_the_flood(out: dict) -> dict:
+    """One monitor invocation over the flooded window: its time and what it read."""
+    started = time.perf_counter()
+    answer = localaws.client("lambda").invoke(
+        FunctionName=out["monitor_function_name"], Payload=b"{}"
+    )
+    seconds = round(time.perf_counter() - started, 1)
+    outcome = json.loads(answer["Payload"].read())
+    if "FunctionError" in answer:
+        raise RuntimeError(f"the monitor failed over the flooded window: {outcome}")
+    s3 = localaws.client("s3")
+    window = _object(s3, out["data_bucket_name"], f"{outcome['report']}report.json")["window"]
+    return {
+        "monitor_s": seconds,
+        "monitor_specimens_counted": outcome["volume"]["prediction_count"],
+        "monitor_passed_over": window["passed_over"],
+    }
+
+
+def _object(s3, bucket: str, key: str) -> dict | None:
+    """A JSON object of the bucket, None while it is not there."""
+    try:
+        return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        return None
 
 
 def one_file(folder: str) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from adapters.config import OUTPUTS, StackAccess, terraform_outputs
+from adapters.s3 import list_keys
+from mushroom import storage
 
 
 def endpoint_url() -> str:
@@ -59,6 +62,33 @@ def trainer_idle(out: dict) -> bool:
         QueueUrl=out["training_queue_url"], AttributeNames=counts
     )["Attributes"]
     return not any(int(found[name]) for name in counts)
+
+
+def repeated_rows(path: Path, source: Path, target_bytes: int) -> int:
+    """A file of about ``target_bytes`` at ``path``: ``source``'s rows repeated under its
+    header (a large batch file); the number of rows."""
+    header, body = source.read_bytes().split(b"\n", 1)
+    body = body if body.endswith(b"\n") else body + b"\n"
+    repeats = max(1, -(-target_bytes // len(body)))
+    with path.open("wb") as out:
+        out.write(header + b"\n")
+        for _ in range(repeats):
+            out.write(body)
+    return repeats * body.count(b"\n")
+
+
+def batch_log(s3, bucket: str, key: str, since: datetime) -> list[str]:
+    """The prediction-log objects the batch scoring of ``key`` wrote since ``since`` (its
+    rows' records: each block's object names its source on every line)."""
+    source = f"batch:{bucket}/{key}@"
+    found = []
+    for prefix in storage.prediction_hour_partitions(since, datetime.now(timezone.utc)):
+        for name in list_keys(s3, bucket, prefix):
+            if "/direct-" in name and "-batch-" in name:
+                head = s3.get_object(Bucket=bucket, Key=name, Range="bytes=0-4095")["Body"].read()
+                if json.loads(head.split(b"\n", 1)[0])["source"].startswith(source):
+                    found.append(name)
+    return found
 
 
 def alert_text(message: dict) -> tuple[str, str]:

@@ -15,26 +15,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from adapters.s3 import list_keys
-from mushroom import storage
+from scripts import localaws
 from tests.integration.test_api import batch_outcome, champion, client, stack  # noqa: F401
 from tests.stack import alerts_about
 
 pytestmark = pytest.mark.integration
 TARGET_BYTES = 256 * 1024 * 1024
 READ_BYTES = 8 * 1024 * 1024
-
-
-def big_file(path, source) -> int:
-    """~256 MB of the real data set's rows repeated under its header; the number of rows."""
-    header, body = source.read_bytes().split(b"\n", 1)
-    body = body if body.endswith(b"\n") else body + b"\n"
-    repeats = -(-TARGET_BYTES // len(body))
-    with path.open("wb") as out:
-        out.write(header + b"\n")
-        for _ in range(repeats):
-            out.write(body)
-    return repeats * body.count(b"\n")
 
 
 def row_numbers(s3, bucket: str, key: str, position: int):
@@ -51,41 +38,32 @@ def row_numbers(s3, bucket: str, key: str, position: int):
         yield int(carry.split(b";")[position])
 
 
-def batch_log(s3, bucket: str, key: str, since: datetime) -> list[str]:
-    """The prediction-log objects the batch scoring of ``key`` wrote (its rows' records)."""
-    source = f"batch:{bucket}/{key}@"
-    found = []
-    for prefix in storage.prediction_hour_partitions(since, datetime.now(timezone.utc)):
-        for name in list_keys(s3, bucket, prefix):
-            if "/direct-" in name and "-batch-" in name:
-                head = s3.get_object(Bucket=bucket, Key=name, Range="bytes=0-4095")["Body"].read()
-                if json.loads(head.split(b"\n", 1)[0])["source"].startswith(source):
-                    found.append(name)
-    return found
-
-
 @pytest.fixture(scope="module")
 def flood(stack, champion, real_data_file, tmp_path_factory):  # noqa: F811
     """A ~256 MB file (the real data set repeated: 8x the 32 MiB one invocation scores) scored
-    under batch/; its report, rows, width and wall time. Afterwards its millions of logged
-    predictions are taken out of the prediction log, so the other tests' monitor windows hold
-    their own traffic, and its outputs removed."""
+    under batch/; its key, report, rows and width. Afterwards, whatever happened, its millions
+    of logged predictions are taken out of the prediction log, so the other tests' monitor
+    windows hold their own traffic, and its outputs removed."""
     s3, bucket = client("s3"), stack["data_bucket_name"]
     path = tmp_path_factory.mktemp("fanout") / "big.csv"
-    rows = big_file(path, real_data_file)
+    rows = localaws.repeated_rows(path, real_data_file, TARGET_BYTES)
     key = f"batch/it-fanout-{uuid.uuid4().hex[:8]}.csv"
-    started = datetime.now(timezone.utc)
-    s3.upload_file(str(path), bucket, key)
-    uploaded = time.monotonic()
-    report = batch_outcome(stack, key, seconds=900)
-    wall = time.monotonic() - uploaded
-    print(f"\n{path.stat().st_size:,} bytes, {rows:,} rows scored in parts in {wall:.1f} s")
-    width = real_data_file.read_text().split("\n", 1)[0].count(";") + 1
+    started, report = datetime.now(timezone.utc), None
     try:
+        s3.upload_file(str(path), bucket, key)
+        uploaded = time.monotonic()
+        report = batch_outcome(stack, key, seconds=900)
+        wall = time.monotonic() - uploaded
+        print(f"\n{path.stat().st_size:,} bytes, {rows:,} rows scored in parts in {wall:.1f} s")
+        width = real_data_file.read_text().split("\n", 1)[0].count(";") + 1
         yield {"key": key, "report": report, "rows": rows, "width": width, "path": path}
     finally:
         name = key.removeprefix("batch/").removesuffix(".csv")
-        outputs = [key, f"batch-results/{name}.report.json", *batch_log(s3, bucket, key, started)]
+        outputs = [
+            key,
+            f"batch-results/{name}.report.json",
+            *localaws.batch_log(s3, bucket, key, started),
+        ]
         outputs += [report.get("results"), report.get("rejected_rows")] if report else []
         for output in filter(None, outputs):
             s3.delete_object(Bucket=bucket, Key=output)
