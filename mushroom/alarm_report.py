@@ -176,8 +176,8 @@ def _side_by_side(champion: str, quality: Mapping, history: Sequence[Mapping]) -
         ),
         (
             "booster µs per specimen",
-            _per_specimen(f.get("champion_booster_us"), n),
-            _per_specimen(f.get("challenger_booster_us"), n),
+            _per_specimen(f.get("champion_booster_us"), f.get("timed", n)),
+            _per_specimen(f.get("challenger_booster_us"), f.get("timed", n)),
         ),
     ]
     versions = (shadow.get("champion_version"), shadow.get("challenger_version"))

@@ -42,7 +42,9 @@ class ShadowFigures:
     challenger_false_edible: int = 0
     champion_edible_confirmed: int = 0
     challenger_edible_confirmed: int = 0
-    # the boosters' microseconds per specimen, summed over the scored specimens' requests
+    # the boosters' microseconds per specimen, summed over the scored specimens whose line
+    # carries them (``timed``: lines logged before the timing have none)
+    timed: int = 0
     champion_booster_us: float = 0.0
     challenger_booster_us: float = 0.0
 
@@ -97,9 +99,11 @@ class ShadowTally:
         counts["scored"] += 1
         counts["agreed"] += served == other
         counts["edible_where_champion_poisonous"] += other == EDIBLE and served == POISONOUS
-        timing = shadow.get("booster_us") or {}
-        counts["champion_booster_us"] += timing.get("champion", 0.0)
-        counts["challenger_booster_us"] += timing.get("challenger", 0.0)
+        timing = shadow.get("booster_us")
+        if timing:
+            counts["timed"] += 1
+            counts["champion_booster_us"] += timing.get("champion", 0.0)
+            counts["challenger_booster_us"] += timing.get("challenger", 0.0)
         observed = contract.LABELS.get(self.labels.get(line["prediction_id"]))
         if observed is None:
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -62,6 +62,15 @@ def trainer_idle(out: dict) -> bool:
         QueueUrl=out["training_queue_url"], AttributeNames=counts
     )["Attributes"]
     return not any(int(found[name]) for name in counts)
+
+
+def every_container_refreshed(out: dict, since: datetime | None = None) -> None:
+    """Wait until every predict container has re-read a pointer published at ``since`` (now
+    by default): GET /model answers from one of them, the others re-read it within
+    ``champion_refresh_seconds``."""
+    since = since or datetime.now(timezone.utc)
+    due = since + timedelta(seconds=int(out.get("champion_refresh_seconds", 30)) + 2)
+    time.sleep(max(0.0, (due - datetime.now(timezone.utc)).total_seconds()))
 
 
 def repeated_rows(path: Path, source: Path, target_bytes: int) -> int:

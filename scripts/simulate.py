@@ -32,6 +32,7 @@ from scripts import rollout_demo  # noqa: E402
 from scripts.localaws import (  # noqa: E402
     client,
     collect_alerts,
+    every_container_refreshed,
     first_alert,
     outputs,
     poll,
@@ -294,12 +295,6 @@ def shadow_stage(out: dict, api: Api, rng: random.Random, args, swapped: bool) -
     status = rollout_demo.wait_for_verdict(out, version, period + 240, print)
     print(f"   {status or 'no verdict in time (see make logs SERVICE=monitor)'}")
     return status is not None
-
-
-def every_container_refreshed(out: dict) -> None:
-    """GET /model answers from one container; the others re-read the pointer within
-    champion_refresh_seconds."""
-    time.sleep(int(out.get("champion_refresh_seconds", 30)) + 2)
 
 
 def wait_for_model(api: Api, field, expected: str, seconds: float = 90) -> None:

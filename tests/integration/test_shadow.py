@@ -18,9 +18,8 @@ import csv
 import dataclasses
 import json
 import threading
-import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import pytest
 
@@ -71,16 +70,8 @@ def shadowing(stack, registry, tmp_path, monkeypatch):  # noqa: F811
     publish(challenger["pointer"], CHALLENGER)
     shown = localaws.poll(lambda: shadow_shown(stack, champion, challenger), 90)
     assert shown, "GET /model does not show the champion and its challenger"
-    every_container_refreshed(stack)
+    localaws.every_container_refreshed(stack, published(stack))
     return registry, champion, challenger
-
-
-def every_container_refreshed(stack) -> None:  # noqa: F811
-    """Wait until every predict container has re-read the pointer since the challenger was
-    published (GET /model answers from one of them), so that all of them shadow-score."""
-    since = datetime.fromisoformat(pointer(stack).challenger.promoted_at)
-    due = since + timedelta(seconds=int(stack["champion_refresh_seconds"]) + 2)
-    time.sleep(max(0.0, (due - datetime.now(timezone.utc)).total_seconds()))
 
 
 def shadow_shown(stack, champion: dict, challenger: dict) -> bool:  # noqa: F811
@@ -135,6 +126,11 @@ def real_specimens(path, count: int = SPECIMENS) -> list[dict]:
         ]
 
 
+def published(stack) -> datetime:  # noqa: F811
+    """When the challenger in shadow was published."""
+    return datetime.fromisoformat(pointer(stack).challenger.promoted_at)
+
+
 def test_the_trainer_puts_a_new_version_in_shadow_and_the_monitor_settles_it(
     stack, registry, real_data_file, monkeypatch  # noqa: F811
 ):
@@ -164,7 +160,7 @@ def test_the_trainer_puts_a_new_version_in_shadow_and_the_monitor_settles_it(
         == new,
         90,
     ), "GET /model does not show the challenger"
-    every_container_refreshed(stack)
+    localaws.every_container_refreshed(stack, published(stack))
     status, answer = request(
         stack, "POST", "predict", {"specimens": real_specimens(real_data_file)}
     )

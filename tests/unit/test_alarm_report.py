@@ -53,8 +53,9 @@ def shadow(minute: int) -> dict:
         "challenger_false_edible": 2,
         "champion_edible_confirmed": 17,
         "challenger_edible_confirmed": 18,
-        "champion_booster_us": 120 * 5.0,
-        "challenger_booster_us": 120 * 7.5,
+        "timed": 100,  # 20 lines logged before the timing
+        "champion_booster_us": 100 * 5.0,
+        "challenger_booster_us": 100 * 7.5,
     }
     status = 'challenger version 3 retired: it answered "edible" for 2 specimen(s) that feedback'
     return {

@@ -51,14 +51,17 @@ def test_figures_count_only_specimens_this_challenger_scored():
         line(2, UNSURE, POISONOUS),
         line(3, EDIBLE, None),  # not in the sample
         line(4, EDIBLE, EDIBLE, version="6"),  # an earlier challenger
+        {**line(5, EDIBLE, EDIBLE), "challenger": {"model_version": "8", "decision": EDIBLE}},
     ]
     labels = {"p0": "e", "p1": "p", "p3": "p"}
     figures = shadow.compare(lines, labels, "8")
-    assert (figures.scored, figures.agreed, figures.edible_where_champion_poisonous) == (3, 1, 1)
+    assert (figures.scored, figures.agreed, figures.edible_where_champion_poisonous) == (4, 2, 1)
     assert (figures.labelled, figures.observed_edible) == (2, 1)
     assert (figures.champion_false_edible, figures.challenger_false_edible) == (0, 1)
     assert figures.edible_confirmed_rates() == (1.0, 1.0)
-    assert figures.as_dict()["agreement"] == pytest.approx(1 / 3)
+    assert figures.as_dict()["agreement"] == pytest.approx(2 / 4)
+    # the line logged before the timing counts in agreement, not in the microseconds
+    assert figures.timed == 3 and figures.champion_booster_us == pytest.approx(15.0)
     assert figures.latency_ratio == pytest.approx(6 / 5)
 
 

@@ -31,6 +31,18 @@ def aws(fake_aws_credentials):
         yield {"s3": s3, "ssm": boto3.client("ssm"), "sqs": sqs, "topic": topic, "inbox": inbox}
 
 
+def worker_settings(tmp_path, **changes) -> WorkerSettings:
+    """The worker's settings on the moto bucket, with a sqlite MLflow store in ``tmp_path``."""
+    given = {
+        "queue_url": "unused",
+        "data_bucket": BUCKET,
+        "alerts_topic_arn": None,
+        "tracking_uri": f"sqlite:///{tmp_path}/mlflow.db",
+        **changes,
+    }
+    return WorkerSettings(**given)
+
+
 def put_dataset(s3, dataset_id, frame, status="accepted"):
     buffer = io.BytesIO()
     frame.to_parquet(buffer)
@@ -87,13 +99,7 @@ def test_a_job_registers_promotes_publishes_the_pointer_and_tells_operators(
     monkeypatch.setattr(pipeline, "search", _small_search)
     support.relax_gate_for_tiny_data(monkeypatch)
     put_dataset(aws["s3"], "good", support.frame())
-    settings = WorkerSettings(
-        queue_url="unused",
-        alerts_topic_arn=aws["topic"],
-        data_bucket=BUCKET,
-        champion_parameter="/mushroom/champion",
-        tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
-    )
+    settings = worker_settings(tmp_path, alerts_topic_arn=aws["topic"])
     request = TrainingRequest(["new-data"], ["good"], ["c1"])
     outcome = job.run_job(request, threading.Event(), settings, s3=aws["s3"], ssm=aws["ssm"])
     assert outcome["status"] == "promoted" and outcome["version"] == "1"
@@ -112,13 +118,7 @@ def test_with_a_shadow_period_a_second_version_is_a_challenger_unless_nothing_se
     monkeypatch.setattr(pipeline, "search", _small_search)
     support.relax_gate_for_tiny_data(monkeypatch)
     put_dataset(aws["s3"], "good", support.frame())
-    settings = WorkerSettings(
-        queue_url="unused",
-        data_bucket=BUCKET,
-        champion_parameter="/mushroom/champion",
-        tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
-        shadow_period_seconds=60,
-    )
+    settings = worker_settings(tmp_path, shadow_period_seconds=60)
 
     def train() -> dict:
         request = TrainingRequest(["new-data"], ["good"], ["c1"])
@@ -145,12 +145,7 @@ def test_a_refused_model_leaves_the_pointer_alone_and_says_why(aws, tmp_path, mo
     monkeypatch.setattr(pipeline, "search", _small_search)
     monkeypatch.setitem(gate.ABSOLUTE, "random_accuracy", ("min", 1.01))  # unreachable
     put_dataset(aws["s3"], "good", support.frame())
-    settings = WorkerSettings(
-        queue_url="unused",
-        alerts_topic_arn=aws["topic"],
-        data_bucket=BUCKET,
-        tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
-    )
+    settings = worker_settings(tmp_path, alerts_topic_arn=aws["topic"])
     outcome = job.run_job(
         TrainingRequest(["alarm:f1-low"], [], ["c1"]),
         threading.Event(),
@@ -168,12 +163,7 @@ def test_a_refused_model_leaves_the_pointer_alone_and_says_why(aws, tmp_path, mo
 
 def test_a_stop_before_training_interrupts_the_job(aws, tmp_path):
     put_dataset(aws["s3"], "good", support.frame())
-    settings = WorkerSettings(
-        queue_url="unused",
-        alerts_topic_arn=None,
-        data_bucket=BUCKET,
-        tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
-    )
+    settings = worker_settings(tmp_path)
     stop = threading.Event()
     stop.set()
     with pytest.raises(Interrupted):
@@ -183,13 +173,8 @@ def test_a_stop_before_training_interrupts_the_job(aws, tmp_path):
     assert not aws["ssm"].describe_parameters()["Parameters"]
 
 
-def test_a_down_tracking_server_fails_fast_before_training(aws):
-    settings = WorkerSettings(
-        queue_url="unused",
-        alerts_topic_arn=None,
-        data_bucket=BUCKET,
-        tracking_uri="http://127.0.0.1:9",
-    )  # nothing listens there
+def test_a_down_tracking_server_fails_fast_before_training(aws, tmp_path):
+    settings = worker_settings(tmp_path, tracking_uri="http://127.0.0.1:9")  # nothing listens
     with pytest.raises(job.DependencyUnavailable, match="127.0.0.1:9 is not answering"):
         job.run_job(
             TrainingRequest(["new-data"], [], []),
@@ -201,12 +186,7 @@ def test_a_down_tracking_server_fails_fast_before_training(aws):
 
 
 def test_an_empty_bucket_is_a_finished_request_not_a_failure(aws, tmp_path):
-    settings = WorkerSettings(
-        queue_url="unused",
-        alerts_topic_arn=aws["topic"],
-        data_bucket=BUCKET,
-        tracking_uri=f"sqlite:///{tmp_path}/m.db",
-    )
+    settings = worker_settings(tmp_path, alerts_topic_arn=aws["topic"])
     outcome = job.run_job(
         TrainingRequest(["alarm:f1-low"], [], []),
         threading.Event(),
