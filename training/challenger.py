@@ -6,16 +6,9 @@ from __future__ import annotations
 from adapters.observability import log
 from mushroom.records.challenger import ChallengerVerdict
 from training.notes import note
-from training.register import CHALLENGER, CHAMPION, MODEL_NAME, PREVIOUS
+from training.register import CHALLENGER, CHAMPION, MODEL_NAME, PREVIOUS, alias_version
 
 SHADOW_DECISION = "shadow_decision"  # version tag: on the challenger and on its champion
-
-
-def _alias(client, model_name: str, alias: str) -> str | None:
-    try:
-        return str(client.get_model_version_by_alias(model_name, alias).version)
-    except Exception:  # the MLflow client raises a generic error when the alias is absent
-        return None
 
 
 def record_verdict(client, verdict: ChallengerVerdict, model_name: str = MODEL_NAME) -> str:
@@ -23,10 +16,10 @@ def record_verdict(client, verdict: ChallengerVerdict, model_name: str = MODEL_N
     meanwhile keeps its alias (only this version's is removed); a promotion is not recorded
     when the champion alias has moved on since the verdict (another promotion, a rollback)."""
     challenger, champion = verdict.challenger_version, verdict.champion_version
-    if verdict.promotes and _alias(client, model_name, CHAMPION) not in (champion, None):
+    if verdict.promotes and alias_version(client, model_name, CHAMPION) not in (champion, None):
         log("verdict not recorded: the registry moved on", level="warning", **verdict.to_dict())
         return "registry moved on"
-    if _alias(client, model_name, CHALLENGER) == challenger:
+    if alias_version(client, model_name, CHALLENGER) == challenger:
         client.delete_registered_model_alias(model_name, CHALLENGER)
     if verdict.promotes:
         client.set_registered_model_alias(model_name, CHAMPION, challenger)

@@ -198,6 +198,7 @@ def _promote(
         "pointer": None,
     }
     if decision == CHALLENGER:
+        _supersede(client, model_name, str(version))
         client.set_registered_model_alias(model_name, CHALLENGER, version)
     elif decision == "promoted":
         client.set_registered_model_alias(model_name, CHAMPION, version)
@@ -206,6 +207,24 @@ def _promote(
     if promote:
         outcome["pointer"] = pointer(client, model_name, version, run_id, metrics)
     return outcome
+
+
+def alias_version(client, model_name: str, alias: str) -> str | None:
+    """The version an alias names, None without it."""
+    try:
+        return str(client.get_model_version_by_alias(model_name, alias).version)
+    except Exception:  # the MLflow client raises a generic error when the alias is absent
+        return None
+
+
+def _supersede(client, model_name: str, version: str) -> None:
+    """The challenger still in shadow, if any, gives way to ``version``: its decision says so
+    (the monitor's verdict on it, if one is on its way, is still recorded over this)."""
+    earlier = alias_version(client, model_name, CHALLENGER)
+    if earlier not in (None, version):
+        client.set_model_version_tag(model_name, earlier, "promotion_decision", "superseded")
+        reason = f"superseded by version {version} before the monitor decided"
+        client.set_model_version_tag(model_name, earlier, "promotion_reason", reason)
 
 
 def pointer(client, model_name: str, version: str, run_id: str, metrics: dict) -> ChampionPointer:

@@ -142,6 +142,12 @@ def test_with_shadow_a_version_that_passes_the_gate_becomes_the_challenger(
     # second reaches the registry, the promotion is still recorded; the third keeps its alias
     third = register(candidate(tmp_path, monkeypatch, seed=2), uri, artifacts, shadow=True)
     assert third["decision"] == "challenger", third["reason"]
+    tags = client.get_model_version("mushroom-classifier", second["version"]).tags
+    assert tags["promotion_decision"] == "superseded"
+    assert (
+        tags["promotion_reason"]
+        == f"superseded by version {third['version']} before the monitor decided"
+    )
     verdict = ChallengerVerdict(
         PROMOTE, second["version"], first["version"], "2026-12-01T06:30:00+00:00", "agreed"
     )
