@@ -17,7 +17,7 @@ from adapters.config import WorkerSettings
 from adapters.observability import log
 from training.publish import ChampionPublisher
 from training.register import MODEL_NAME, PINNED, champion_of
-from training.rollback import rollback
+from training.rollback import missing_files, rollback
 
 
 def set_pin(client, publisher: ChampionPublisher, pinned: bool, model_name: str = MODEL_NAME):
@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     client = MlflowClient(settings.tracking_uri)
     publisher = ChampionPublisher(aws_client("ssm", settings), settings.champion_parameter)
     if args.version and not args.unpin:
-        rollback(client, publisher, args.version)
+        s3 = aws_client("s3", settings)
+        rollback(client, publisher, args.version, missing=lambda p: missing_files(s3, p))
     pointer = set_pin(client, publisher, not args.unpin)
     state = "pinned" if pointer.pinned else "unpinned"
     print(f"champion version {pointer.version} is {state}")

@@ -9,10 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlparse
+
+from botocore.exceptions import ClientError
 
 from adapters.clients import aws_client
 from adapters.config import WorkerSettings
 from adapters.observability import log
+from mushroom import storage
 from mushroom.records.champion import ChampionPointer
 from training.notes import LIMIT
 from training.publish import ChampionPublisher, Publisher
@@ -33,9 +39,12 @@ def rollback(
     version: str | None = None,
     model_name: str = MODEL_NAME,
     reason: str | None = None,
+    missing: Callable[[ChampionPointer], list[str]] | None = None,
 ) -> ChampionPointer:
     """Make ``version`` (default: the ``previous`` alias) champion; the old one becomes previous.
-    ``reason`` says why on the version (default: a manual rollback); a pinned champion stays."""
+    ``reason`` says why on the version (default: a manual rollback); a pinned champion stays.
+    With ``missing`` (the files of a pointer that are gone), a version whose serving files
+    are gone is refused before anything moves."""
     current = champion_of(client, model_name)
     if current is not None and is_pinned(current):
         raise SystemExit(
@@ -50,6 +59,15 @@ def rollback(
                 f"({error}); name one with VERSION=<n>"
             ) from error
     target = client.get_model_version(model_name, str(version))
+    found = pointer(
+        client, model_name, target.version, target.run_id, recorded_metrics(client, target)
+    )
+    gone = missing(found) if missing else []
+    if gone:
+        raise SystemExit(
+            f"rollback: version {target.version} cannot serve, its files are gone: "
+            f"{', '.join(gone)}; name another with VERSION=<n>"
+        )
     client.set_registered_model_alias(model_name, CHAMPION, target.version)
     if current is not None and current.version != target.version:
         client.set_registered_model_alias(model_name, PREVIOUS, current.version)
@@ -57,12 +75,30 @@ def rollback(
     _note_restore(
         client, model_name, target, reason or f"restored by rollback from version {replaced}"
     )
-    metrics = recorded_metrics(client, target)
-    found = pointer(client, model_name, target.version, target.run_id, metrics)
     restored = found.restored(found.trained_at)
     publish(restored)
     log("champion restored", version=target.version, replaced=current.version if current else None)
     return restored
+
+
+def missing_files(s3, found: ChampionPointer) -> list[str]:
+    """The files the predict function loads for ``found`` that are not there (s3:// through
+    ``s3``, file:// on this machine): a lifecycle rule or a hand may have removed them."""
+    gone = []
+    for uri in (found.model_uri, found.vocabulary_uri, found.safety_uri):
+        if uri.startswith("file:"):
+            there = Path(urlparse(uri).path).exists()
+        else:
+            bucket, key = storage.split_s3_uri(uri)
+            try:
+                s3.head_object(Bucket=bucket, Key=key)
+                there = True
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey"):
+                    raise
+                there = False
+        gone += [] if there else [uri]
+    return gone
 
 
 def _note_restore(client, model_name: str, target, reason: str) -> None:
@@ -86,7 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = WorkerSettings.from_env()
     publisher = ChampionPublisher(aws_client("ssm", settings), settings.champion_parameter)
-    restored = rollback(MlflowClient(settings.tracking_uri), publisher, args.version)
+    s3 = aws_client("s3", settings)
+    restored = rollback(
+        MlflowClient(settings.tracking_uri),
+        publisher,
+        args.version,
+        missing=lambda found: missing_files(s3, found),
+    )
     print(f"champion is now version {restored.version} (run {restored.run_id})")
     return 0
 

@@ -1,5 +1,8 @@
 """make rollback: the previous champion serves again and the pointer follows."""
 
+from pathlib import Path
+from urllib.parse import urlparse
+
 import mlflow
 import pytest
 
@@ -7,7 +10,7 @@ from tests.unit.test_training_register import candidate
 from mushroom.records.switch_back import SwitchBack
 from training.pin import set_pin
 from training.register import register
-from training.rollback import rollback
+from training.rollback import missing_files, rollback
 from training.switch_back import record_switch_back
 
 MODEL = "mushroom-classifier"
@@ -45,6 +48,23 @@ def test_rollback_restores_previous_and_publishes_its_pointer(two_champions):
 def test_rollback_to_a_named_version(two_champions):
     rollback(two_champions, lambda pointer: None, version="2")
     assert aliases(two_champions)["champion"] == "2"
+
+
+def test_rollback_to_a_version_whose_files_are_gone_is_refused_before_anything_moves(
+    two_champions,
+):
+    # Given version 1's model file removed from its artifact store
+    folder = urlparse(two_champions.get_model_version_download_uri(MODEL, "1")).path
+    (Path(folder) / "model.lgb").unlink()
+    published = []
+    # When it is rolled back to
+    with pytest.raises(SystemExit, match=r"version 1 cannot serve, its files are gone: .*model"):
+        rollback(two_champions, published.append, missing=lambda p: missing_files(None, p))
+    # Then nothing moved and nothing was published
+    assert aliases(two_champions) == {"champion": "2", "previous": "1"} and not published
+    # while version 2, whose files are there, can be rolled back to
+    rollback(two_champions, published.append, "2", missing=lambda p: missing_files(None, p))
+    assert published[0].version == "2"
 
 
 def test_rollback_without_a_previous_version_says_what_to_do(tmp_path, monkeypatch):
