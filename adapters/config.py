@@ -116,9 +116,9 @@ class MonitorConfig(FromEnviron):
     drift_threshold: float = variable("DRIFT_THRESHOLD", 0.2, parse=float, minimum=0)
     min_drift_specimens: int = variable("MIN_DRIFT_SPECIMENS", 20, parse=int, minimum=0)
     min_labelled: int = variable("MIN_LABELLED", 20, parse=int, minimum=0)
-    # Predictions a run reads in full; past them only the labelled ones (a huge batch file
-    # in the window would otherwise cost minutes; memory is bounded either way)
-    max_specimens: int = variable("MAX_SPECIMENS", 500_000, parse=int, minimum=1)
+    # Predictions a run reads at most, the API's first (a huge batch file in the window would
+    # otherwise cost minutes; memory is bounded either way)
+    max_specimens: int = variable("MAX_SPECIMENS", 200_000, parse=int, minimum=1)
     # A challenger in shadow (mushroom/shadow.py): how long before the monitor decides, on how
     # many specimens at least, what agreement it needs, how much slower its booster may be;
     # where the verdict goes.

@@ -11,12 +11,18 @@ from mushroom.errors import SourceChangedError
 from mushroom.storage import JSON_TYPE, Source, dumps
 
 
-def list_keys(client: Any, bucket: str, prefix: str, start_after: str = "") -> Iterator[str]:
-    """The keys under ``prefix`` (after ``start_after`` when given), page by page."""
+def list_objects(client: Any, bucket: str, prefix: str, start_after: str = "") -> Iterator[dict]:
+    """The objects (``Key``, ``Size``, …) under ``prefix`` (after ``start_after`` when given),
+    page by page."""
     after = {"StartAfter": start_after} if start_after else {}
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, **after)
     for page in pages:
-        yield from (item["Key"] for item in page.get("Contents", []))
+        yield from page.get("Contents", [])
+
+
+def list_keys(client: Any, bucket: str, prefix: str, start_after: str = "") -> Iterator[str]:
+    """The keys under ``prefix`` (after ``start_after`` when given), page by page."""
+    return (item["Key"] for item in list_objects(client, bucket, prefix, start_after))
 
 
 def _error_code(error: Exception) -> str:

@@ -117,10 +117,10 @@ NOTES = [
     "(`upload_s`), split by byte ranges, scored in parts by the batch state machine (Step "
     "Functions, `batch_map_concurrency` at a time) and merged: `upload_to_report_s` runs from the "
     "upload's start to the merged report, here where every part shares 2 cores with LocalStack. "
-    "Then one monitor run over the window the file's predictions flooded (`monitor_s`): the "
-    "first `monitor_max_specimens` read in full (`monitor_specimens_counted`, the champion's), "
-    "the rest passed over but for labelled ones. The file, its outputs and its log are removed "
-    "after.",
+    "Then one monitor run over the window the file's predictions flooded (`monitor_s`): it "
+    "reads `monitor_max_specimens`, the API's traffic first (`monitor_specimens_counted`, the "
+    "champion's), and leaves the rest (`monitor_unread_*`). The file, its outputs and its log "
+    "are removed after.",
     "load: `predict` is POST /predict through API Gateway (API key, usage plan) on LocalStack, "
     "open loop after warming 10 execution environments: a request is due every 1/rate s, half "
     "with 1 real specimen, half with 100; latency counts from the due time (client queueing "

@@ -199,7 +199,8 @@ def monitor_over_the_flood(out: dict) -> dict:
     return {
         "monitor_s": seconds,
         "monitor_specimens_counted": outcome["volume"]["prediction_count"],
-        "monitor_passed_over": window["passed_over"],
+        "monitor_unread_objects": window["unread"]["objects"],
+        "monitor_unread_mb": round(window["unread"]["bytes"] / 2**20),
     }
 
 

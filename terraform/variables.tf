@@ -374,9 +374,9 @@ variable "monitor_window_minutes" {
 }
 
 variable "monitor_max_specimens" {
-  description = "Predictions one monitor run reads in full (drift, volume, shadow); past them only the labelled ones are read (about 1 us a line), so a window flooded by a huge batch file stays within the timeout. Memory is bounded either way."
+  description = "Predictions one monitor run reads at most, the API's (Firehose objects) before batch-scored blocks, so a window flooded by a huge batch file stays within the timeout; the report counts what was left unread. Memory is bounded either way."
   type        = number
-  default     = 500000
+  default     = 200000
 
   validation {
     condition     = var.monitor_max_specimens >= 1 && floor(var.monitor_max_specimens) == var.monitor_max_specimens

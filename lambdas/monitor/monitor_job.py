@@ -64,13 +64,13 @@ def run_monitor(
     labels = monitoring.latest_feedback(store.feedback(start, end))
     tally = monitoring.WindowTally(labels, reference_of(store, pointer))
     shadow_tally = challenger_tally(pointer, labels)
-    logged = store.predictions(start, end, config.max_specimens, labels)
+    logged = store.predictions(start, end, config.max_specimens)
     skipped = read_window(logged, version, tally, shadow_tally)
     summary = tally.summary(config.drift_threshold, config.min_drift_specimens, config.min_labelled)
-    if store.passed_over:
+    if store.unread["objects"]:
         logger.warning(
             "monitor window past its limit",
-            extra={"max_specimens": config.max_specimens, "passed_over": store.passed_over},
+            extra={"max_specimens": config.max_specimens, "unread": store.unread},
         )
     report = {
         "generated_at": end.isoformat(),
@@ -80,7 +80,7 @@ def run_monitor(
             "minutes": config.window_minutes,
             "other_versions_skipped": skipped,
             "max_specimens": config.max_specimens,
-            "passed_over": store.passed_over,
+            "unread": store.unread,
         },
         "champion": {"champion_version": version, "run_id": pointer.run_id if pointer else None},
         **summary,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Container, Iterator
+from typing import Iterator
 
 from botocore.exceptions import ClientError
 
@@ -34,17 +34,17 @@ class MonitorStore:
         self.log = PredictionLogReader(s3, bucket)
 
     def predictions(
-        self, start: datetime, end: datetime, limit: int | None = None, labelled: Container = ()
+        self, start: datetime, end: datetime, limit: int | None = None
     ) -> Iterator[dict]:
         """Prediction records served in [start, end), as plain data for the monitoring rules,
-        read as a stream (only the window's hour partitions are listed and read). Past
-        ``limit`` only the ``labelled`` ids' records; the lines passed over are counted in
-        :attr:`passed_over`."""
-        return (r.to_dict() for r in self.log.window(start, end, limit, labelled))
+        read as a stream (only the window's hour partitions are listed and read), the API's
+        first, at most ``limit``; what was left is in :attr:`unread`."""
+        return (r.to_dict() for r in self.log.window(start, end, limit))
 
     @property
-    def passed_over(self) -> int:
-        return self.log.passed_over
+    def unread(self) -> dict[str, int]:
+        """The objects and bytes of the window the last read left, past its limit."""
+        return self.log.unread
 
     def feedback(self, start: datetime, end: datetime) -> list[dict]:
         """Feedback received from the window's start until now (labels come after predictions;

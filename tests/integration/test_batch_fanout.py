@@ -102,18 +102,19 @@ def test_the_monitor_reads_a_window_flooded_by_the_batch_within_its_memory(
     assert flood["report"]["scored"] > 5_000_000, flood["report"]
     # When the monitor runs over it
     answer = client("lambda").invoke(FunctionName=stack["monitor_function_name"], Payload=b"{}")
-    # Then it finishes (it held the whole window in memory once, and was killed)
+    # Then it finishes within its memory and time (it held the whole window in memory once,
+    # and was killed; reading all of it took longer than its timeout)
     outcome = json.loads(answer["Payload"].read())
     assert "FunctionError" not in answer, outcome
-    # and its report says it read its limit in full and passed over the rest
+    # and its report says it read its limit, the API's traffic first, and left the rest
     report = json.loads(
         client("s3")
         .get_object(Bucket=stack["data_bucket_name"], Key=f"{outcome['report']}report.json")["Body"]
         .read()
     )
     window, volume = report["window"], report["volume"]
-    assert volume["prediction_count"] + window["other_versions_skipped"] >= window["max_specimens"]
-    assert window["passed_over"] >= flood["report"]["scored"] - window["max_specimens"], window
+    assert volume["prediction_count"] + window["other_versions_skipped"] == window["max_specimens"]
+    assert window["unread"]["objects"] > 0 and window["unread"]["bytes"] > 1_000_000_000, window
 
 
 def test_a_failed_execution_is_reported_and_alarmed(stack, champion):  # noqa: F811

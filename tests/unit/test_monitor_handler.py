@@ -210,15 +210,46 @@ def report_of(s3) -> dict:
     return json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
 
 
-def test_past_its_limit_the_monitor_reads_only_the_labelled_predictions(aws, monkeypatch):
-    # Given a window of ten predictions, the ninth labelled, and a limit of three
-    monkeypatch.setenv("MAX_SPECIMENS", "3")
-    log_predictions(aws, [(p, "poisonous", "poisonous", "x", 15) for p in "abcdefghij"])
-    give_feedback(aws, {"i": "p"})
+def test_past_its_limit_the_monitor_stops_and_reads_the_api_traffic_first(aws, monkeypatch):
+    # Given a batch file's block of ten predictions in the log, then a request's four, one
+    # of them labelled, and a limit of six
+    monkeypatch.setenv("MAX_SPECIMENS", "6")
+    when = NOW - timedelta(minutes=20)
+    block = [
+        records.prediction(f"b{n}", {"cap-shape": "x"}, "edible", when=when, model_version="3")
+        for n in range(10)
+    ]
+    key = storage.prediction_direct_key(when, "batch-0001")
+    aws.put_object(Bucket=BUCKET, Key=key, Body=records.jsonl(block))
+    log_predictions(aws, [(p, "poisonous", "poisonous", "x", 15) for p in "abcd"])
+    give_feedback(aws, {"d": "p"})
     # When the schedule fires
     outcome = invoke(monkeypatch)
-    # Then the first three and the labelled one are counted, the six others passed over
+    # Then the request's four are read (the labelled one in quality), two of the block, and
+    # the block is counted as left unread
     report = report_of(aws)
-    assert outcome["volume"]["prediction_count"] == 4
+    assert outcome["volume"]["prediction_count"] == 6
     assert outcome["volume"]["labelled_count"] == 1 and report["quality"]["recall"] == 1.0
-    assert report["window"]["passed_over"] == 6 and report["window"]["max_specimens"] == 3
+    assert report["window"]["unread"] == {"objects": 1, "bytes": len(records.jsonl(block))}
+    assert report["window"]["max_specimens"] == 6
+
+
+def test_a_log_object_that_vanished_after_the_listing_is_skipped(aws, monkeypatch):
+    # Given a window of four predictions, and one more object that S3 lists but cannot serve
+    log_predictions(aws, [(p, "edible", "edible", "x", 5) for p in "abcd"])
+    handler = load_handler("monitor", monkeypatch)
+    s3 = handler.clients()[0]
+    gone = storage.prediction_direct_key(NOW - timedelta(minutes=3), "expired")
+    s3.put_object(Bucket=BUCKET, Key=gone, Body=b"{}\n")
+
+    def expire(params, **_):
+        if params["Key"] == gone:
+            s3.delete_object(Bucket=BUCKET, Key=gone)
+
+    s3.meta.events.register("provide-client-params.s3.GetObject", expire)
+    # When the schedule fires
+    outcome = handler.lambda_handler(
+        {"source": "aws.events", "time": NOW.isoformat()}, FakeContext()
+    )
+    # Then the run counts the four and does not fail
+    assert outcome["volume"]["prediction_count"] == 4
