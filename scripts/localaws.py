@@ -14,6 +14,9 @@ from adapters.s3 import list_keys
 from mushroom import storage
 
 
+LAMBDA_LONGEST_S = 900  # a function's timeout cannot be longer
+
+
 def endpoint_url() -> str:
     """LocalStack's gateway (AWS_ENDPOINT_URL, else 127.0.0.1:${LOCALSTACK_PORT:-4566})."""
     return StackAccess.from_env().localstack_url
@@ -27,8 +30,10 @@ def outputs(path: Path = OUTPUTS) -> dict[str, Any]:
 
 
 def client(service: str):
-    """A boto3 client pointed at LocalStack."""
+    """A boto3 client pointed at LocalStack. Lambda's waits up to a function's longest run
+    (botocore's 60 s read timeout would retry a longer invoke: the function runs twice)."""
     import boto3
+    from botocore.config import Config
 
     env, access = os.environ, StackAccess.from_env()
     return boto3.client(
@@ -37,6 +42,7 @@ def client(service: str):
         region_name=access.region,
         aws_access_key_id=env.get("AWS_ACCESS_KEY_ID", "test"),
         aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY", "test"),
+        config=Config(read_timeout=LAMBDA_LONGEST_S + 10) if service == "lambda" else None,
     )
 
 

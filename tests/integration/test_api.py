@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -14,11 +13,11 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import boto3
 import pytest
 
 from mushroom.prediction_ids import PredictionIds
 from mushroom.records.batch_report import BatchReport
+from scripts.localaws import client
 from tests.conftest import specimen
 from tests.unit import predict_support as support
 from tests.unit.ingest_support import HEADER, csv_bytes, good_rows
@@ -27,7 +26,6 @@ from tests.unit.predict_support import features
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 OUTPUTS = REPO / ".state" / "outputs.json"
-ENDPOINT = f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT', '4566')}"
 
 
 @pytest.fixture(scope="module")
@@ -38,16 +36,6 @@ def stack() -> dict:
     if "api_local_url" not in outputs:
         pytest.skip("the deployed stack has no prediction API")
     return outputs
-
-
-def client(service: str):
-    return boto3.client(
-        service,
-        endpoint_url=ENDPOINT,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
 
 
 @pytest.fixture(scope="module")
