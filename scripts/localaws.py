@@ -13,7 +13,6 @@ from adapters.config import OUTPUTS, StackAccess, terraform_outputs
 from adapters.s3 import list_keys
 from mushroom import storage
 
-
 LAMBDA_LONGEST_S = 900  # a function's timeout cannot be longer
 
 
