@@ -23,6 +23,24 @@ class Service:
     restart: bool = False  # restarted by supervisord when it dies (a crashed worker comes back)
 
 
+# What Terraform creates and the functions call (terraform/*.tf's resource types).
+EAGER_SERVICES = (
+    "s3",
+    "sqs",
+    "sns",
+    "lambda",
+    "apigateway",
+    "events",
+    "cloudwatch",
+    "logs",
+    "iam",
+    "sts",
+    "ssm",
+    "firehose",
+    "stepfunctions",
+)
+
+
 def localstack(s: Settings) -> Service:
     """LocalStack in host mode with the project's Lambda executor."""
     root = s.state / "localstack"
@@ -41,6 +59,13 @@ def localstack(s: Settings) -> Service:
         "XDG_CACHE_HOME": str(root / "cache"),
         "LAMBDA_RUNTIME_EXECUTOR": EXECUTOR_PLUGIN,
         "LOCALCLOUD_STATE_DIR": str(s.state),
+        # The stack's services are loaded at start, one after another: loaded lazily by
+        # Terraform's parallel first calls, two of them once deadlocked on a module import
+        # ("deadlock detected by _ModuleLock('moto.apigateway')", events.PutRule failing
+        # until the apply gave up). Others still load on first use (not strict).
+        "SERVICES": ",".join(EAGER_SERVICES),
+        "EAGER_SERVICE_LOADING": "1",
+        "STRICT_SERVICE_LOADING": "0",
     }
     command = [str(s.ls_python), "-m", "localstack.runtime.main"]
     health = f"{s.localstack_url}/_localstack/health"
