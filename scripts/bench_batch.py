@@ -172,6 +172,8 @@ def fanout(target_mb: int = 256) -> dict:
         report = localaws.poll(lambda: _object(s3, bucket, report_key), timeout=1800, every=2)
         if report is None:
             raise RuntimeError(f"no {report_key} within 30 minutes")
+        if report.get("refused"):  # a failed part: no figure to take from it
+            raise RuntimeError(f"the batch was not scored whole: {report['refused']}")
         figures["upload_to_report_s"] = round(time.perf_counter() - started, 1)
         figures["rows_per_s"] = round(figures["rows"] / figures["upload_to_report_s"])
         figures.update(scored=report["scored"], unscored=report["unscored"])
