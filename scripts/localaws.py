@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from adapters.config import OUTPUTS, StackAccess, terraform_outputs
 from adapters.s3 import list_keys
@@ -176,3 +177,18 @@ def rest_alarms(names, reason: str) -> None:
     cloudwatch = client("cloudwatch")
     for name in names:
         cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason=reason)
+
+
+@contextmanager
+def alarm_actions_off(names, reason: str) -> Iterator[None]:
+    """The alarms change state but act on nothing (no SNS, no retraining, no switch-back)
+    inside the block; afterwards they rest at OK, then act again, so that a breach is a new
+    transition. For a test that must be alone in moving the champion, whatever its traffic
+    sets off (its synthetic specimens drift from the training reference, for one)."""
+    names, cloudwatch = list(names), client("cloudwatch")
+    cloudwatch.disable_alarm_actions(AlarmNames=names)
+    try:
+        yield
+    finally:
+        rest_alarms(names, reason)
+        cloudwatch.enable_alarm_actions(AlarmNames=names)
