@@ -22,7 +22,7 @@ from typing import Iterable, Iterator
 from botocore.exceptions import ClientError
 
 from adapters.observability import logger
-from adapters.s3 import list_keys, list_objects
+from adapters.s3 import is_missing, list_keys, list_objects
 from mushroom import storage
 from mushroom.prediction_ids import issue_hint
 from mushroom.records.prediction import PredictionRecord
@@ -79,7 +79,7 @@ class PredictionLogReader:
         try:
             body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+            if not is_missing(error):
                 raise
             logger.warning("prediction log object vanished before it was read", extra={"key": key})
             return

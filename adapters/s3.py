@@ -25,8 +25,19 @@ def list_keys(client: Any, bucket: str, prefix: str, start_after: str = "") -> I
     return (item["Key"] for item in list_objects(client, bucket, prefix, start_after))
 
 
-def _error_code(error: Exception) -> str:
+MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404"})  # "404": HEAD's answer has no body
+
+
+def error_code(error: Exception) -> str:
+    """The AWS error code of a botocore error ("" for any other exception)."""
     return str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def is_missing(error: Exception, *alike: str) -> bool:
+    """Whether an S3 error says the object is not there; ``alike``: codes the caller treats the
+    same (S3 answers a missing key with AccessDenied to a role without s3:ListBucket)."""
+    code = error_code(error)
+    return code in MISSING or code in alike
 
 
 class DataStore:
@@ -51,9 +62,9 @@ class DataStore:
         try:
             return self.client.get_object(**self._address(source))["Body"].read()
         except ClientError as error:
-            if _error_code(error) in {"PreconditionFailed", "NoSuchKey", "NoSuchVersion", "404"}:
+            if is_missing(error, "PreconditionFailed"):
                 raise SourceChangedError(
-                    f"{source.identity} is gone or changed: " f"{_error_code(error)}"
+                    f"{source.identity} is gone or changed: {error_code(error)}"
                 ) from error
             raise
 
@@ -70,7 +81,7 @@ class DataStore:
         try:
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except ClientError as error:
-            if _error_code(error) in {"NoSuchKey", "404", "AccessDenied"}:
+            if is_missing(error, "AccessDenied"):
                 return None
             raise
         return json.loads(body)
@@ -99,9 +110,9 @@ class DataStore:
                 IfNoneMatch="*",
             )
         except ClientError as error:
-            if _error_code(error) in {"PreconditionFailed", "ConditionalRequestConflict"}:
+            if error_code(error) in {"PreconditionFailed", "ConditionalRequestConflict"}:
                 return False
-            if _error_code(error) not in {"NotImplemented", "InvalidArgument"}:
+            if error_code(error) not in {"NotImplemented", "InvalidArgument"}:
                 raise
             return self._check_then_write(key, document)
         return True

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from adapters.clients import aws_client
 from adapters.config import WorkerSettings
 from adapters.observability import log
+from adapters.s3 import is_missing
 from mushroom import storage
 from mushroom.records.champion import ChampionPointer
 from training.notes import LIMIT
@@ -94,7 +95,7 @@ def missing_files(s3, found: ChampionPointer) -> list[str]:
                 s3.head_object(Bucket=bucket, Key=key)
                 there = True
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey"):
+                if not is_missing(error):
                     raise
                 there = False
         gone += [] if there else [uri]

@@ -10,11 +10,10 @@ from botocore.exceptions import ClientError
 from adapters.feedback_reader import FeedbackReader
 from adapters.parameters import ChampionParameter
 from adapters.prediction_reader import PredictionLogReader
+from adapters.s3 import is_missing
 from mushroom import storage
 from mushroom.records.champion import ChampionPointer
 from mushroom.records.reference import ReferenceProfile
-
-MISSING_CODES = {"NoSuchKey", "404", "NoSuchBucket", "AccessDenied"}  # AccessDenied: no ListBucket
 
 
 def parse_time(text: str) -> datetime | None:
@@ -61,7 +60,7 @@ class MonitorStore:
         try:
             body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in MISSING_CODES:
+            if not is_missing(error, "NoSuchBucket", "AccessDenied"):  # AccessDenied: no ListBucket
                 raise
             return None
         return ReferenceProfile.from_json(body)

@@ -10,22 +10,15 @@ import json
 
 from botocore.exceptions import ClientError
 
+from adapters.s3 import error_code, is_missing
 from mushroom import storage
 from mushroom.retraining import RetrainState
 
 CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
-# S3 answers a missing key with 403 AccessDenied to a role without s3:ListBucket on the bucket
-# (this one lists only monitoring/retrain/). A state that exists but is unreadable still fails:
-# the If-None-Match write then finds it.
-MISSING_CODES = {"NoSuchKey", "404", "AccessDenied"}
 
 
 class StateConflict(Exception):
     """Someone else wrote the state since it was read."""
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 class RetrainStateStore:
@@ -39,7 +32,9 @@ class RetrainStateStore:
         try:
             response = self.s3.get_object(Bucket=self.bucket, Key=self.key)
         except ClientError as error:
-            if _code(error) in MISSING_CODES:
+            # AccessDenied: this role lists only monitoring/retrain/. A state that exists but is
+            # unreadable still fails: the If-None-Match write then finds it.
+            if is_missing(error, "AccessDenied"):
                 return RetrainState(), None
             raise
         return RetrainState.from_dict(json.loads(response["Body"].read())), response["ETag"]
@@ -56,7 +51,7 @@ class RetrainStateStore:
                 **condition,
             )
         except ClientError as error:
-            if _code(error) in CONFLICT_CODES:
+            if error_code(error) in CONFLICT_CODES:
                 raise StateConflict(self.key) from error
             raise
         return response["ETag"]
