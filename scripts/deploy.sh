@@ -20,6 +20,8 @@
 #                             a day, elsewhere): how long a challenger stays in shadow
 #   TF_VAR_force_destroy_buckets   true by default for the local target only: destroy empties
 #                             the buckets there; on AWS it stays false unless you set it
+#   TF_VAR_batch_map_concurrency   the machine's cores by default for the local target (10, the
+#                             variable's default, elsewhere): parts of a batch file scored at once
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -114,6 +116,9 @@ setup_tool() {
     export TF_VAR_force_destroy_buckets="${TF_VAR_force_destroy_buckets:-true}"
     # A challenger stays in shadow a minute here (a day on AWS), so tests and demos see it settled.
     export TF_VAR_shadow_period_seconds="${TF_VAR_shadow_period_seconds:-60}"
+    # Every function runs on this machine's cores here: more parts at once than cores only
+    # slows each part towards its timeout (on AWS each invocation has its own vCPU share).
+    export TF_VAR_batch_map_concurrency="${TF_VAR_batch_map_concurrency:-$(getconf _NPROCESSORS_ONLN)}"
     curl -fsS -m 5 "$AWS_ENDPOINT_URL/_localstack/health" >/dev/null \
       || die "LocalStack is not answering on $AWS_ENDPOINT_URL (make up / python -m localcloud up)"
     TF=("$BIN_DIR/tflocal")
