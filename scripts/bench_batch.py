@@ -84,8 +84,10 @@ def scorer(files: dict[str, bytes], path: Path):
     service = PredictionService(champions, PredictionLog(s3, BUCKET), ids)
     record = batch_scoring.S3Event(s3_object_created(BUCKET, KEY)).record
 
+    whole = batch_scoring.BatchLimits(max_bytes=1 << 40, split_bytes=1 << 40)  # one invocation
+
     def score() -> dict:
-        return batch_scoring.score_upload(service, record, max_bytes=1 << 40)
+        return batch_scoring.score_upload(service, record, whole)
 
     return score
 
