@@ -144,7 +144,8 @@ def handler_times(handler, context, suffix: str = "") -> dict:
 
 
 def log_write(repeats: int = 200) -> dict:
-    """One request's log object written to S3 on LocalStack (1 and 1,000 lines)."""
+    """One request's log object written to S3 on LocalStack (1 and 1,000 lines): the fallback's
+    write, and the stand-in for the Firehose call (LocalStack's writes each call to S3 at once)."""
     if not localstack_up():
         return {"skipped": f"LocalStack is not answering at {localstack_url()}"}
     import boto3

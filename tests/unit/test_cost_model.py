@@ -40,8 +40,9 @@ def test_a_million_predictions_cost_what_the_measured_duration_and_memory_give()
     # $0.20 requests, $5 of PUTs and 12 M monitor GETs ($4.80)
     assert "1 M × 5 ms" in text and "10,000 GB-s" in text
     assert totals(text)["per million, S3 log"] == "$13.67"
-    # And the Firehose path bills 1 ms (0.46 rounded up): 2,000 GB-s = $0.0333, 4.77 GB = $0.1383
-    assert totals(text)["per million, Firehose log"] == "$3.87"
+    # And the Firehose path (as deployed) bills the handler and its call, the PUT's time: the
+    # same 10,000 GB-s = $0.1667, then 4.77 GB of records = $0.1383 and < 300 PUTs = $0.0015
+    assert totals(text)["per million, Firehose log"] == "$4.01"
 
 
 def test_batch_training_and_idle_costs_follow_the_figures():
