@@ -100,7 +100,9 @@ NOTES = [
     "deployed function's first request on a fresh container through LocalStack's Lambda "
     "service (process start, imports, champion, answer) against the next, warm request.",
     "prediction: `in_handler` is parse, validate, encode, predict, safety policy, the log's "
-    "lines and response in the handler (the Firehose call measured apart as `log_write`); "
+    "lines and response in the handler (the Firehose call left out; `log_write` is one "
+    "request's lines put to S3 on LocalStack: the fallback's write, and the stand-in for the "
+    "call, as LocalStack's Firehose writes each call to S3 at once); "
     "`*_with_challenger` the same with a challenger in shadow (scored on up to 100 specimens "
     "of a request, evenly spread, and logged beside the champion's answer); `mlflow.*` run the "
     "same registered version; `pyfunc_in_process` is `predict` on an already encoded row only, "
@@ -161,8 +163,22 @@ def machine() -> dict:
         "cpus": os.cpu_count(),
         "processor": platform.processor() or platform.machine(),
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
+        "cpu_reference_s": cpu_reference(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
+
+
+def cpu_reference(additions: int = 10_000_000) -> float:
+    """Seconds of a fixed pure-Python loop, best of 3: how fast the CPU ran when the figures
+    were taken, at the start and the end of a run (a shared virtual machine varies by twice or
+    more within a day), so that two runs compare by it."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for i in range(additions):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return round(best, 2)
 
 
 def run_one(name: str, target: str) -> dict:
@@ -276,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "benchmarks": {name: run_one(name, BENCHMARKS[name][0]) for name in names},
     }
+    results["machine"]["cpu_reference_end_s"] = cpu_reference()  # the CPU's pace at the end
     table, figures = OUT / "RESULTS.md", OUT / "results.json"
     previous = table.read_text() if args.only and table.exists() else ""
     OUT.mkdir(exist_ok=True)
